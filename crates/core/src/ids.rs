@@ -1,0 +1,61 @@
+//! Typed ids: a `UserId` can never be passed where a `TeamId` is expected.
+
+macro_rules! typed_id {
+    ($($(#[$meta:meta])* $name:ident),+ $(,)?) => {$(
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(uuid::Uuid);
+
+        impl $name {
+            /// A fresh UUIDv7, so ids sort by creation time.
+            pub fn new() -> Self {
+                Self(uuid::Uuid::now_v7())
+            }
+
+            pub const fn from_uuid(id: uuid::Uuid) -> Self {
+                Self(id)
+            }
+
+            pub const fn as_uuid(&self) -> uuid::Uuid {
+                self.0
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                uuid::Uuid::parse_str(text).map(Self)
+            }
+        }
+    )+};
+}
+
+typed_id!(
+    /// A person in Scoreline.
+    UserId,
+    /// A group of teams.
+    GroupId,
+    /// A team of staff.
+    TeamId,
+    /// A signed-in browser session (the row id, never the cookie value).
+    SessionId,
+    /// An API token (the row id, never the token).
+    ApiTokenId,
+    /// One entry of the audit log.
+    AuditEntryId,
+    /// One connection to one HelpDesk account.
+    IntegrationId,
+);
