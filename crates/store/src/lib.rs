@@ -1,1 +1,82 @@
+//! Everything Scoreline keeps, on SQLite (the embedded default) or PostgreSQL.
+//!
+//! [`Store`] is the interface; [`SqliteStore`] and [`PostgresStore`] implement it from one body
+//! of SQL; [`Db`] picks one by URL. Secrets are sealed here ([`Sealer`]) so nothing above this
+//! crate handles ciphertext.
 
+mod backends;
+mod db;
+pub mod model;
+mod queries;
+mod seal;
+mod store;
+
+use std::path::Path;
+
+pub use backends::{PostgresStore, SqliteStore, migration_versions};
+pub use db::{Backend, Db};
+pub use seal::Sealer;
+pub use store::{Store, StoreResult};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was broken; the message says which, in the user's terms.
+    #[error("{0}")]
+    Conflict(&'static str),
+    /// A row refers to something that does not exist.
+    #[error("a referenced record does not exist")]
+    MissingReference,
+    #[error("invalid database configuration: {0}")]
+    Config(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("stored data is not as expected: {0}")]
+    Corrupt(String),
+    #[error("secret sealing: {0}")]
+    Sealing(&'static str),
+    #[error("database migration failed")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
+}
+
+impl StoreError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+
+    /// Turns constraint violations into errors a user can act on.
+    pub(crate) fn classify(error: sqlx::Error, on_unique: &'static str) -> Self {
+        if let Some(db_error) = error.as_database_error() {
+            if db_error.is_unique_violation() {
+                return Self::Conflict(on_unique);
+            }
+            if db_error.is_foreign_key_violation() {
+                return Self::MissingReference;
+            }
+        }
+        Self::Database(error)
+    }
+
+    /// Whether retrying later may succeed (the database was busy or unreachable).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
+            )
+        )
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Database(error)
+    }
+}

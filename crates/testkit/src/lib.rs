@@ -1,1 +1,26 @@
+//! Test support shared by every crate's integration tests.
 
+mod database;
+
+pub use database::{TestBackend, TestDatabase, postgres_admin_url};
+
+/// Generates one `#[tokio::test]` per backend for an `async fn(TestBackend)`.
+/// The PostgreSQL variant runs when `SCORELINE_TEST_POSTGRES_URL` is set.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($test:ident),+ $(,)?) => {$(
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$test($crate::TestBackend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::postgres_admin_url().is_some() {
+                    super::$test($crate::TestBackend::Postgres).await;
+                }
+            }
+        }
+    )+};
+}

@@ -1,0 +1,170 @@
+use scoreline_core::{GroupId, SessionId, TeamId, Timestamp, UserId};
+
+use crate::StoreError;
+use crate::backends::{PostgresStore, SqliteStore};
+use crate::model::{
+    AuditRecord, Group, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, Page, PageRequest,
+    Team, TokenDigest, User, UserCredentials,
+};
+use crate::store::{Store, StoreResult};
+
+/// The configured database, chosen by the URL's scheme. Handlers hold this, not a generic.
+#[derive(Debug, Clone)]
+pub enum Db {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Db {
+    /// `sqlite://path/to/file.db` or `postgres://…` (also `postgresql://`).
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        match Self::backend_of(url)? {
+            Backend::Sqlite => Ok(Db::Sqlite(SqliteStore::connect(url).await?)),
+            Backend::Postgres => Ok(Db::Postgres(PostgresStore::connect(url).await?)),
+        }
+    }
+
+    pub fn backend_of(url: &str) -> StoreResult<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::Config(
+                "database URL must start with sqlite:// or postgres://".to_owned(),
+            ))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match self {
+            Db::Sqlite(store) => store.migrate().await,
+            Db::Postgres(store) => store.migrate().await,
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(store) => store.close().await,
+            Db::Postgres(store) => store.close().await,
+        }
+    }
+}
+
+macro_rules! dispatch {
+    ($self:ident.$method:ident($($arg:expr),*)) => {
+        match $self {
+            Db::Sqlite(store) => store.$method($($arg),*).await,
+            Db::Postgres(store) => store.$method($($arg),*).await,
+        }
+    };
+}
+
+impl Store for Db {
+    async fn ping(&self) -> StoreResult<()> {
+        dispatch!(self.ping())
+    }
+    async fn create_user(&self, user: &NewUser, audit: &AuditRecord) -> StoreResult<User> {
+        dispatch!(self.create_user(user, audit))
+    }
+    async fn get_user(&self, id: UserId) -> StoreResult<Option<User>> {
+        dispatch!(self.get_user(id))
+    }
+    async fn find_user_credentials(&self, email: &str) -> StoreResult<Option<UserCredentials>> {
+        dispatch!(self.find_user_credentials(email))
+    }
+    async fn list_users(&self, page: PageRequest) -> StoreResult<Page<User>> {
+        dispatch!(self.list_users(page))
+    }
+    async fn count_users(&self) -> StoreResult<u64> {
+        dispatch!(self.count_users())
+    }
+    async fn create_group(&self, group: &NewGroup, audit: &AuditRecord) -> StoreResult<Group> {
+        dispatch!(self.create_group(group, audit))
+    }
+    async fn get_group(&self, id: GroupId) -> StoreResult<Option<Group>> {
+        dispatch!(self.get_group(id))
+    }
+    async fn list_groups(&self, page: PageRequest) -> StoreResult<Page<Group>> {
+        dispatch!(self.list_groups(page))
+    }
+    async fn create_team(&self, team: &NewTeam, audit: &AuditRecord) -> StoreResult<Team> {
+        dispatch!(self.create_team(team, audit))
+    }
+    async fn get_team(&self, id: TeamId) -> StoreResult<Option<Team>> {
+        dispatch!(self.get_team(id))
+    }
+    async fn list_teams(&self, page: PageRequest) -> StoreResult<Page<Team>> {
+        dispatch!(self.list_teams(page))
+    }
+    async fn add_team_member(
+        &self,
+        team_id: TeamId,
+        user_id: UserId,
+        at: Timestamp,
+        audit: &AuditRecord,
+    ) -> StoreResult<()> {
+        dispatch!(self.add_team_member(team_id, user_id, at, audit))
+    }
+    async fn list_team_members(&self, team_id: TeamId) -> StoreResult<Vec<User>> {
+        dispatch!(self.list_team_members(team_id))
+    }
+    async fn create_session(&self, session: &NewSession) -> StoreResult<()> {
+        dispatch!(self.create_session(session))
+    }
+    async fn find_session_user(
+        &self,
+        digest: &TokenDigest,
+        now: Timestamp,
+    ) -> StoreResult<Option<(SessionId, User)>> {
+        dispatch!(self.find_session_user(digest, now))
+    }
+    async fn delete_session(&self, digest: &TokenDigest) -> StoreResult<()> {
+        dispatch!(self.delete_session(digest))
+    }
+    async fn delete_expired_sessions(&self, now: Timestamp) -> StoreResult<u64> {
+        dispatch!(self.delete_expired_sessions(now))
+    }
+    async fn create_api_token(&self, token: &NewApiToken, audit: &AuditRecord) -> StoreResult<()> {
+        dispatch!(self.create_api_token(token, audit))
+    }
+    async fn use_api_token(
+        &self,
+        digest: &TokenDigest,
+        now: Timestamp,
+    ) -> StoreResult<Option<User>> {
+        dispatch!(self.use_api_token(digest, now))
+    }
+    async fn record_sign_in_failure(&self, throttle_key: &str, at: Timestamp) -> StoreResult<()> {
+        dispatch!(self.record_sign_in_failure(throttle_key, at))
+    }
+    async fn count_sign_in_failures(
+        &self,
+        throttle_key: &str,
+        since: Timestamp,
+    ) -> StoreResult<u64> {
+        dispatch!(self.count_sign_in_failures(throttle_key, since))
+    }
+    async fn clear_sign_in_failures(&self, throttle_key: &str) -> StoreResult<()> {
+        dispatch!(self.clear_sign_in_failures(throttle_key))
+    }
+    async fn append_audit(&self, audit: &AuditRecord) -> StoreResult<()> {
+        dispatch!(self.append_audit(audit))
+    }
+    async fn list_audit(&self, page: PageRequest) -> StoreResult<Page<AuditRecord>> {
+        dispatch!(self.list_audit(page))
+    }
+}
