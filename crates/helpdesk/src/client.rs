@@ -1,0 +1,266 @@
+//! The HelpDesk REST API v1 client: authentication, pacing and retries around every request.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use scoreline_core::SharedClock;
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+use url::Url;
+
+use crate::auth::Presented;
+use crate::error::error_detail;
+use crate::http::{build_client, exchange};
+use crate::limiter::{RateLimit, RateLimiter};
+use crate::retry::{RetryPolicy, parse_retry_after};
+use crate::{
+    Agent, Credentials, GiveUpReason, HelpDeskError, License, Tag, Team, Ticket, Transient,
+};
+
+pub const DEFAULT_API_BASE_URL: &str = "https://api.helpdesk.com";
+
+/// Settings of one [`HelpDeskClient`].
+#[derive(Debug, Clone)]
+pub struct HelpDeskConfig {
+    /// The server; paths `/v1/...` are appended to it.
+    pub api_base_url: Url,
+    pub rate_limit: RateLimit,
+    pub retry: RetryPolicy,
+    /// Limit for one attempt, from sending to the last byte of the body.
+    pub attempt_timeout: Duration,
+    pub connect_timeout: Duration,
+}
+
+impl HelpDeskConfig {
+    pub fn new(api_base_url: &str) -> Result<Self, HelpDeskError> {
+        Ok(Self {
+            api_base_url: parse_base_url(api_base_url)?,
+            rate_limit: RateLimit::default(),
+            retry: RetryPolicy::default(),
+            attempt_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+        })
+    }
+}
+
+pub(crate) fn parse_base_url(text: &str) -> Result<Url, HelpDeskError> {
+    let url = Url::parse(text)
+        .map_err(|error| HelpDeskError::InvalidRequest(format!("base URL {text:?}: {error}")))?;
+    if url.cannot_be_a_base() || !matches!(url.scheme(), "http" | "https") {
+        return Err(HelpDeskError::InvalidRequest(format!(
+            "base URL {text:?} is not an http(s) URL"
+        )));
+    }
+    Ok(url)
+}
+
+/// A client for one HelpDesk account. Cheap to clone; clones share the account's rate limiter,
+/// so make one per account and pass it around.
+#[derive(Debug, Clone)]
+pub struct HelpDeskClient {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    http: reqwest::Client,
+    config: HelpDeskConfig,
+    credentials: Credentials,
+    clock: SharedClock,
+    limiter: RateLimiter,
+}
+
+/// A decoded answer with its headers (paging reads the totals from them).
+pub(crate) struct Answer<T> {
+    pub body: T,
+    pub headers: HeaderMap,
+}
+
+impl HelpDeskClient {
+    /// `clock` resolves `Retry-After` dates; waiting itself runs on tokio time.
+    pub fn new(
+        config: HelpDeskConfig,
+        credentials: Credentials,
+        clock: SharedClock,
+    ) -> Result<Self, HelpDeskError> {
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http: build_client(config.connect_timeout)?,
+                limiter: RateLimiter::new(config.rate_limit),
+                config,
+                credentials,
+                clock,
+            }),
+        })
+    }
+
+    /// One ticket with its full history; a missing ticket is a `Permanent` 404
+    /// ([`HelpDeskError::is_not_found`]).
+    pub async fn get_ticket(&self, ticket_id: &str) -> Result<Ticket, HelpDeskError> {
+        self.get_list_or_object(&["tickets", ticket_id]).await
+    }
+
+    pub async fn list_agents(&self) -> Result<Vec<Agent>, HelpDeskError> {
+        self.get_list_or_object(&["agents"]).await
+    }
+
+    pub async fn list_teams(&self) -> Result<Vec<Team>, HelpDeskError> {
+        self.get_list_or_object(&["teams"]).await
+    }
+
+    pub async fn list_tags(&self) -> Result<Vec<Tag>, HelpDeskError> {
+        self.get_list_or_object(&["tags"]).await
+    }
+
+    /// The customer account; normally one element. Also a cheap credentials check.
+    pub async fn list_licenses(&self) -> Result<Vec<License>, HelpDeskError> {
+        self.get_list_or_object(&["licenses"]).await
+    }
+
+    async fn get_list_or_object<T: DeserializeOwned>(
+        &self,
+        path: &[&str],
+    ) -> Result<T, HelpDeskError> {
+        Ok(self.get(path, &[]).await?.body)
+    }
+
+    /// `GET /v1/<path>?<query>` with pacing, one token refresh on 401, and retries.
+    pub(crate) async fn get<T: DeserializeOwned>(
+        &self,
+        path: &[&str],
+        query: &[(&str, String)],
+    ) -> Result<Answer<T>, HelpDeskError> {
+        let url = self.endpoint(path, query)?;
+        let inner = &*self.inner;
+        let policy = inner.config.retry;
+        let started = Instant::now();
+        let mut presented = Presented::current(&inner.credentials).await?;
+        let mut refreshed = false;
+        let mut attempts = 0;
+        loop {
+            inner.limiter.acquire().await;
+            attempts += 1;
+            let failure = match self.attempt(&url, &presented).await {
+                Ok(answer) => return Ok(answer),
+                Err(error @ HelpDeskError::Authentication { status: 401, .. }) if !refreshed => {
+                    match presented.refreshed(&inner.credentials).await? {
+                        Some(next) => {
+                            tracing::info!(
+                                "HelpDesk refused the access token; retrying once with a refreshed one"
+                            );
+                            presented = next;
+                            refreshed = true;
+                            continue;
+                        }
+                        None => return Err(error),
+                    }
+                }
+                Err(HelpDeskError::Retryable(failure)) => failure,
+                Err(error) => return Err(error),
+            };
+            let wait = failure
+                .retry_after()
+                .unwrap_or_else(|| policy.backoff(attempts));
+            if failure.throttles_account() {
+                // Even when this request gives up, the account stays closed for the others.
+                inner.limiter.close_until(Instant::now() + wait);
+            }
+            let waited = started.elapsed();
+            let reason = if attempts >= policy.max_attempts {
+                Some(GiveUpReason::AttemptsExhausted)
+            } else if waited + wait > policy.max_total_wait {
+                Some(GiveUpReason::WaitCapReached { next_wait: wait })
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                return Err(HelpDeskError::GaveUp {
+                    attempts,
+                    waited,
+                    reason,
+                    last: failure,
+                });
+            }
+            tracing::debug!(attempts, wait_ms = wait.as_millis(), %failure, "retrying a HelpDesk request");
+            if !failure.throttles_account() {
+                tokio::time::sleep(wait).await;
+            }
+        }
+    }
+
+    /// One try; a 401 comes back as `Authentication { status: 401 }` for the caller to refresh.
+    async fn attempt<T: DeserializeOwned>(
+        &self,
+        url: &Url,
+        presented: &Presented,
+    ) -> Result<Answer<T>, HelpDeskError> {
+        let inner = &*self.inner;
+        let request = presented.apply(inner.http.get(url.clone()));
+        let answer = exchange(request, inner.config.attempt_timeout).await?;
+        let status = answer.status;
+        if status.is_success() {
+            return match serde_json::from_slice(&answer.body) {
+                Ok(body) => Ok(Answer {
+                    body,
+                    headers: answer.headers,
+                }),
+                // A cut-off body or an HTML page from a proxy: another try may get the real thing.
+                Err(error) => Err(HelpDeskError::Retryable(Transient::InvalidBody(
+                    error.to_string(),
+                ))),
+            };
+        }
+        let detail = error_detail(&answer.body, &[presented.secret()]);
+        Err(match status {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => HelpDeskError::Authentication {
+                status: status.as_u16(),
+                detail,
+            },
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => {
+                self.retryable_status(status, &answer.headers, detail)
+            }
+            StatusCode::NOT_IMPLEMENTED => HelpDeskError::Permanent {
+                status: status.as_u16(),
+                detail,
+            },
+            _ if status.is_server_error() => self.retryable_status(status, &answer.headers, detail),
+            _ => HelpDeskError::Permanent {
+                status: status.as_u16(),
+                detail,
+            },
+        })
+    }
+
+    fn retryable_status(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        detail: Option<String>,
+    ) -> HelpDeskError {
+        let retry_after = headers
+            .get(RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| parse_retry_after(value, self.inner.clock.now()));
+        HelpDeskError::Retryable(Transient::Status {
+            status: status.as_u16(),
+            retry_after,
+            detail,
+        })
+    }
+
+    fn endpoint(&self, path: &[&str], query: &[(&str, String)]) -> Result<Url, HelpDeskError> {
+        let mut url = self.inner.config.api_base_url.clone();
+        url.path_segments_mut()
+            .map_err(|()| HelpDeskError::InvalidRequest("the base URL cannot take a path".into()))?
+            .pop_if_empty()
+            .push("v1")
+            .extend(path);
+        if !query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(query.iter().map(|(key, value)| (key, value)));
+        }
+        Ok(url)
+    }
+}

@@ -1,0 +1,165 @@
+//! The per-account request pacer: a token bucket on tokio time (so tests can pause the clock),
+//! which a `Retry-After` can close until a given instant.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// Requests per second and how many may go at once after a quiet spell.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    pub requests_per_second: f64,
+    pub burst: u32,
+}
+
+impl Default for RateLimit {
+    /// Undocumented upstream; a few requests a second is what well-behaved clients use.
+    fn default() -> Self {
+        Self {
+            requests_per_second: 5.0,
+            burst: 5,
+        }
+    }
+}
+
+/// Every attempt to one account passes [`RateLimiter::acquire`] first.
+///
+/// Each caller reserves the next free slot (generic cell rate algorithm), so waiters are served in
+/// arrival order without polling. [`RateLimiter::close_until`] stops everyone until an instant.
+#[derive(Debug)]
+pub(crate) struct RateLimiter {
+    interval: Duration,
+    /// How far ahead of the theoretical schedule a burst may run.
+    tolerance: Duration,
+    state: Mutex<Schedule>,
+}
+
+#[derive(Debug)]
+struct Schedule {
+    /// When the next request would be sent if requests had come at exactly the rate.
+    theoretical_arrival: Instant,
+    closed_until: Option<Instant>,
+}
+
+impl RateLimiter {
+    pub(crate) fn new(limit: RateLimit) -> Self {
+        let per_second = if limit.requests_per_second.is_finite() {
+            limit.requests_per_second.max(0.001)
+        } else {
+            1e9
+        };
+        let interval = Duration::from_secs_f64(1.0 / per_second);
+        Self {
+            interval,
+            tolerance: interval.saturating_mul(limit.burst.max(1) - 1),
+            state: Mutex::new(Schedule {
+                theoretical_arrival: Instant::now(),
+                closed_until: None,
+            }),
+        }
+    }
+
+    /// Waits until this request may be sent.
+    pub(crate) async fn acquire(&self) {
+        loop {
+            let slot = self.reserve();
+            tokio::time::sleep_until(slot).await;
+            // A `Retry-After` may have closed the account while this request slept.
+            if self.closed_at(Instant::now()).is_none() {
+                return;
+            }
+        }
+    }
+
+    /// Nobody passes before `until`; afterwards the bucket starts empty, so requests resume at
+    /// the steady rate rather than in a burst.
+    pub(crate) fn close_until(&self, until: Instant) {
+        let mut schedule = self.lock();
+        schedule.closed_until = Some(schedule.closed_until.map_or(until, |c| c.max(until)));
+        schedule.theoretical_arrival = schedule.theoretical_arrival.max(until + self.tolerance);
+    }
+
+    fn reserve(&self) -> Instant {
+        let now = Instant::now();
+        let mut schedule = self.lock();
+        let arrival = schedule.theoretical_arrival.max(now);
+        let mut slot = arrival.checked_sub(self.tolerance).unwrap_or(now).max(now);
+        if let Some(closed_until) = schedule.closed_until {
+            slot = slot.max(closed_until);
+        }
+        schedule.theoretical_arrival = arrival.max(slot) + self.interval;
+        slot
+    }
+
+    fn closed_at(&self, now: Instant) -> Option<Instant> {
+        self.lock().closed_until.filter(|until| *until > now)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Schedule> {
+        // The schedule stays consistent even if a holder panicked: every write is a single store.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn send_times(limiter: &RateLimiter, count: usize) -> Vec<Duration> {
+        let start = Instant::now();
+        let mut times = Vec::new();
+        for _ in 0..count {
+            limiter.acquire().await;
+            times.push(start.elapsed());
+        }
+        times
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn allows_a_burst_then_the_steady_rate() {
+        let limiter = RateLimiter::new(RateLimit {
+            requests_per_second: 10.0,
+            burst: 3,
+        });
+        let times = send_times(&limiter, 5).await;
+        let millis: Vec<u128> = times.iter().map(Duration::as_millis).collect();
+        assert_eq!(millis, vec![0, 0, 0, 100, 200]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn closing_holds_waiters_that_reserved_earlier_slots() {
+        let limiter = std::sync::Arc::new(RateLimiter::new(RateLimit {
+            requests_per_second: 1.0,
+            burst: 1,
+        }));
+        let start = Instant::now();
+        limiter.acquire().await;
+        // This waiter holds the slot at 1 s when the account is closed until 3 s.
+        let waiter = {
+            let limiter = limiter.clone();
+            tokio::spawn(async move {
+                limiter.acquire().await;
+                start.elapsed()
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        limiter.close_until(start + Duration::from_secs(3));
+        let later = send_times(&limiter, 2).await;
+        let waited = waiter.await.unwrap();
+        assert!(waited >= Duration::from_secs(3), "{waited:?}");
+        // After the close the bucket starts empty: one request a second again.
+        let mut all: Vec<Duration> = later
+            .iter()
+            .map(|t| *t + Duration::from_millis(500))
+            .collect();
+        all.push(waited);
+        all.sort();
+        assert_eq!(
+            all.iter().map(Duration::as_millis).collect::<Vec<_>>(),
+            vec![3000, 4000, 5000]
+        );
+    }
+}
