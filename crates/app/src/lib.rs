@@ -1,1 +1,82 @@
+//! Scoreline's use cases. Every entry point takes the [`Actor`] doing the work and checks the
+//! permission matrix of `scoreline_core` before touching storage.
 
+mod actor;
+mod auth;
+mod error;
+mod staff;
+mod tokens;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use scoreline_core::SharedClock;
+use scoreline_store::Db;
+
+pub use actor::Actor;
+pub use auth::{SignedIn, ThrottleSettings};
+pub use error::AppError;
+pub use staff::{CreateGroup, CreateTeam, CreateUser};
+pub use tokens::{IssuedToken, SecretToken};
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[derive(Debug, Clone)]
+pub struct AppSettings {
+    /// How long a browser session lasts.
+    pub session_ttl: Duration,
+    pub throttle: ThrottleSettings,
+}
+
+impl Default for AppSettings {
+    fn default() -> Self {
+        Self {
+            session_ttl: Duration::from_secs(12 * 3600),
+            throttle: ThrottleSettings::default(),
+        }
+    }
+}
+
+/// The application: storage, clock and settings, shared by the web layer and the CLI.
+#[derive(Debug, Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    db: Db,
+    clock: SharedClock,
+    settings: AppSettings,
+}
+
+impl App {
+    pub fn new(db: Db, clock: SharedClock, settings: AppSettings) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                db,
+                clock,
+                settings,
+            }),
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.inner.clock
+    }
+
+    pub fn settings(&self) -> &AppSettings {
+        &self.inner.settings
+    }
+
+    /// Whether the database answers, for readiness probes.
+    pub async fn ready(&self) -> AppResult<()> {
+        use scoreline_store::Store;
+        self.db().ping().await?;
+        Ok(())
+    }
+}

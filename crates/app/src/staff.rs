@@ -1,0 +1,227 @@
+//! Staff, groups and teams.
+
+use scoreline_core::{
+    AuditEntryId, Email, FieldErrors, GroupId, NewPassword, Permission, PersonName, Role, TeamId,
+    UnitName, UserId,
+};
+use scoreline_store::Store;
+use scoreline_store::model::{
+    AuditRecord, Group, NewGroup, NewTeam, NewUser, Page, PageRequest, Team, User,
+};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::hash_password;
+use crate::{Actor, App, AppError, AppResult};
+
+/// A new staff member as submitted by a form, the API or the command line.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CreateUser {
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    /// Staff who only get scored may have no password and never sign in.
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub team_ids: Vec<TeamId>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CreateGroup {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CreateTeam {
+    pub group_id: GroupId,
+    pub name: String,
+}
+
+impl App {
+    pub(crate) fn audit(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target_kind: &str,
+        target_id: &str,
+        details: serde_json::Value,
+    ) -> AuditRecord {
+        AuditRecord {
+            id: AuditEntryId::new(),
+            at: self.clock().now(),
+            actor: actor.audit_actor(),
+            action: action.to_owned(),
+            target_kind: target_kind.to_owned(),
+            target_id: target_id.to_owned(),
+            details,
+        }
+    }
+
+    pub async fn create_user(&self, actor: &Actor, input: CreateUser) -> AppResult<User> {
+        actor.require(Permission::ManageStaff)?;
+        let mut errors = FieldErrors::new();
+        let email = errors.check("email", Email::parse(&input.email));
+        let name = errors.check("name", PersonName::parse(&input.name));
+        let role = errors.check(
+            "role",
+            input.role.parse::<Role>().map_err(|e| e.to_string()),
+        );
+        let password = match input.password.as_deref().filter(|p| !p.is_empty()) {
+            Some(password) => errors.check("password", NewPassword::parse(password)),
+            None => None,
+        };
+        if let Some(role) = role {
+            if !actor.may_grant(role) {
+                errors.push(
+                    "role",
+                    format!("You may not create a {} account.", role.label()),
+                );
+            }
+        }
+        for team_id in &input.team_ids {
+            if self.db().get_team(*team_id).await?.is_none() {
+                errors.push("team_ids", format!("Team {team_id} does not exist."));
+            }
+        }
+        errors.into_result()?;
+        let (Some(email), Some(name), Some(role)) = (email, name, role) else {
+            return Err(AppError::Internal("validated fields missing".to_owned()));
+        };
+        let password_hash = match password {
+            Some(password) => Some(hash_password(password.expose().to_owned()).await?),
+            None => None,
+        };
+        let new_user = NewUser {
+            id: UserId::new(),
+            email,
+            name,
+            role,
+            password_hash,
+            created_at: self.clock().now(),
+        };
+        let audit = self.audit(
+            actor,
+            "user.create",
+            "user",
+            &new_user.id.to_string(),
+            json!({ "email": new_user.email.as_str(), "role": role.as_str() }),
+        );
+        let user = self
+            .db()
+            .create_user(&new_user, &audit)
+            .await
+            .map_err(AppError::conflict_on("email"))?;
+        for team_id in input.team_ids {
+            self.insert_membership(actor, team_id, user.id).await?;
+        }
+        Ok(user)
+    }
+
+    pub async fn list_users(&self, actor: &Actor, page: PageRequest) -> AppResult<Page<User>> {
+        actor.require(Permission::ViewStaff)?;
+        Ok(self.db().list_users(page).await?)
+    }
+
+    pub async fn get_user(&self, actor: &Actor, id: UserId) -> AppResult<User> {
+        actor.require(Permission::ViewStaff)?;
+        self.db()
+            .get_user(id)
+            .await?
+            .ok_or(AppError::NotFound("user"))
+    }
+
+    pub async fn count_users(&self) -> AppResult<u64> {
+        Ok(self.db().count_users().await?)
+    }
+
+    pub async fn create_group(&self, actor: &Actor, input: CreateGroup) -> AppResult<Group> {
+        actor.require(Permission::ManageGroups)?;
+        let name =
+            UnitName::parse(&input.name).map_err(|message| AppError::field("name", message))?;
+        let group = NewGroup {
+            id: GroupId::new(),
+            name,
+            created_at: self.clock().now(),
+        };
+        let audit = self.audit(
+            actor,
+            "group.create",
+            "group",
+            &group.id.to_string(),
+            json!({ "name": group.name.as_str() }),
+        );
+        self.db()
+            .create_group(&group, &audit)
+            .await
+            .map_err(AppError::conflict_on("name"))
+    }
+
+    pub async fn list_groups(&self, actor: &Actor, page: PageRequest) -> AppResult<Page<Group>> {
+        actor.require(Permission::ViewStaff)?;
+        Ok(self.db().list_groups(page).await?)
+    }
+
+    pub async fn create_team(&self, actor: &Actor, input: CreateTeam) -> AppResult<Team> {
+        actor.require(Permission::ManageTeams)?;
+        let name =
+            UnitName::parse(&input.name).map_err(|message| AppError::field("name", message))?;
+        if self.db().get_group(input.group_id).await?.is_none() {
+            return Err(AppError::field("group_id", "This group does not exist."));
+        }
+        let team = NewTeam {
+            id: TeamId::new(),
+            group_id: input.group_id,
+            name,
+            created_at: self.clock().now(),
+        };
+        let audit = self.audit(
+            actor,
+            "team.create",
+            "team",
+            &team.id.to_string(),
+            json!({ "name": team.name.as_str(), "group_id": team.group_id }),
+        );
+        self.db()
+            .create_team(&team, &audit)
+            .await
+            .map_err(AppError::conflict_on("name"))
+    }
+
+    pub async fn list_teams(&self, actor: &Actor, page: PageRequest) -> AppResult<Page<Team>> {
+        actor.require(Permission::ViewStaff)?;
+        Ok(self.db().list_teams(page).await?)
+    }
+
+    pub async fn add_team_member(
+        &self,
+        actor: &Actor,
+        team_id: TeamId,
+        user_id: UserId,
+    ) -> AppResult<()> {
+        actor.require(Permission::ManageTeams)?;
+        self.insert_membership(actor, team_id, user_id).await
+    }
+
+    async fn insert_membership(
+        &self,
+        actor: &Actor,
+        team_id: TeamId,
+        user_id: UserId,
+    ) -> AppResult<()> {
+        let audit = self.audit(
+            actor,
+            "team.member.add",
+            "team",
+            &team_id.to_string(),
+            json!({ "user_id": user_id }),
+        );
+        self.db()
+            .add_team_member(team_id, user_id, self.clock().now(), &audit)
+            .await
+            .map_err(|e| match e {
+                scoreline_store::StoreError::MissingReference => AppError::NotFound("team or user"),
+                other => other.into(),
+            })
+    }
+}

@@ -1,0 +1,43 @@
+//! Use cases against real databases.
+
+mod sign_in;
+mod staff;
+
+use std::sync::Arc;
+
+use scoreline_app::{Actor, App, AppSettings, CreateUser};
+use scoreline_core::{ManualClock, Timestamp};
+use scoreline_store::model::User;
+use scoreline_testkit::{TestBackend, TestDatabase};
+
+pub const T0: Timestamp = Timestamp::from_millis(1_764_000_000_000);
+
+pub struct Fixture {
+    pub app: App,
+    pub clock: Arc<ManualClock>,
+    _database: TestDatabase,
+}
+
+impl Fixture {
+    pub async fn new(backend: TestBackend) -> Self {
+        let database = TestDatabase::fresh(backend).await;
+        let clock = Arc::new(ManualClock::new(T0));
+        let app = App::new(database.db.clone(), clock.clone(), AppSettings::default());
+        Self {
+            app,
+            clock,
+            _database: database,
+        }
+    }
+
+    pub async fn user(&self, email: &str, role: &str, password: Option<&str>) -> User {
+        let input = CreateUser {
+            email: email.to_owned(),
+            name: format!("Person {email}"),
+            role: role.to_owned(),
+            password: password.map(str::to_owned),
+            team_ids: Vec::new(),
+        };
+        self.app.create_user(&Actor::System, input).await.unwrap()
+    }
+}
