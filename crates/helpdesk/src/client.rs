@@ -137,21 +137,23 @@ impl HelpDeskClient {
         let policy = inner.config.retry;
         let started = Instant::now();
         let mut presented = Presented::current(&inner.credentials).await?;
-        let mut refreshed = false;
+        // The token a 401 rejected; kept only to blank it out of error text.
+        let mut rejected: Option<Presented> = None;
         let mut attempts = 0;
         loop {
             inner.limiter.acquire().await;
             attempts += 1;
-            let failure = match self.attempt(&url, &presented).await {
+            let failure = match self.attempt(&url, &presented, rejected.as_ref()).await {
                 Ok(answer) => return Ok(answer),
-                Err(error @ HelpDeskError::Authentication { status: 401, .. }) if !refreshed => {
+                Err(error @ HelpDeskError::Authentication { status: 401, .. })
+                    if rejected.is_none() =>
+                {
                     match presented.refreshed(&inner.credentials).await? {
                         Some(next) => {
                             tracing::info!(
                                 "HelpDesk refused the access token; retrying once with a refreshed one"
                             );
-                            presented = next;
-                            refreshed = true;
+                            rejected = Some(std::mem::replace(&mut presented, next));
                             continue;
                         }
                         None => return Err(error),
@@ -195,6 +197,7 @@ impl HelpDeskClient {
         &self,
         url: &Url,
         presented: &Presented,
+        rejected: Option<&Presented>,
     ) -> Result<Answer<T>, HelpDeskError> {
         let inner = &*self.inner;
         let request = presented.apply(inner.http.get(url.clone()));
@@ -212,7 +215,12 @@ impl HelpDeskClient {
                 ))),
             };
         }
-        let detail = error_detail(&answer.body, &[presented.secret()]);
+        let secrets: Vec<&str> = [Some(presented), rejected]
+            .into_iter()
+            .flatten()
+            .map(Presented::secret)
+            .collect();
+        let detail = error_detail(&answer.body, &secrets);
         Err(match status {
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => HelpDeskError::Authentication {
                 status: status.as_u16(),

@@ -261,15 +261,18 @@ impl OAuthClient {
                     detail: detail(),
                 })
             }
+            // The token itself was refused (token info, revoke).
+            Some("unauthorized" | "access_denied") | None if status == 401 || status == 403 => {
+                HelpDeskError::Authentication {
+                    status,
+                    detail: detail(),
+                }
+            }
             Some(code) => HelpDeskError::OAuth {
                 status,
                 code: code.to_owned(),
                 description: text_field(&fields, "error_description")
                     .and_then(|text| error_detail(text.as_bytes(), secrets)),
-            },
-            None if status == 401 || status == 403 => HelpDeskError::Authentication {
-                status,
-                detail: detail(),
             },
             None => HelpDeskError::Permanent {
                 status,
