@@ -88,7 +88,7 @@ impl HelpDeskClient {
         Ok(Self {
             inner: Arc::new(Inner {
                 http: build_client(config.connect_timeout)?,
-                limiter: RateLimiter::new(config.rate_limit),
+                limiter: RateLimiter::new(config.rate_limit)?,
                 config,
                 credentials,
                 clock,

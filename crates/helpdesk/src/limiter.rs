@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::HelpDeskError;
+
 /// Requests per second and how many may go at once after a quiet spell.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateLimit {
@@ -43,21 +45,23 @@ struct Schedule {
 }
 
 impl RateLimiter {
-    pub(crate) fn new(limit: RateLimit) -> Self {
-        let per_second = if limit.requests_per_second.is_finite() {
-            limit.requests_per_second.max(0.001)
-        } else {
-            1e9
-        };
-        let interval = Duration::from_secs_f64(1.0 / per_second);
-        Self {
+    /// An infinite rate means no pacing (only `Retry-After` holds).
+    pub(crate) fn new(limit: RateLimit) -> Result<Self, HelpDeskError> {
+        if limit.requests_per_second.is_nan() || limit.requests_per_second <= 0.0 {
+            return Err(HelpDeskError::InvalidRequest(format!(
+                "the rate limit must be above 0 requests per second, not {}",
+                limit.requests_per_second
+            )));
+        }
+        let interval = Duration::from_secs_f64(1.0 / limit.requests_per_second);
+        Ok(Self {
             interval,
             tolerance: interval.saturating_mul(limit.burst.max(1) - 1),
             state: Mutex::new(Schedule {
                 theoretical_arrival: Instant::now(),
                 closed_until: None,
             }),
-        }
+        })
     }
 
     /// Waits until this request may be sent.
@@ -118,12 +122,24 @@ mod tests {
         times
     }
 
+    #[test]
+    fn a_rate_must_be_positive() {
+        for rate in [0.0, -1.0, f64::NAN] {
+            let limit = RateLimit {
+                requests_per_second: rate,
+                burst: 1,
+            };
+            assert!(RateLimiter::new(limit).is_err(), "{rate}");
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn allows_a_burst_then_the_steady_rate() {
         let limiter = RateLimiter::new(RateLimit {
             requests_per_second: 10.0,
             burst: 3,
-        });
+        })
+        .unwrap();
         let times = send_times(&limiter, 5).await;
         let millis: Vec<u128> = times.iter().map(Duration::as_millis).collect();
         assert_eq!(millis, vec![0, 0, 0, 100, 200]);
@@ -131,10 +147,13 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn closing_holds_waiters_that_reserved_earlier_slots() {
-        let limiter = std::sync::Arc::new(RateLimiter::new(RateLimit {
-            requests_per_second: 1.0,
-            burst: 1,
-        }));
+        let limiter = std::sync::Arc::new(
+            RateLimiter::new(RateLimit {
+                requests_per_second: 1.0,
+                burst: 1,
+            })
+            .unwrap(),
+        );
         let start = Instant::now();
         limiter.acquire().await;
         // This waiter holds the slot at 1 s when the account is closed until 3 s.
