@@ -13,6 +13,16 @@ use crate::HelpDeskError;
 /// The client calls [`access_token`](Self::access_token) before a request and, when HelpDesk
 /// answers 401, [`refresh_rejected`](Self::refresh_rejected) once with the token it sent, then
 /// retries once. A second 401 becomes [`HelpDeskError::Authentication`].
+///
+/// A sound implementation, when several tasks or instances share one integration:
+/// - `access_token` returns the stored token, refreshing first when it expires within a margin;
+/// - a refresh runs under a per-integration lock (a row lock or lease across instances); inside
+///   it, re-read the stored token: if it is no longer the one being replaced, someone else
+///   already refreshed, so return theirs;
+/// - otherwise call [`crate::OAuthClient::refresh`], store the new access token, expiry and any
+///   rotated refresh token *before* returning it (a lost rotated token breaks the connection);
+/// - on [`HelpDeskError::InvalidGrant`], mark the integration as needing re-authorization and
+///   return the error.
 #[async_trait::async_trait]
 pub trait TokenSource: Send + Sync + fmt::Debug {
     /// A token to use now (refreshed ahead of expiry by the implementation if it wants).

@@ -40,6 +40,16 @@ async fn every_request_carries_user_agent_accept_and_basic_auth_split_at_the_fir
     assert!(agents[0].extra.contains_key("settings"));
 }
 
+#[test]
+fn the_client_and_its_futures_can_move_between_tasks() {
+    fn assert_send<T: Send + 'static>(_: &T) {}
+    let client = pat_client("http://127.0.0.1:9");
+    let tickets = client.list_tickets(scoreline_helpdesk::TicketQuery::default());
+    assert_send(&tickets);
+    let agents = async move { client.list_agents().await };
+    assert_send(&agents);
+}
+
 #[tokio::test]
 async fn teams_tags_licenses_and_one_ticket_are_read_from_their_paths() {
     let server = MockServer::start().await;
