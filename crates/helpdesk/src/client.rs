@@ -123,14 +123,16 @@ impl HelpDeskClient {
         &self,
         path: &[&str],
     ) -> Result<T, HelpDeskError> {
-        Ok(self.get(path, &[]).await?.body)
+        Ok(self.get(path, &[], |_| Ok(())).await?.body)
     }
 
-    /// `GET /v1/<path>?<query>` with pacing, one token refresh on 401, and retries.
+    /// `GET /v1/<path>?<query>` with pacing, one token refresh on 401, and retries. An answer
+    /// that `check` refuses counts as a bad body and is fetched again.
     pub(crate) async fn get<T: DeserializeOwned>(
         &self,
         path: &[&str],
         query: &[(&str, String)],
+        check: impl Fn(&T) -> Result<(), String>,
     ) -> Result<Answer<T>, HelpDeskError> {
         let url = self.endpoint(path, query)?;
         let inner = &*self.inner;
@@ -143,7 +145,10 @@ impl HelpDeskClient {
         loop {
             inner.limiter.acquire().await;
             attempts += 1;
-            let failure = match self.attempt(&url, &presented, rejected.as_ref()).await {
+            let failure = match self
+                .attempt(&url, &presented, rejected.as_ref(), &check)
+                .await
+            {
                 Ok(answer) => return Ok(answer),
                 Err(error @ HelpDeskError::Authentication { status: 401, .. })
                     if rejected.is_none() =>
@@ -198,22 +203,22 @@ impl HelpDeskClient {
         url: &Url,
         presented: &Presented,
         rejected: Option<&Presented>,
+        check: &impl Fn(&T) -> Result<(), String>,
     ) -> Result<Answer<T>, HelpDeskError> {
         let inner = &*self.inner;
         let request = presented.apply(inner.http.get(url.clone()));
         let answer = exchange(request, inner.config.attempt_timeout).await?;
         let status = answer.status;
         if status.is_success() {
-            return match serde_json::from_slice(&answer.body) {
-                Ok(body) => Ok(Answer {
-                    body,
-                    headers: answer.headers,
-                }),
-                // A cut-off body or an HTML page from a proxy: another try may get the real thing.
-                Err(error) => Err(HelpDeskError::Retryable(Transient::InvalidBody(
-                    error.to_string(),
-                ))),
-            };
+            // A cut-off body or an HTML page from a proxy: another try may get the real thing.
+            let body = serde_json::from_slice(&answer.body)
+                .map_err(|error| error.to_string())
+                .and_then(|body| check(&body).map(|()| body))
+                .map_err(|reason| HelpDeskError::Retryable(Transient::InvalidBody(reason)))?;
+            return Ok(Answer {
+                body,
+                headers: answer.headers,
+            });
         }
         let secrets: Vec<&str> = [Some(presented), rejected]
             .into_iter()

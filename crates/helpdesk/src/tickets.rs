@@ -312,9 +312,24 @@ struct Paging {
 impl Paging {
     async fn next_page(&mut self) -> Result<TicketPage, HelpDeskError> {
         let cursor = self.cursor.take();
+        let (sort_by, order) = (self.query.sort_by, self.query.order);
+        let in_order = |tickets: &Vec<Ticket>| {
+            let values = tickets.iter().map(|ticket| sort_by.value_of(ticket));
+            let sorted = values
+                .clone()
+                .zip(values.skip(1))
+                .all(|(a, b)| match order {
+                    Order::Asc => a <= b,
+                    Order::Desc => a >= b,
+                });
+            // The next cursor comes from the last ticket, so a shuffled page would mislead it.
+            sorted
+                .then_some(())
+                .ok_or_else(|| format!("tickets not sorted by {}", sort_by.as_str()))
+        };
         let answer = self
             .client
-            .get::<Vec<Ticket>>(&["tickets"], &self.query.params(cursor.as_ref()))
+            .get(&["tickets"], &self.query.params(cursor.as_ref()), in_order)
             .await?;
         let tickets = answer.body;
         let full_page = tickets.len() >= self.query.page_size as usize;

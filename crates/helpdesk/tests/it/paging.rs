@@ -153,3 +153,28 @@ async fn page_sizes_outside_1_to_100_are_refused_before_sending() {
         assert!(error.to_string().contains("page size"), "{error}");
     }
 }
+
+#[tokio::test]
+async fn a_page_out_of_sort_order_is_fetched_again() {
+    let server = MockServer::start().await;
+    let (early, late) = (
+        ticket_json("t1", "2024-05-02T10:00:00.000Z"),
+        ticket_json("t2", "2024-05-02T10:00:01.000Z"),
+    );
+    let recorder = crate::support::Recorder::new([
+        ResponseTemplate::new(200).set_body_json(json!([late.clone(), early.clone()])),
+        ResponseTemplate::new(200).set_body_json(json!([early, late])),
+    ]);
+    Mock::given(path("/v1/tickets"))
+        .respond_with(recorder.clone())
+        .mount(&server)
+        .await;
+    let query = TicketQuery::default().page_size(3).unwrap();
+    let pages: Vec<TicketPage> = pat_client(&server.uri())
+        .list_tickets(query)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(recorder.count(), 2);
+    assert_eq!(pages[0].tickets[0].id, "t1");
+}
