@@ -1,0 +1,478 @@
+//! Shared state, the request pipeline (latency, rate limit, faults, log) and the listeners.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::accounts::{Accounts, AuthKind, TokenPair};
+use crate::clock::SimClock;
+use crate::dates::{Iso, Precision, http_date};
+use crate::knobs::{
+    Fault, FaultPlan, Knobs, Limiter, Options, RateLimitBody, RetryAfterForm, ScriptedFault,
+};
+use crate::model::{Silo, Store, TicketTruth};
+use crate::wire::WireFormat;
+use crate::{SimError, ops};
+
+/// One request as the simulator saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestRecord {
+    /// `api` or `accounts`.
+    pub service: String,
+    pub method: String,
+    /// Path and query, as sent.
+    pub uri: String,
+    pub auth: AuthKind,
+    pub status: u16,
+    /// Sim time, epoch milliseconds.
+    pub at_millis: i64,
+}
+
+/// Tells the ticket list handler to misbehave on this one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListQuirk {
+    RepeatPreviousPage,
+    OutOfOrderPage,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Service {
+    Api,
+    Accounts,
+}
+
+impl Service {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Api => "api",
+            Self::Accounts => "accounts",
+        }
+    }
+}
+
+pub struct Sim {
+    pub clock: SimClock,
+    pub api_url: String,
+    pub accounts_url: String,
+    store: RwLock<Store>,
+    knobs: RwLock<Knobs>,
+    options: RwLock<Options>,
+    accounts: Mutex<Accounts>,
+    faults: Mutex<FaultPlan>,
+    limiter: Mutex<Limiter>,
+    log: Mutex<Vec<RequestRecord>>,
+    /// The last ticket page served, for the repeat-page fault.
+    last_page: Mutex<Option<LastPage>>,
+    /// Total counts of list queries, valid for one store version.
+    pub counts: Mutex<HashMap<String, (u64, usize)>>,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// The headers (`X-Total-Pages`, `X-Total-Results`) and body of a ticket page.
+pub type LastPage = (HeaderValue, HeaderValue, Bytes);
+
+pub fn lock_page(sim: &Sim) -> MutexGuard<'_, Option<LastPage>> {
+    lock(&sim.last_page)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+pub struct SimParts {
+    pub clock: SimClock,
+    pub api_url: String,
+    pub accounts_url: String,
+    pub store: Store,
+    pub knobs: Knobs,
+    pub options: Options,
+    pub accounts: Accounts,
+    pub faults: FaultPlan,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl Sim {
+    pub fn new(parts: SimParts) -> Self {
+        Self {
+            clock: parts.clock,
+            api_url: parts.api_url,
+            accounts_url: parts.accounts_url,
+            store: RwLock::new(parts.store),
+            knobs: RwLock::new(parts.knobs),
+            options: RwLock::new(parts.options),
+            accounts: Mutex::new(parts.accounts),
+            faults: Mutex::new(parts.faults),
+            limiter: Mutex::new(Limiter::new()),
+            log: Mutex::new(Vec::new()),
+            last_page: Mutex::new(None),
+            counts: Mutex::new(HashMap::new()),
+            shutdown: parts.shutdown,
+        }
+    }
+
+    /// Sim time, cut to the configured precision.
+    pub fn now(&self) -> i64 {
+        self.knobs().precision.truncate(self.clock.now_millis())
+    }
+
+    /// Reads the store, first purging trash and spam that outlived their keep period.
+    pub fn store(&self) -> RwLockReadGuard<'_, Store> {
+        let now = self.clock.now_millis();
+        let guard = self.store.read().unwrap_or_else(PoisonError::into_inner);
+        if !guard.purge_due(now) {
+            return guard;
+        }
+        drop(guard);
+        self.store_mut().purge(now);
+        self.store.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn store_mut(&self) -> RwLockWriteGuard<'_, Store> {
+        self.store.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn knobs(&self) -> Knobs {
+        self.knobs
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn set_knobs(&self, knobs: Knobs) {
+        let seconds = knobs.precision == Precision::Seconds;
+        let was_seconds = self.knobs().precision == Precision::Seconds;
+        *self.knobs.write().unwrap_or_else(PoisonError::into_inner) = knobs;
+        if seconds && !was_seconds {
+            self.store_mut().truncate_to_seconds();
+        }
+    }
+
+    pub fn options(&self) -> Options {
+        self.options
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn set_options(&self, options: Options) {
+        *self.options.write().unwrap_or_else(PoisonError::into_inner) = options;
+    }
+
+    pub fn accounts(&self) -> MutexGuard<'_, Accounts> {
+        lock(&self.accounts)
+    }
+
+    pub fn faults(&self) -> MutexGuard<'_, FaultPlan> {
+        lock(&self.faults)
+    }
+
+    pub fn wire_format(&self) -> WireFormat {
+        WireFormat {
+            precision: self.knobs().precision,
+            inbox_silo_name: self.options().emit_inbox_silo,
+        }
+    }
+
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        lock(&self.log).clone()
+    }
+
+    pub fn clear_requests(&self) {
+        lock(&self.log).clear();
+    }
+
+    pub fn truth(&self) -> Vec<TicketTruth> {
+        self.store().truth()
+    }
+
+    pub fn issue_tokens(&self) -> TokenPair {
+        let now = self.now();
+        self.accounts().issue_tokens(now)
+    }
+
+    pub fn create_ticket(&self, body: &[u8]) -> Result<Uuid, SimError> {
+        let input = ops::parse_input(body)?;
+        let (now, options) = (self.now(), self.options());
+        ops::create_ticket(&mut self.store_mut(), &input, now, &options)
+    }
+
+    pub fn update_ticket(&self, id: &Uuid, body: &[u8]) -> Result<(), SimError> {
+        let input = ops::parse_input(body)?;
+        let (now, options) = (self.now(), self.options());
+        ops::update_ticket(&mut self.store_mut(), id, &input, now, &options)
+    }
+
+    pub fn delete_ticket(&self, id: &Uuid) -> Result<(), SimError> {
+        let (now, options) = (self.now(), self.options());
+        ops::delete_ticket(&mut self.store_mut(), id, now, &options)
+    }
+
+    pub fn move_ticket(&self, id: &Uuid, silo: Silo) -> Result<(), SimError> {
+        let now = self.now();
+        ops::move_ticket(&mut self.store_mut(), id, silo, now)
+    }
+
+    pub fn add_agent(&self, name: &str, email: &str) -> Uuid {
+        let now = self.now();
+        ops::add_agent(&mut self.store_mut(), name, email, now)
+    }
+
+    pub fn script_fault(&self, fault: ScriptedFault) {
+        self.faults().add(fault);
+    }
+
+    /// Resolves when the simulator shuts down (hung requests end then).
+    async fn shutting_down(&self) {
+        let mut shutdown = self.shutdown.clone();
+        let _ = shutdown.wait_for(|stop| *stop).await;
+    }
+}
+
+/// HelpDesk's error body: `{"error": "<message>", "details": "<text>"}`.
+pub fn api_error(status: StatusCode, error: &str, details: &str) -> Response {
+    let body = serde_json::json!({ "error": error, "details": details });
+    (status, axum::Json(body)).into_response()
+}
+
+fn status_or(code: u16, fallback: StatusCode) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(fallback)
+}
+
+pub fn router(sim: Arc<Sim>) -> Router {
+    crate::api::router()
+        .merge(crate::admin::router())
+        .layer(middleware::from_fn_with_state(
+            (sim.clone(), Service::Api),
+            pipeline,
+        ))
+        .with_state(sim)
+}
+
+pub fn accounts_router(sim: Arc<Sim>) -> Router {
+    crate::accounts::router()
+        .layer(middleware::from_fn_with_state(
+            (sim.clone(), Service::Accounts),
+            pipeline,
+        ))
+        .with_state(sim)
+}
+
+fn auth_kind(request: &Request) -> AuthKind {
+    let header = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok());
+    match header
+        .and_then(|value| value.split_once(' '))
+        .map(|(scheme, _)| scheme)
+    {
+        None if header.is_none() => AuthKind::None,
+        Some(scheme) if scheme.eq_ignore_ascii_case("basic") => AuthKind::Basic,
+        Some(scheme) if scheme.eq_ignore_ascii_case("bearer") => AuthKind::Bearer,
+        _ => AuthKind::Other,
+    }
+}
+
+/// Every request but `/_sim` passes here: latency, then the rate limit, then faults; the
+/// outcome goes to the request log.
+async fn pipeline(
+    State((sim, service)): State<(Arc<Sim>, Service)>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    if path.starts_with("/_sim") {
+        return next.run(request).await;
+    }
+    let record = RequestRecord {
+        service: service.name().to_owned(),
+        method: request.method().to_string(),
+        uri: request
+            .uri()
+            .path_and_query()
+            .map_or(path.clone(), ToString::to_string),
+        auth: auth_kind(&request),
+        status: 0,
+        at_millis: sim.clock.now_millis(),
+    };
+    let knobs = sim.knobs();
+    if knobs.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(knobs.latency_ms)).await;
+    }
+    let response = if service == Service::Api && path.starts_with("/v1") {
+        guard_api(&sim, &knobs, &record.method, &path, &mut request).await
+    } else {
+        let fault = sim
+            .faults()
+            .next(&record.method, &path, knobs.random_faults.as_ref());
+        apply_fault(&sim, fault, &mut request).await
+    };
+    let response = match response {
+        Ok(mangle) => {
+            let response = next.run(request).await;
+            mangle_body(mangle, response).await
+        }
+        Err(response) => response,
+    };
+    let status = response.status().as_u16();
+    lock(&sim.log).push(RequestRecord { status, ..record });
+    response
+}
+
+/// What to do to a handler's answer on its way out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mangle {
+    None,
+    Truncate,
+    Abort,
+}
+
+async fn guard_api(
+    sim: &Sim,
+    knobs: &Knobs,
+    method: &str,
+    path: &str,
+    request: &mut Request,
+) -> Result<Mangle, Response> {
+    let options = sim.options();
+    if options.require_user_agent && !request.headers().contains_key(header::USER_AGENT) {
+        // An intermediary blocks anonymous clients with an HTML page, not the API's JSON.
+        let page = Html("<html><body><h1>403 Forbidden</h1></body></html>");
+        return Err((StatusCode::FORBIDDEN, page).into_response());
+    }
+    if let Some(limit) = knobs.rate_limit {
+        if let Err(wait) = lock(&sim.limiter).take(limit) {
+            return Err(too_many_requests(sim, &options, wait));
+        }
+    }
+    let fault = sim
+        .faults()
+        .next(method, path, knobs.random_faults.as_ref());
+    let mangle = apply_fault(sim, fault, request).await?;
+    let header = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok());
+    let (_, valid) = sim.accounts().authenticate(header, sim.clock.now_millis());
+    if !valid {
+        return Err(api_error(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "missing, invalid, expired or revoked credentials",
+        ));
+    }
+    Ok(mangle)
+}
+
+pub fn too_many_requests(sim: &Sim, options: &Options, wait: Duration) -> Response {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let seconds = seconds.max(1);
+    let mut response = match options.rate_limit_body {
+        RateLimitBody::Json => api_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too Many Requests",
+            "rate limit exceeded",
+        ),
+        RateLimitBody::PlainText => {
+            (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests").into_response()
+        }
+        RateLimitBody::Empty => StatusCode::TOO_MANY_REQUESTS.into_response(),
+    };
+    let value = match options.retry_after {
+        RetryAfterForm::Seconds => Some(seconds.to_string()),
+        RetryAfterForm::HttpDate => {
+            let at = sim.clock.now_millis() + i64::try_from(seconds * 1000).unwrap_or(0);
+            Some(http_date(at))
+        }
+        RetryAfterForm::Omitted => None,
+    };
+    if let Some(value) = value.and_then(|value| HeaderValue::from_str(&value).ok()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+async fn apply_fault(
+    sim: &Sim,
+    fault: Option<Fault>,
+    request: &mut Request,
+) -> Result<Mangle, Response> {
+    let Some(fault) = fault else {
+        return Ok(Mangle::None);
+    };
+    match fault {
+        Fault::Status { status } => {
+            let status = status_or(status, StatusCode::INTERNAL_SERVER_ERROR);
+            let reason = status.canonical_reason().unwrap_or("Error");
+            Err(api_error(status, reason, "injected fault"))
+        }
+        Fault::Hang { ms: Some(ms) } => {
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(ms)) => Ok(Mangle::None),
+                () = sim.shutting_down() => Err(StatusCode::SERVICE_UNAVAILABLE.into_response()),
+            }
+        }
+        Fault::Hang { ms: None } => {
+            sim.shutting_down().await;
+            Err(StatusCode::SERVICE_UNAVAILABLE.into_response())
+        }
+        Fault::HtmlBody { status } => Err((
+            status_or(status, StatusCode::BAD_GATEWAY),
+            Html("<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>"),
+        )
+            .into_response()),
+        Fault::RateLimited { retry_after_secs } => Err(too_many_requests(
+            sim,
+            &sim.options(),
+            Duration::from_secs(retry_after_secs),
+        )),
+        Fault::TruncatedBody => Ok(Mangle::Truncate),
+        Fault::AbortedBody => Ok(Mangle::Abort),
+        Fault::RepeatPreviousPage => {
+            request.extensions_mut().insert(ListQuirk::RepeatPreviousPage);
+            Ok(Mangle::None)
+        }
+        Fault::OutOfOrderPage => {
+            request.extensions_mut().insert(ListQuirk::OutOfOrderPage);
+            Ok(Mangle::None)
+        }
+    }
+}
+
+async fn mangle_body(mangle: Mangle, response: Response) -> Response {
+    if mangle == Mangle::None {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let half = bytes.slice(..bytes.len() / 2);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = match mangle {
+        Mangle::Abort => {
+            let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
+                Ok(half),
+                Err(std::io::Error::other("connection aborted by fault")),
+            ];
+            Body::from_stream(futures::stream::iter(chunks))
+        }
+        Mangle::Truncate | Mangle::None => Body::from(half),
+    };
+    Response::from_parts(parts, body)
+}
+
+/// `Iso` for the admin API's human-readable times.
+pub fn iso(millis: i64) -> String {
+    Iso(millis, Precision::Millis).to_string()
+}
