@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use scoreline_core::SharedClock;
-use scoreline_store::Db;
+use scoreline_store::{Db, Sealer};
 
 pub use actor::Actor;
 pub use auth::{SignedIn, ThrottleSettings};
@@ -47,18 +47,25 @@ pub struct App {
 struct Inner {
     db: Db,
     clock: SharedClock,
+    sealer: Arc<Sealer>,
     settings: AppSettings,
 }
 
 impl App {
-    pub fn new(db: Db, clock: SharedClock, settings: AppSettings) -> Self {
+    pub fn new(db: Db, clock: SharedClock, sealer: Arc<Sealer>, settings: AppSettings) -> Self {
         Self {
             inner: Arc::new(Inner {
                 db,
                 clock,
+                sealer,
                 settings,
             }),
         }
+    }
+
+    /// Seals and unseals the credentials of integrations.
+    pub fn sealer(&self) -> &Sealer {
+        &self.inner.sealer
     }
 
     pub fn db(&self) -> &Db {

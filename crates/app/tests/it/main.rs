@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use scoreline_app::{Actor, App, AppSettings, CreateUser};
 use scoreline_core::{ManualClock, Timestamp};
+use scoreline_store::Sealer;
 use scoreline_store::model::User;
 use scoreline_testkit::{TestBackend, TestDatabase};
 
@@ -22,7 +23,13 @@ impl Fixture {
     pub async fn new(backend: TestBackend) -> Self {
         let database = TestDatabase::fresh(backend).await;
         let clock = Arc::new(ManualClock::new(T0));
-        let app = App::new(database.db.clone(), clock.clone(), AppSettings::default());
+        let sealer = Arc::new(Sealer::from_encoded_key(&Sealer::generate_encoded_key()).unwrap());
+        let app = App::new(
+            database.db.clone(),
+            clock.clone(),
+            sealer,
+            AppSettings::default(),
+        );
         Self {
             app,
             clock,

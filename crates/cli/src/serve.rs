@@ -1,0 +1,101 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use scoreline_app::{App, AppSettings};
+use scoreline_core::{SharedClock, SystemClock};
+use scoreline_store::{Db, Store};
+use scoreline_web::WebConfig;
+
+use crate::config::Config;
+
+pub async fn connect(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&config.database_url).await.with_context(|| {
+        format!(
+            "cannot open the database at {}",
+            redact_url(&config.database_url)
+        )
+    })?;
+    db.migrate().await.context("cannot migrate the database")?;
+    Ok(db)
+}
+
+pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+    connect(config).await?;
+    println!("database is up to date");
+    Ok(())
+}
+
+pub async fn build_app(config: &Config) -> anyhow::Result<App> {
+    let db = connect(config).await?;
+    let sealer = Arc::new(config.sealer()?);
+    let clock: SharedClock = Arc::new(SystemClock);
+    Ok(App::new(db, clock, sealer, AppSettings::default()))
+}
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let app = build_app(&config).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let address = listener.local_addr()?;
+    let web_config = WebConfig {
+        secure_cookies: config.secure_cookies(),
+        form_action_origins: vec![config.accounts_url.origin().ascii_serialization()],
+    };
+    let router = scoreline_web::router(app.clone(), web_config);
+    tokio::spawn(expire_sessions(app));
+    tracing::info!(%address, "listening");
+    // Tests and scripts read this line to find a port chosen with :0.
+    println!("Scoreline is listening on http://{address}");
+    scoreline_web::serve(listener, router, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Removes expired sessions hourly so the table stays small.
+async fn expire_sessions(app: App) {
+    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+    every_hour.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        every_hour.tick().await;
+        match app.db().delete_expired_sessions(app.clock().now()).await {
+            Ok(removed) if removed > 0 => tracing::info!(removed, "expired sessions removed"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "could not remove expired sessions"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}
+
+/// A database URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("REDACTED"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,192 @@
+//! One error type for every route. Handlers return it; a middleware renders it as the JSON
+//! error shape under `/api/` and as an HTML page elsewhere, stamped with the request id.
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use scoreline_app::AppError;
+use scoreline_core::FieldError;
+use serde::Serialize;
+
+use crate::ui::ErrorPage;
+
+/// An error as the client sees it. `internal` is logged, never sent.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub fields: Vec<FieldError>,
+    pub internal: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            fields: Vec::new(),
+            internal: None,
+        }
+    }
+
+    pub fn invalid(fields: Vec<FieldError>) -> Self {
+        let message = match fields.as_slice() {
+            [only] => only.message.clone(),
+            _ => "Some fields are not valid; see `fields`.".to_owned(),
+        };
+        Self {
+            fields,
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", message)
+        }
+    }
+
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        Self::invalid(vec![FieldError::new(field, message)])
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("No such {what}."),
+        )
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Sign in, or send `Authorization: Bearer <api token>`.",
+        )
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Your role does not allow this.",
+        )
+    }
+
+    pub fn internal(cause: impl Into<String>) -> Self {
+        Self {
+            internal: Some(cause.into()),
+            ..Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Something went wrong on our side. Quote the request id when reporting it.",
+            )
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::Validation(fields) => Self::invalid(fields),
+            AppError::Unauthenticated => Self::unauthenticated(),
+            AppError::PermissionDenied { .. } => Self::forbidden(),
+            AppError::NotFound(what) => Self::not_found(what),
+            AppError::Conflict(message) => Self::new(StatusCode::CONFLICT, "conflict", message),
+            AppError::InvalidCredentials => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "The email or password is not correct.",
+            ),
+            AppError::Throttled { retry_after_secs } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "Too many failed attempts. Try again in {} minutes.",
+                    retry_after_secs.div_ceil(60)
+                ),
+            ),
+            AppError::Store(store) if store.is_transient() => Self {
+                internal: Some(format!("{:?}", anyhow_chain(&store))),
+                ..Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "The database is busy. Try again shortly.",
+                )
+            },
+            other => Self::internal(anyhow_chain(&other)),
+        }
+    }
+}
+
+/// The error and its sources on one line, for the log.
+fn anyhow_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        // Rendered by `render_errors`, which knows the request id and the kind of route.
+        let mut response = self.status.into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'a str,
+    message: &'a str,
+    request_id: &'a str,
+    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    fields: &'a [FieldError],
+}
+
+pub async fn render_errors(request: Request, next: Next) -> Response {
+    let request_id = request
+        .headers()
+        .get(crate::REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
+    let is_api = request.uri().path().starts_with("/api/");
+    let mut response = next.run(request).await;
+    let Some(error) = response.extensions_mut().remove::<ApiError>() else {
+        return response;
+    };
+    if let Some(internal) = &error.internal {
+        tracing::error!(request_id, error = internal, "request failed");
+    }
+    let mut rendered = if is_api {
+        let body = ErrorBody {
+            code: error.code,
+            message: &error.message,
+            request_id: &request_id,
+            fields: &error.fields,
+        };
+        (error.status, axum::Json(body)).into_response()
+    } else {
+        let page = ErrorPage {
+            status: error.status.as_u16(),
+            message: error.message.clone(),
+            request_id: request_id.clone(),
+        };
+        (error.status, page).into_response()
+    };
+    if let Some(retry_after) = response.headers().get(header::RETRY_AFTER) {
+        rendered
+            .headers_mut()
+            .insert(header::RETRY_AFTER, retry_after.clone());
+    }
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        rendered
+            .headers_mut()
+            .insert(crate::REQUEST_ID_HEADER, value);
+    }
+    rendered
+}
