@@ -40,10 +40,7 @@ impl Actor {
 
     pub(crate) fn audit_actor(&self) -> AuditActor {
         match self {
-            Actor::User(user) => AuditActor {
-                user_id: Some(user.id),
-                label: user.email.clone(),
-            },
+            Actor::User(user) => AuditActor { user_id: Some(user.id), label: user.email.clone() },
             Actor::System => AuditActor::system(),
         }
     }

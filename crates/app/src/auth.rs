@@ -23,11 +23,7 @@ pub struct ThrottleSettings {
 
 impl Default for ThrottleSettings {
     fn default() -> Self {
-        Self {
-            window: Duration::from_secs(15 * 60),
-            max_failures_per_email: 5,
-            max_failures_per_client: 30,
-        }
+        Self { window: Duration::from_secs(15 * 60), max_failures_per_email: 5, max_failures_per_client: 30 }
     }
 }
 
@@ -45,13 +41,8 @@ impl App {
     pub async fn sign_in(&self, email: &str, password: &str, client: &str) -> AppResult<SignedIn> {
         let email_key = format!("email:{}", email.trim().to_lowercase());
         let client_key = format!("client:{client}");
-        self.check_throttle(&email_key, self.settings().throttle.max_failures_per_email)
-            .await?;
-        self.check_throttle(
-            &client_key,
-            self.settings().throttle.max_failures_per_client,
-        )
-        .await?;
+        self.check_throttle(&email_key, self.settings().throttle.max_failures_per_email).await?;
+        self.check_throttle(&client_key, self.settings().throttle.max_failures_per_client).await?;
 
         let credentials = match Email::parse(email) {
             Ok(email) => self.db().find_user_credentials(email.as_str()).await?,
@@ -84,30 +75,21 @@ impl App {
             })
             .await?;
         tracing::info!(user_id = %user.id, "signed in");
-        Ok(SignedIn {
-            session,
-            user,
-            expires_in: ttl,
-        })
+        Ok(SignedIn { session, user, expires_in: ttl })
     }
 
     async fn check_throttle(&self, key: &str, max_failures: u64) -> AppResult<()> {
         let window = self.settings().throttle.window;
         let since = self.clock().now().saturating_sub(window);
         if self.db().count_sign_in_failures(key, since).await? >= max_failures {
-            return Err(AppError::Throttled {
-                retry_after_secs: window.as_secs(),
-            });
+            return Err(AppError::Throttled { retry_after_secs: window.as_secs() });
         }
         Ok(())
     }
 
     /// The user behind a session cookie, if the session is valid.
     pub async fn session_actor(&self, session: &SecretToken) -> AppResult<Option<Actor>> {
-        let found = self
-            .db()
-            .find_session_user(&session.digest(), self.clock().now())
-            .await?;
+        let found = self.db().find_session_user(&session.digest(), self.clock().now()).await?;
         Ok(found.map(|(_, user)| Actor::User(user)))
     }
 
@@ -121,21 +103,13 @@ impl App {
         if !token.expose().starts_with(API_TOKEN_PREFIX) {
             return Ok(None);
         }
-        let user = self
-            .db()
-            .use_api_token(&token.digest(), self.clock().now())
-            .await?;
+        let user = self.db().use_api_token(&token.digest(), self.clock().now()).await?;
         Ok(user.map(Actor::User))
     }
 
     /// Issues an API token for the user with `email`. Users may issue their own; issuing
     /// for someone else takes the operator (the command line).
-    pub async fn create_api_token(
-        &self,
-        actor: &Actor,
-        email: &str,
-        name: &str,
-    ) -> AppResult<IssuedToken> {
+    pub async fn create_api_token(&self, actor: &Actor, email: &str, name: &str) -> AppResult<IssuedToken> {
         let email = Email::parse(email).map_err(|message| AppError::field("email", message))?;
         let user = self
             .db()
@@ -150,10 +124,7 @@ impl App {
         }
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
-            return Err(AppError::field(
-                "name",
-                "Name the token in 1 to 100 characters.",
-            ));
+            return Err(AppError::field("name", "Name the token in 1 to 100 characters."));
         }
         let token = SecretToken::generate(API_TOKEN_PREFIX);
         let id = ApiTokenId::new();
@@ -176,10 +147,7 @@ impl App {
                 &audit,
             )
             .await?;
-        Ok(IssuedToken {
-            token,
-            user_email: user.email,
-        })
+        Ok(IssuedToken { token, user_email: user.email })
     }
 }
 
@@ -204,17 +172,15 @@ async fn verify_password(password: String, stored: Option<String>) -> AppResult<
         let Ok(hash) = PasswordHash::new(&hash_text) else {
             return false;
         };
-        Argon2::default()
-            .verify_password(password.as_bytes(), &hash)
-            .is_ok()
-            && known
+        Argon2::default().verify_password(password.as_bytes(), &hash).is_ok() && known
     })
     .await
     .map_err(|e| AppError::Internal(format!("password check task failed: {e}")))
 }
 
 /// The argon2id hash of a random string nobody knows, with default parameters.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2NvcmVsaW5lZHVtbXk$2b7DJt6pfHp3h4GLtW0DfXjiWHtiw2fI1V3Fk6yD+RE";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c2NvcmVsaW5lZHVtbXk$2b7DJt6pfHp3h4GLtW0DfXjiWHtiw2fI1V3Fk6yD+RE";
 
 #[cfg(test)]
 mod tests {

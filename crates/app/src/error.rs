@@ -41,9 +41,7 @@ impl From<CoreError> for AppError {
     fn from(error: CoreError) -> Self {
         match error {
             CoreError::Validation(fields) => Self::Validation(fields),
-            CoreError::PermissionDenied { role, permission } => {
-                Self::PermissionDenied { role, permission }
-            }
+            CoreError::PermissionDenied { role, permission } => Self::PermissionDenied { role, permission },
         }
     }
 }

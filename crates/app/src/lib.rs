@@ -30,10 +30,7 @@ pub struct AppSettings {
 
 impl Default for AppSettings {
     fn default() -> Self {
-        Self {
-            session_ttl: Duration::from_secs(12 * 3600),
-            throttle: ThrottleSettings::default(),
-        }
+        Self { session_ttl: Duration::from_secs(12 * 3600), throttle: ThrottleSettings::default() }
     }
 }
 
@@ -53,14 +50,7 @@ struct Inner {
 
 impl App {
     pub fn new(db: Db, clock: SharedClock, sealer: Arc<Sealer>, settings: AppSettings) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                db,
-                clock,
-                sealer,
-                settings,
-            }),
-        }
+        Self { inner: Arc::new(Inner { db, clock, sealer, settings }) }
     }
 
     /// Seals and unseals the credentials of integrations.

@@ -1,13 +1,11 @@
 //! Staff, groups and teams.
 
 use scoreline_core::{
-    AuditEntryId, Email, FieldErrors, GroupId, NewPassword, Permission, PersonName, Role, TeamId,
-    UnitName, UserId,
+    AuditEntryId, Email, FieldErrors, GroupId, NewPassword, Permission, PersonName, Role, TeamId, UnitName,
+    UserId,
 };
 use scoreline_store::Store;
-use scoreline_store::model::{
-    AuditRecord, Group, NewGroup, NewTeam, NewUser, Page, PageRequest, Team, User,
-};
+use scoreline_store::model::{AuditRecord, Group, NewGroup, NewTeam, NewUser, Page, PageRequest, Team, User};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -32,9 +30,9 @@ pub struct CreateGroup {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct CreateTeam {
-    pub group_id: GroupId,
+    pub group_id: Option<GroupId>,
     pub name: String,
 }
 
@@ -63,20 +61,14 @@ impl App {
         let mut errors = FieldErrors::new();
         let email = errors.check("email", Email::parse(&input.email));
         let name = errors.check("name", PersonName::parse(&input.name));
-        let role = errors.check(
-            "role",
-            input.role.parse::<Role>().map_err(|e| e.to_string()),
-        );
+        let role = errors.check("role", input.role.parse::<Role>().map_err(|e| e.to_string()));
         let password = match input.password.as_deref().filter(|p| !p.is_empty()) {
             Some(password) => errors.check("password", NewPassword::parse(password)),
             None => None,
         };
         if let Some(role) = role {
             if !actor.may_grant(role) {
-                errors.push(
-                    "role",
-                    format!("You may not create a {} account.", role.label()),
-                );
+                errors.push("role", format!("You may not create a {} account.", role.label()));
             }
         }
         for team_id in &input.team_ids {
@@ -92,14 +84,8 @@ impl App {
             Some(password) => Some(hash_password(password.expose().to_owned()).await?),
             None => None,
         };
-        let new_user = NewUser {
-            id: UserId::new(),
-            email,
-            name,
-            role,
-            password_hash,
-            created_at: self.clock().now(),
-        };
+        let new_user =
+            NewUser { id: UserId::new(), email, name, role, password_hash, created_at: self.clock().now() };
         let audit = self.audit(
             actor,
             "user.create",
@@ -107,11 +93,7 @@ impl App {
             &new_user.id.to_string(),
             json!({ "email": new_user.email.as_str(), "role": role.as_str() }),
         );
-        let user = self
-            .db()
-            .create_user(&new_user, &audit)
-            .await
-            .map_err(AppError::conflict_on("email"))?;
+        let user = self.db().create_user(&new_user, &audit).await.map_err(AppError::conflict_on("email"))?;
         for team_id in input.team_ids {
             self.insert_membership(actor, team_id, user.id).await?;
         }
@@ -125,10 +107,7 @@ impl App {
 
     pub async fn get_user(&self, actor: &Actor, id: UserId) -> AppResult<User> {
         actor.require(Permission::ViewStaff)?;
-        self.db()
-            .get_user(id)
-            .await?
-            .ok_or(AppError::NotFound("user"))
+        self.db().get_user(id).await?.ok_or(AppError::NotFound("user"))
     }
 
     pub async fn count_users(&self) -> AppResult<u64> {
@@ -137,13 +116,8 @@ impl App {
 
     pub async fn create_group(&self, actor: &Actor, input: CreateGroup) -> AppResult<Group> {
         actor.require(Permission::ManageGroups)?;
-        let name =
-            UnitName::parse(&input.name).map_err(|message| AppError::field("name", message))?;
-        let group = NewGroup {
-            id: GroupId::new(),
-            name,
-            created_at: self.clock().now(),
-        };
+        let name = UnitName::parse(&input.name).map_err(|message| AppError::field("name", message))?;
+        let group = NewGroup { id: GroupId::new(), name, created_at: self.clock().now() };
         let audit = self.audit(
             actor,
             "group.create",
@@ -151,10 +125,7 @@ impl App {
             &group.id.to_string(),
             json!({ "name": group.name.as_str() }),
         );
-        self.db()
-            .create_group(&group, &audit)
-            .await
-            .map_err(AppError::conflict_on("name"))
+        self.db().create_group(&group, &audit).await.map_err(AppError::conflict_on("name"))
     }
 
     pub async fn list_groups(&self, actor: &Actor, page: PageRequest) -> AppResult<Page<Group>> {
@@ -164,17 +135,18 @@ impl App {
 
     pub async fn create_team(&self, actor: &Actor, input: CreateTeam) -> AppResult<Team> {
         actor.require(Permission::ManageTeams)?;
-        let name =
-            UnitName::parse(&input.name).map_err(|message| AppError::field("name", message))?;
-        if self.db().get_group(input.group_id).await?.is_none() {
-            return Err(AppError::field("group_id", "This group does not exist."));
-        }
-        let team = NewTeam {
-            id: TeamId::new(),
-            group_id: input.group_id,
-            name,
-            created_at: self.clock().now(),
+        let mut errors = FieldErrors::new();
+        let name = errors.check("name", UnitName::parse(&input.name));
+        let group_id = match input.group_id {
+            Some(id) if self.db().get_group(id).await?.is_some() => Some(id),
+            Some(_) => errors.check("group_id", Err("This group does not exist.".to_owned())),
+            None => errors.check("group_id", Err("Choose the group this team belongs to.".to_owned())),
         };
+        errors.into_result()?;
+        let (Some(name), Some(group_id)) = (name, group_id) else {
+            return Err(AppError::Internal("validated fields missing".to_owned()));
+        };
+        let team = NewTeam { id: TeamId::new(), group_id, name, created_at: self.clock().now() };
         let audit = self.audit(
             actor,
             "team.create",
@@ -182,10 +154,7 @@ impl App {
             &team.id.to_string(),
             json!({ "name": team.name.as_str(), "group_id": team.group_id }),
         );
-        self.db()
-            .create_team(&team, &audit)
-            .await
-            .map_err(AppError::conflict_on("name"))
+        self.db().create_team(&team, &audit).await.map_err(AppError::conflict_on("name"))
     }
 
     pub async fn list_teams(&self, actor: &Actor, page: PageRequest) -> AppResult<Page<Team>> {
@@ -193,35 +162,17 @@ impl App {
         Ok(self.db().list_teams(page).await?)
     }
 
-    pub async fn add_team_member(
-        &self,
-        actor: &Actor,
-        team_id: TeamId,
-        user_id: UserId,
-    ) -> AppResult<()> {
+    pub async fn add_team_member(&self, actor: &Actor, team_id: TeamId, user_id: UserId) -> AppResult<()> {
         actor.require(Permission::ManageTeams)?;
         self.insert_membership(actor, team_id, user_id).await
     }
 
-    async fn insert_membership(
-        &self,
-        actor: &Actor,
-        team_id: TeamId,
-        user_id: UserId,
-    ) -> AppResult<()> {
-        let audit = self.audit(
-            actor,
-            "team.member.add",
-            "team",
-            &team_id.to_string(),
-            json!({ "user_id": user_id }),
-        );
-        self.db()
-            .add_team_member(team_id, user_id, self.clock().now(), &audit)
-            .await
-            .map_err(|e| match e {
-                scoreline_store::StoreError::MissingReference => AppError::NotFound("team or user"),
-                other => other.into(),
-            })
+    async fn insert_membership(&self, actor: &Actor, team_id: TeamId, user_id: UserId) -> AppResult<()> {
+        let audit =
+            self.audit(actor, "team.member.add", "team", &team_id.to_string(), json!({ "user_id": user_id }));
+        self.db().add_team_member(team_id, user_id, self.clock().now(), &audit).await.map_err(|e| match e {
+            scoreline_store::StoreError::MissingReference => AppError::NotFound("team or user"),
+            other => other.into(),
+        })
     }
 }

@@ -39,12 +39,7 @@ pub enum TokensCommand {
 }
 
 pub async fn users(config: &Config, command: UsersCommand) -> anyhow::Result<()> {
-    let UsersCommand::Create {
-        email,
-        name,
-        role,
-        password_stdin,
-    } = command;
+    let UsersCommand::Create { email, name, role, password_stdin } = command;
     let password = if password_stdin {
         let mut line = String::new();
         std::io::stdin()
@@ -56,23 +51,15 @@ pub async fn users(config: &Config, command: UsersCommand) -> anyhow::Result<()>
         None
     };
     let app = build_app(config).await?;
-    let input = CreateUser {
-        email,
-        name,
-        role,
-        password,
-        team_ids: Vec::new(),
-    };
+    let input = CreateUser { email, name, role, password, team_ids: Vec::new() };
     match app.create_user(&Actor::System, input).await {
         Ok(user) => {
             println!("created {} ({}) with id {}", user.email, user.role, user.id);
             Ok(())
         }
         Err(AppError::Validation(fields)) => {
-            let lines: Vec<String> = fields
-                .iter()
-                .map(|f| format!("  --{}: {}", f.field.replace('_', "-"), f.message))
-                .collect();
+            let lines: Vec<String> =
+                fields.iter().map(|f| format!("  --{}: {}", f.field.replace('_', "-"), f.message)).collect();
             bail!("the user was not created:\n{}", lines.join("\n"))
         }
         Err(other) => Err(other.into()),
@@ -82,20 +69,13 @@ pub async fn users(config: &Config, command: UsersCommand) -> anyhow::Result<()>
 pub async fn tokens(config: &Config, command: TokensCommand) -> anyhow::Result<()> {
     let TokensCommand::Create { email, name } = command;
     let app = build_app(config).await?;
-    let issued = app
-        .create_api_token(&Actor::System, &email, &name)
-        .await
-        .map_err(|error| match error {
-            AppError::Validation(fields) => anyhow::anyhow!(
-                "no token was created: {}",
-                fields
-                    .iter()
-                    .map(|f| f.message.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ),
-            other => other.into(),
-        })?;
+    let issued = app.create_api_token(&Actor::System, &email, &name).await.map_err(|error| match error {
+        AppError::Validation(fields) => anyhow::anyhow!(
+            "no token was created: {}",
+            fields.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join(" ")
+        ),
+        other => other.into(),
+    })?;
     eprintln!(
         "API token for {} (shown only once; send it as `Authorization: Bearer <token>`):",
         issued.user_email

@@ -66,20 +66,12 @@ fn parse_static_url(text: &str) -> url::Url {
 }
 
 /// Variables that configure the tests, not the server, and share our prefix.
-const NOT_CONFIG: &[&str] = &[
-    "CONFIG",
-    "TEST_POSTGRES_URL",
-    "TEST_REQUIRE_POSTGRES",
-    "TEST_BROWSER",
-];
+const NOT_CONFIG: &[&str] = &["CONFIG", "TEST_POSTGRES_URL", "TEST_REQUIRE_POSTGRES", "TEST_BROWSER"];
 
 impl Config {
     pub fn load() -> anyhow::Result<Self> {
         let file = std::env::var_os("SCORELINE_CONFIG").map(PathBuf::from);
-        Self::load_from(
-            file.as_deref(),
-            Env::prefixed("SCORELINE_").ignore(NOT_CONFIG),
-        )
+        Self::load_from(file.as_deref(), Env::prefixed("SCORELINE_").ignore(NOT_CONFIG))
     }
 
     fn load_from(file: Option<&Path>, env: Env) -> anyhow::Result<Self> {
@@ -93,10 +85,7 @@ impl Config {
             }
             None => figment = figment.merge(Toml::file("scoreline.toml")),
         }
-        let mut config: Config = figment
-            .merge(env)
-            .extract()
-            .context("invalid configuration")?;
+        let mut config: Config = figment.merge(env).extract().context("invalid configuration")?;
         config.read_secret_files()?;
         config.validate()?;
         Ok(config)
@@ -111,9 +100,7 @@ impl Config {
 
     fn validate(&self) -> anyhow::Result<()> {
         if !(self.rate_limit_per_sec > 0.0) {
-            bail!(
-                "rate_limit_per_sec must be above 0 (HelpDesk requests per second per integration)"
-            );
+            bail!("rate_limit_per_sec must be above 0 (HelpDesk requests per second per integration)");
         }
         if self.backfill_cap_days < 7 {
             bail!("backfill_cap_days must be at least 7");
@@ -126,9 +113,7 @@ impl Config {
     }
 
     pub fn secure_cookies(&self) -> bool {
-        self.public_url
-            .as_ref()
-            .is_some_and(|url| url.scheme() == "https")
+        self.public_url.as_ref().is_some_and(|url| url.scheme() == "https")
     }
 
     /// The key that seals credentials: configured, or for the embedded default a key file
@@ -136,16 +121,12 @@ impl Config {
     pub fn sealer(&self) -> anyhow::Result<scoreline_store::Sealer> {
         use secrecy::ExposeSecret;
         if let Some(key) = &self.secret_key {
-            return Ok(scoreline_store::Sealer::from_encoded_key(
-                key.expose_secret(),
-            )?);
+            return Ok(scoreline_store::Sealer::from_encoded_key(key.expose_secret())?);
         }
         let path = match (&self.secret_key_file, self.sqlite_path()) {
             (Some(path), _) => {
                 let key = read_secret(path, "secret_key_file")?;
-                return Ok(scoreline_store::Sealer::from_encoded_key(
-                    key.expose_secret(),
-                )?);
+                return Ok(scoreline_store::Sealer::from_encoded_key(key.expose_secret())?);
             }
             (None, Some(db_path)) => db_path.with_file_name("secret.key"),
             (None, None) => bail!(
@@ -183,11 +164,8 @@ mod tests {
 
     #[test]
     fn defaults_need_no_configuration() {
-        let config = Config::load_from(
-            Some(Path::new("/dev/null")),
-            Env::prefixed("SCORELINE_NONE_"),
-        )
-        .unwrap();
+        let config =
+            Config::load_from(Some(Path::new("/dev/null")), Env::prefixed("SCORELINE_NONE_")).unwrap();
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert!(!config.secure_cookies());
@@ -208,10 +186,7 @@ mod tests {
         assert_eq!(config.listen.port(), 9000);
         assert!(config.secure_cookies());
         use secrecy::ExposeSecret;
-        assert_eq!(
-            config.oauth_client_secret.unwrap().expose_secret(),
-            "s3cret"
-        );
+        assert_eq!(config.oauth_client_secret.unwrap().expose_secret(), "s3cret");
     }
 
     #[test]

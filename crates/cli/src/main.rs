@@ -12,11 +12,7 @@ use clap::{Parser, Subcommand};
 use crate::config::Config;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "scoreline",
-    version,
-    about = "Quality assurance for support teams"
-)]
+#[command(name = "scoreline", version, about = "Quality assurance for support teams")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -46,10 +42,7 @@ fn main() -> ExitCode {
         }
     };
     telemetry::init(config.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("scoreline: cannot start the async runtime: {error}");

@@ -10,12 +10,9 @@ use scoreline_web::WebConfig;
 use crate::config::Config;
 
 pub async fn connect(config: &Config) -> anyhow::Result<Db> {
-    let db = Db::connect(&config.database_url).await.with_context(|| {
-        format!(
-            "cannot open the database at {}",
-            redact_url(&config.database_url)
-        )
-    })?;
+    let db = Db::connect(&config.database_url)
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact_url(&config.database_url)))?;
     db.migrate().await.context("cannot migrate the database")?;
     Ok(db)
 }

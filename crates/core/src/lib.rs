@@ -11,9 +11,7 @@ pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use ids::*;
 pub use role::{Permission, Role, UnknownRole};
 pub use timestamp::Timestamp;
-pub use validate::{
-    Description, Email, FieldError, FieldErrors, Label, NewPassword, PersonName, UnitName,
-};
+pub use validate::{Description, Email, FieldError, FieldErrors, Label, NewPassword, PersonName, UnitName};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CoreError {
@@ -29,10 +27,7 @@ impl Role {
         if self.can(permission) {
             Ok(())
         } else {
-            Err(CoreError::PermissionDenied {
-                role: self,
-                permission,
-            })
+            Err(CoreError::PermissionDenied { role: self, permission })
         }
     }
 }

@@ -16,13 +16,8 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::GlobalAdmin,
-        Role::GroupAdmin,
-        Role::TeamAdmin,
-        Role::Supervisor,
-        Role::Employee,
-    ];
+    pub const ALL: [Role; 5] =
+        [Role::GlobalAdmin, Role::GroupAdmin, Role::TeamAdmin, Role::Supervisor, Role::Employee];
 
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -64,9 +59,7 @@ impl fmt::Display for Role {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown role `{0}`; expected one of global_admin, group_admin, team_admin, supervisor, employee"
-)]
+#[error("unknown role `{0}`; expected one of global_admin, group_admin, team_admin, supervisor, employee")]
 pub struct UnknownRole(pub String);
 
 impl FromStr for Role {

@@ -38,9 +38,7 @@ impl Timestamp {
     }
 
     pub fn to_rfc3339(self) -> String {
-        self.to_offset_date_time()
-            .format(&Rfc3339)
-            .unwrap_or_else(|_| self.0.to_string())
+        self.to_offset_date_time().format(&Rfc3339).unwrap_or_else(|_| self.0.to_string())
     }
 
     pub fn parse_rfc3339(text: &str) -> Result<Self, time::error::Parse> {

@@ -13,10 +13,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -55,11 +52,7 @@ impl FieldErrors {
     }
 
     pub fn into_result(self) -> Result<(), crate::CoreError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(crate::CoreError::Validation(self.0))
-        }
+        if self.0.is_empty() { Ok(()) } else { Err(crate::CoreError::Validation(self.0)) }
     }
 }
 
@@ -144,9 +137,7 @@ impl Email {
             && !domain.ends_with('.')
             && !domain.contains('@')
             && normalized.len() <= 254
-            && !normalized
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control());
+            && !normalized.chars().any(|c| c.is_whitespace() || c.is_control());
         if valid {
             Ok(Self(normalized))
         } else {
@@ -176,10 +167,7 @@ impl Description {
     pub fn parse(text: &str) -> Result<Self, String> {
         let trimmed = text.trim();
         if trimmed.chars().count() > Self::MAX_CHARS {
-            return Err(format!(
-                "Description must be at most {} characters.",
-                Self::MAX_CHARS
-            ));
+            return Err(format!("Description must be at most {} characters.", Self::MAX_CHARS));
         }
         Ok(Self(trimmed.to_owned()))
     }
@@ -200,16 +188,10 @@ impl NewPassword {
     pub fn parse(text: &str) -> Result<Self, String> {
         let count = text.chars().count();
         if count < Self::MIN_CHARS {
-            return Err(format!(
-                "Password must be at least {} characters.",
-                Self::MIN_CHARS
-            ));
+            return Err(format!("Password must be at least {} characters.", Self::MIN_CHARS));
         }
         if count > Self::MAX_CHARS {
-            return Err(format!(
-                "Password must be at most {} characters.",
-                Self::MAX_CHARS
-            ));
+            return Err(format!("Password must be at most {} characters.", Self::MAX_CHARS));
         }
         Ok(Self(text.to_owned()))
     }
@@ -231,23 +213,12 @@ mod tests {
 
     #[test]
     fn email_is_trimmed_and_lowercased() {
-        assert_eq!(
-            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
-            "ada@example.com"
-        );
+        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
     }
 
     #[test]
     fn malformed_emails_are_refused() {
-        for bad in [
-            "",
-            "ada",
-            "@example.com",
-            "ada@",
-            "ada@example",
-            "a b@example.com",
-            "a@b@c.com",
-        ] {
+        for bad in ["", "ada", "@example.com", "ada@", "ada@example", "a b@example.com", "a@b@c.com"] {
             assert!(Email::parse(bad).is_err(), "{bad:?} accepted");
         }
     }

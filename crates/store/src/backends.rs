@@ -13,12 +13,11 @@ use sqlx::sqlite::{
 
 use crate::StoreError;
 use crate::model::{
-    AuditActor, AuditRecord, Group, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, Page,
-    PageRequest, Team, TokenDigest, User, UserCredentials,
+    AuditActor, AuditRecord, Group, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, Page, PageRequest,
+    Team, TokenDigest, User, UserCredentials,
 };
 use crate::queries::{
-    group_from_row, impl_store, team_from_row, team_select, user_columns, user_from_row,
-    write_audit,
+    group_from_row, impl_store, team_from_row, team_select, user_columns, user_from_row, write_audit,
 };
 use crate::store::StoreResult;
 
@@ -48,10 +47,7 @@ impl SqliteStore {
             .foreign_keys(true)
             .pragma("secure_delete", "ON");
         prepare_private_file(options.get_filename())?;
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         Ok(Self { pool })
     }
 

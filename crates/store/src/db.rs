@@ -3,8 +3,8 @@ use scoreline_core::{GroupId, SessionId, TeamId, Timestamp, UserId};
 use crate::StoreError;
 use crate::backends::{PostgresStore, SqliteStore};
 use crate::model::{
-    AuditRecord, Group, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, Page, PageRequest,
-    Team, TokenDigest, User, UserCredentials,
+    AuditRecord, Group, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, Page, PageRequest, Team,
+    TokenDigest, User, UserCredentials,
 };
 use crate::store::{Store, StoreResult};
 
@@ -36,9 +36,7 @@ impl Db {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Backend::Postgres)
         } else {
-            Err(StoreError::Config(
-                "database URL must start with sqlite:// or postgres://".to_owned(),
-            ))
+            Err(StoreError::Config("database URL must start with sqlite:// or postgres://".to_owned()))
         }
     }
 
@@ -141,21 +139,13 @@ impl Store for Db {
     async fn create_api_token(&self, token: &NewApiToken, audit: &AuditRecord) -> StoreResult<()> {
         dispatch!(self.create_api_token(token, audit))
     }
-    async fn use_api_token(
-        &self,
-        digest: &TokenDigest,
-        now: Timestamp,
-    ) -> StoreResult<Option<User>> {
+    async fn use_api_token(&self, digest: &TokenDigest, now: Timestamp) -> StoreResult<Option<User>> {
         dispatch!(self.use_api_token(digest, now))
     }
     async fn record_sign_in_failure(&self, throttle_key: &str, at: Timestamp) -> StoreResult<()> {
         dispatch!(self.record_sign_in_failure(throttle_key, at))
     }
-    async fn count_sign_in_failures(
-        &self,
-        throttle_key: &str,
-        since: Timestamp,
-    ) -> StoreResult<u64> {
+    async fn count_sign_in_failures(&self, throttle_key: &str, since: Timestamp) -> StoreResult<u64> {
         dispatch!(self.count_sign_in_failures(throttle_key, since))
     }
     async fn clear_sign_in_failures(&self, throttle_key: &str) -> StoreResult<()> {

@@ -2,8 +2,8 @@
 //! hold plain values that were validated on the way in.
 
 use scoreline_core::{
-    ApiTokenId, AuditEntryId, Email, GroupId, PersonName, Role, SessionId, TeamId, Timestamp,
-    UnitName, UserId,
+    ApiTokenId, AuditEntryId, Email, GroupId, PersonName, Role, SessionId, TeamId, Timestamp, UnitName,
+    UserId,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -99,10 +99,7 @@ pub struct AuditActor {
 
 impl AuditActor {
     pub fn system() -> Self {
-        Self {
-            user_id: None,
-            label: "system".to_owned(),
-        }
+        Self { user_id: None, label: "system".to_owned() }
     }
 }
 
@@ -143,11 +140,7 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// Builds a page from `limit + 1` fetched rows: the extra row only says that more exist.
-    pub(crate) fn from_overfetch(
-        mut items: Vec<T>,
-        limit: u32,
-        id_of: impl Fn(&T) -> Uuid,
-    ) -> Self {
+    pub(crate) fn from_overfetch(mut items: Vec<T>, limit: u32, id_of: impl Fn(&T) -> Uuid) -> Self {
         let limit = limit as usize;
         let next_after = if items.len() > limit {
             items.truncate(limit);

@@ -17,9 +17,7 @@ macro_rules! user_from_row {
             id: UserId::from_uuid(row.try_get("id")?),
             email: row.try_get("email")?,
             name: row.try_get("name")?,
-            role: role
-                .parse()
-                .map_err(|_| StoreError::Corrupt(format!("unknown role `{role}` in users")))?,
+            role: role.parse().map_err(|_| StoreError::Corrupt(format!("unknown role `{role}` in users")))?,
             active: row.try_get("active")?,
             created_at: Timestamp::from_millis(row.try_get("created_at")?),
             updated_at: Timestamp::from_millis(row.try_get("updated_at")?),

@@ -25,9 +25,7 @@ pub struct Sealer {
 
 impl fmt::Debug for Sealer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sealer")
-            .field("key_id", &self.key_id)
-            .finish_non_exhaustive()
+        f.debug_struct("Sealer").field("key_id", &self.key_id).finish_non_exhaustive()
     }
 }
 
@@ -39,9 +37,7 @@ impl Sealer {
             .decode(trimmed)
             .or_else(|_| URL_SAFE_NO_PAD.decode(trimmed.trim_end_matches('=')))
             .map_err(|_| StoreError::Config(bad_key_message()))?;
-        let key: [u8; KEY_LEN] = bytes
-            .try_into()
-            .map_err(|_| StoreError::Config(bad_key_message()))?;
+        let key: [u8; KEY_LEN] = bytes.try_into().map_err(|_| StoreError::Config(bad_key_message()))?;
         Ok(Self::from_key(&key))
     }
 
@@ -89,10 +85,7 @@ impl Sealer {
             .cipher
             .encrypt(
                 &XNonce::from(nonce),
-                Payload {
-                    msg: plaintext.as_bytes(),
-                    aad: associated_data.as_bytes(),
-                },
+                Payload { msg: plaintext.as_bytes(), aad: associated_data.as_bytes() },
             )
             .map_err(|_| StoreError::Sealing("encryption failed"))?;
         Ok(format!(
@@ -105,13 +98,9 @@ impl Sealer {
 
     pub fn unseal(&self, sealed: &str, associated_data: &str) -> Result<SecretString, StoreError> {
         let mut parts = sealed.split('.');
-        let (Some("v1"), Some(key_id), Some(nonce), Some(ciphertext), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+        let (Some("v1"), Some(key_id), Some(nonce), Some(ciphertext), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(StoreError::Sealing("sealed value has an unknown format"));
         };
         if key_id != self.key_id {
@@ -129,13 +118,7 @@ impl Sealer {
             .map_err(|_| StoreError::Sealing("sealed value has a malformed body"))?;
         let plaintext = self
             .cipher
-            .decrypt(
-                &XNonce::from(nonce),
-                Payload {
-                    msg: &ciphertext,
-                    aad: associated_data.as_bytes(),
-                },
-            )
+            .decrypt(&XNonce::from(nonce), Payload { msg: &ciphertext, aad: associated_data.as_bytes() })
             .map_err(|_| StoreError::Sealing("sealed value failed authentication"))?;
         String::from_utf8(plaintext)
             .map(SecretString::from)
@@ -162,41 +145,24 @@ mod tests {
     #[test]
     fn round_trip_and_tamper_detection() {
         let sealer = Sealer::from_encoded_key(&Sealer::generate_encoded_key()).unwrap();
-        let sealed = sealer
-            .seal("pat:secret-value", "integration/1/token")
-            .unwrap();
+        let sealed = sealer.seal("pat:secret-value", "integration/1/token").unwrap();
         assert!(!sealed.contains("secret-value"));
         assert_eq!(
-            sealer
-                .unseal(&sealed, "integration/1/token")
-                .unwrap()
-                .expose_secret(),
+            sealer.unseal(&sealed, "integration/1/token").unwrap().expose_secret(),
             "pat:secret-value"
         );
-        assert!(
-            sealer.unseal(&sealed, "integration/2/token").is_err(),
-            "wrong row accepted"
-        );
+        assert!(sealer.unseal(&sealed, "integration/2/token").is_err(), "wrong row accepted");
         let mut tampered = sealed.clone().into_bytes();
         let last = tampered.len() - 2;
         tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
-        assert!(
-            sealer
-                .unseal(&String::from_utf8(tampered).unwrap(), "integration/1/token")
-                .is_err()
-        );
+        assert!(sealer.unseal(&String::from_utf8(tampered).unwrap(), "integration/1/token").is_err());
         let other = Sealer::from_encoded_key(&Sealer::generate_encoded_key()).unwrap();
-        assert!(
-            other.unseal(&sealed, "integration/1/token").is_err(),
-            "wrong key accepted"
-        );
+        assert!(other.unseal(&sealed, "integration/1/token").is_err(), "wrong key accepted");
     }
 
     #[test]
     fn malformed_keys_are_refused_with_advice() {
-        let err = Sealer::from_encoded_key("too-short")
-            .unwrap_err()
-            .to_string();
+        let err = Sealer::from_encoded_key("too-short").unwrap_err().to_string();
         assert!(err.contains("32 random bytes"), "{err}");
     }
 }

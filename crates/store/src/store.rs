@@ -6,8 +6,8 @@ use scoreline_core::{GroupId, SessionId, TeamId, Timestamp, UserId};
 
 use crate::StoreError;
 use crate::model::{
-    AuditRecord, Group, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, Page, PageRequest,
-    Team, TokenDigest, User, UserCredentials,
+    AuditRecord, Group, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, Page, PageRequest, Team,
+    TokenDigest, User, UserCredentials,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -28,8 +28,7 @@ pub trait Store: Send + Sync {
         &self,
         email: &str,
     ) -> impl Future<Output = StoreResult<Option<UserCredentials>>> + Send;
-    fn list_users(&self, page: PageRequest)
-    -> impl Future<Output = StoreResult<Page<User>>> + Send;
+    fn list_users(&self, page: PageRequest) -> impl Future<Output = StoreResult<Page<User>>> + Send;
     fn count_users(&self) -> impl Future<Output = StoreResult<u64>> + Send;
 
     fn create_group(
@@ -38,10 +37,7 @@ pub trait Store: Send + Sync {
         audit: &AuditRecord,
     ) -> impl Future<Output = StoreResult<Group>> + Send;
     fn get_group(&self, id: GroupId) -> impl Future<Output = StoreResult<Option<Group>>> + Send;
-    fn list_groups(
-        &self,
-        page: PageRequest,
-    ) -> impl Future<Output = StoreResult<Page<Group>>> + Send;
+    fn list_groups(&self, page: PageRequest) -> impl Future<Output = StoreResult<Page<Group>>> + Send;
 
     fn create_team(
         &self,
@@ -49,8 +45,7 @@ pub trait Store: Send + Sync {
         audit: &AuditRecord,
     ) -> impl Future<Output = StoreResult<Team>> + Send;
     fn get_team(&self, id: TeamId) -> impl Future<Output = StoreResult<Option<Team>>> + Send;
-    fn list_teams(&self, page: PageRequest)
-    -> impl Future<Output = StoreResult<Page<Team>>> + Send;
+    fn list_teams(&self, page: PageRequest) -> impl Future<Output = StoreResult<Page<Team>>> + Send;
     fn add_team_member(
         &self,
         team_id: TeamId,
@@ -58,10 +53,7 @@ pub trait Store: Send + Sync {
         at: Timestamp,
         audit: &AuditRecord,
     ) -> impl Future<Output = StoreResult<()>> + Send;
-    fn list_team_members(
-        &self,
-        team_id: TeamId,
-    ) -> impl Future<Output = StoreResult<Vec<User>>> + Send;
+    fn list_team_members(&self, team_id: TeamId) -> impl Future<Output = StoreResult<Vec<User>>> + Send;
 
     fn create_session(&self, session: &NewSession) -> impl Future<Output = StoreResult<()>> + Send;
     /// The active user behind an unexpired session.
@@ -71,10 +63,7 @@ pub trait Store: Send + Sync {
         now: Timestamp,
     ) -> impl Future<Output = StoreResult<Option<(SessionId, User)>>> + Send;
     fn delete_session(&self, digest: &TokenDigest) -> impl Future<Output = StoreResult<()>> + Send;
-    fn delete_expired_sessions(
-        &self,
-        now: Timestamp,
-    ) -> impl Future<Output = StoreResult<u64>> + Send;
+    fn delete_expired_sessions(&self, now: Timestamp) -> impl Future<Output = StoreResult<u64>> + Send;
 
     fn create_api_token(
         &self,
@@ -98,15 +87,9 @@ pub trait Store: Send + Sync {
         throttle_key: &str,
         since: Timestamp,
     ) -> impl Future<Output = StoreResult<u64>> + Send;
-    fn clear_sign_in_failures(
-        &self,
-        throttle_key: &str,
-    ) -> impl Future<Output = StoreResult<()>> + Send;
+    fn clear_sign_in_failures(&self, throttle_key: &str) -> impl Future<Output = StoreResult<()>> + Send;
 
     fn append_audit(&self, audit: &AuditRecord) -> impl Future<Output = StoreResult<()>> + Send;
     /// Newest first.
-    fn list_audit(
-        &self,
-        page: PageRequest,
-    ) -> impl Future<Output = StoreResult<Page<AuditRecord>>> + Send;
+    fn list_audit(&self, page: PageRequest) -> impl Future<Output = StoreResult<Page<AuditRecord>>> + Send;
 }

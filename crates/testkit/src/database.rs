@@ -50,9 +50,7 @@ impl TestDatabase {
             TestBackend::Postgres => {
                 let admin_url = postgres_admin_url().expect("SCORELINE_TEST_POSTGRES_URL");
                 let name = format!("scoreline_test_{}", uuid::Uuid::now_v7().simple());
-                let mut admin = sqlx::PgConnection::connect(&admin_url)
-                    .await
-                    .expect("connect to PostgreSQL");
+                let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("connect to PostgreSQL");
                 sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
                     .execute(&mut admin)
                     .await
@@ -78,19 +76,14 @@ impl Drop for TestDatabase {
             let (admin_url, name, db) = (admin_url.clone(), name.clone(), self.db.clone());
             // Drop runs outside async; a short-lived thread with its own runtime does the cleanup.
             let joined = std::thread::spawn(move || {
-                let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                else {
+                let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                     return;
                 };
                 runtime.block_on(async move {
                     db.close().await;
                     if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
                         let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
-                            .execute(&mut admin)
-                            .await;
+                        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(drop)).execute(&mut admin).await;
                     }
                 });
             })
@@ -125,9 +118,6 @@ mod tests {
             super::with_database("postgres://u@h:5432/test?sslmode=disable", "x"),
             "postgres://u@h:5432/x?sslmode=disable"
         );
-        assert_eq!(
-            super::with_database("postgres://u@h", "x"),
-            "postgres://u@h/x"
-        );
+        assert_eq!(super::with_database("postgres://u@h", "x"), "postgres://u@h/x");
     }
 }

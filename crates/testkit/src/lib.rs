@@ -1,7 +1,11 @@
 //! Test support shared by every crate's integration tests.
 
+mod app;
+mod browser;
 mod database;
 
+pub use app::TestApp;
+pub use browser::Browser;
 pub use database::{TestBackend, TestDatabase, postgres_admin_url};
 
 /// Generates one `#[tokio::test]` per backend for an `async fn(TestBackend)`.

@@ -30,9 +30,7 @@ pub fn router() -> (axum::Router<WebState>, utoipa::openapi::OpenApi) {
         .routes(routes!(show_user))
         .routes(routes!(list_groups, create_group))
         .routes(routes!(list_teams, create_team));
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/api/v1", v1)
-        .split_for_parts()
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).split_for_parts()
 }
 
 /// Every list route answers this shape.
@@ -90,11 +88,7 @@ pub struct GroupView {
 
 impl From<Group> for GroupView {
     fn from(group: Group) -> Self {
-        Self {
-            id: group.id,
-            name: group.name,
-            created_at: group.created_at,
-        }
+        Self { id: group.id, name: group.name, created_at: group.created_at }
     }
 }
 
@@ -144,22 +138,18 @@ pub struct NewGroupBody {
     pub name: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct NewTeamBody {
     #[schema(value_type = String, format = Uuid)]
-    pub group_id: GroupId,
+    pub group_id: Option<GroupId>,
     pub name: String,
 }
 
 /// The caller.
 #[utoipa::path(get, path = "/me", tag = "session", responses((status = 200, body = UserView), (status = 401)))]
 async fn show_me(ApiActor(actor): ApiActor) -> Result<Json<UserView>, ApiError> {
-    actor
-        .user()
-        .cloned()
-        .map(|user| Json(user.into()))
-        .ok_or_else(ApiError::unauthenticated)
+    actor.user().cloned().map(|user| Json(user.into())).ok_or_else(ApiError::unauthenticated)
 }
 
 /// Staff, oldest first.
@@ -196,9 +186,7 @@ async fn show_user(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<UserView>, ApiError> {
-    let id = id
-        .parse::<UserId>()
-        .map_err(|_| ApiError::not_found("user"))?;
+    let id = id.parse::<UserId>().map_err(|_| ApiError::not_found("user"))?;
     Ok(Json(state.app.get_user(&actor, id).await?.into()))
 }
 
@@ -218,10 +206,7 @@ async fn create_group(
     ApiActor(actor): ApiActor,
     ApiJson(body): ApiJson<NewGroupBody>,
 ) -> Result<(StatusCode, Json<GroupView>), ApiError> {
-    let group = state
-        .app
-        .create_group(&actor, CreateGroup { name: body.name })
-        .await?;
+    let group = state.app.create_group(&actor, CreateGroup { name: body.name }).await?;
     Ok((StatusCode::CREATED, Json(group.into())))
 }
 
@@ -241,15 +226,6 @@ async fn create_team(
     ApiActor(actor): ApiActor,
     ApiJson(body): ApiJson<NewTeamBody>,
 ) -> Result<(StatusCode, Json<TeamView>), ApiError> {
-    let team = state
-        .app
-        .create_team(
-            &actor,
-            CreateTeam {
-                group_id: body.group_id,
-                name: body.name,
-            },
-        )
-        .await?;
+    let team = state.app.create_team(&actor, CreateTeam { group_id: body.group_id, name: body.name }).await?;
     Ok((StatusCode::CREATED, Json(team.into())))
 }

@@ -23,13 +23,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            fields: Vec::new(),
-            internal: None,
-        }
+        Self { status, code, message: message.into(), fields: Vec::new(), internal: None }
     }
 
     pub fn invalid(fields: Vec<FieldError>) -> Self {
@@ -37,10 +31,7 @@ impl ApiError {
             [only] => only.message.clone(),
             _ => "Some fields are not valid; see `fields`.".to_owned(),
         };
-        Self {
-            fields,
-            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", message)
-        }
+        Self { fields, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", message) }
     }
 
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
@@ -48,11 +39,7 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("No such {what}."),
-        )
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("No such {what}."))
     }
 
     pub fn unauthenticated() -> Self {
@@ -64,11 +51,7 @@ impl ApiError {
     }
 
     pub fn forbidden() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "Your role does not allow this.",
-        )
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "Your role does not allow this.")
     }
 
     pub fn internal(cause: impl Into<String>) -> Self {
@@ -99,10 +82,7 @@ impl From<AppError> for ApiError {
             AppError::Throttled { retry_after_secs } => Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
-                format!(
-                    "Too many failed attempts. Try again in {} minutes.",
-                    retry_after_secs.div_ceil(60)
-                ),
+                format!("Too many failed attempts. Try again in {} minutes.", retry_after_secs.div_ceil(60)),
             ),
             AppError::Store(store) if store.is_transient() => Self {
                 internal: Some(format!("{:?}", anyhow_chain(&store))),
@@ -179,14 +159,10 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         (error.status, page).into_response()
     };
     if let Some(retry_after) = response.headers().get(header::RETRY_AFTER) {
-        rendered
-            .headers_mut()
-            .insert(header::RETRY_AFTER, retry_after.clone());
+        rendered.headers_mut().insert(header::RETRY_AFTER, retry_after.clone());
     }
     if let Ok(value) = HeaderValue::from_str(&request_id) {
-        rendered
-            .headers_mut()
-            .insert(crate::REQUEST_ID_HEADER, value);
+        rendered.headers_mut().insert(crate::REQUEST_ID_HEADER, value);
     }
     rendered
 }

@@ -70,14 +70,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
     }
 }
 
-/// Turns serde's "missing field `x`" / "invalid type … at `x`" into a field error.
+/// Turns axum's "Failed to deserialize …: <path>: <problem>" and serde's "missing field `x`"
+/// into an error on the named field.
 fn serde_field_error(text: &str) -> ApiError {
-    let detail = text.split_once(": ").map_or(text, |(_, rest)| rest);
-    let field = detail
-        .split('`')
-        .nth(1)
-        .filter(|f| !f.contains(' '))
-        .unwrap_or("body");
+    let is_path =
+        |path: &str| !path.is_empty() && path.chars().all(|c| c.is_alphanumeric() || "_.[]".contains(c));
+    let detail = match text.split_once(": ") {
+        Some((prefix, rest)) if !is_path(prefix) => rest,
+        _ => text,
+    };
+    if let Some((path, problem)) = detail.split_once(": ").filter(|(path, _)| is_path(path)) {
+        return ApiError::invalid_field(path, format!("{path}: {problem}"));
+    }
+    let field = detail.split('`').nth(1).filter(|f| is_path(f)).unwrap_or("body");
     ApiError::invalid_field(field, detail.to_owned())
 }
 
@@ -128,10 +133,7 @@ pub struct ApiActor(pub Actor);
 impl FromRequestParts<WebState> for ApiActor {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &WebState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Self::Rejection> {
         if let Some(token) = bearer_token(&parts.headers) {
             return match state.app.api_token_actor(&token).await? {
                 Some(actor) => Ok(Self(actor)),
@@ -143,12 +145,9 @@ impl FromRequestParts<WebState> for ApiActor {
             };
         }
         match session_cookie(&parts.headers) {
-            Some(session) => state
-                .app
-                .session_actor(&session)
-                .await?
-                .map(Self)
-                .ok_or_else(ApiError::unauthenticated),
+            Some(session) => {
+                state.app.session_actor(&session).await?.map(Self).ok_or_else(ApiError::unauthenticated)
+            }
             None => Err(ApiError::unauthenticated()),
         }
     }
@@ -160,17 +159,12 @@ pub struct PageActor(pub Actor);
 impl FromRequestParts<WebState> for PageActor {
     type Rejection = axum::response::Response;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &WebState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Self::Rejection> {
         use axum::response::IntoResponse;
         let actor = match session_cookie(&parts.headers) {
-            Some(session) => state
-                .app
-                .session_actor(&session)
-                .await
-                .map_err(|e| ApiError::from(e).into_response())?,
+            Some(session) => {
+                state.app.session_actor(&session).await.map_err(|e| ApiError::from(e).into_response())?
+            }
             None => None,
         };
         match actor {
@@ -190,9 +184,7 @@ impl FromRequestParts<WebState> for PageActor {
 fn bearer_token(headers: &HeaderMap) -> Option<SecretToken> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| SecretToken::from_presented(token))
+    scheme.eq_ignore_ascii_case("bearer").then(|| SecretToken::from_presented(token))
 }
 
 pub fn session_cookie(headers: &HeaderMap) -> Option<SecretToken> {

@@ -20,11 +20,7 @@ pub async fn healthz() -> &'static str {
 pub async fn readyz(State(state): State<WebState>) -> Result<&'static str, ApiError> {
     state.app.ready().await.map_err(|e| {
         tracing::warn!(error = %e, "not ready");
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "The database is not reachable.",
-        )
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "The database is not reachable.")
     })?;
     Ok("ready")
 }
@@ -33,35 +29,24 @@ pub async fn readyz(State(state): State<WebState>) -> Result<&'static str, ApiEr
 /// serves every router of the process.
 pub fn metrics_handle() -> Option<&'static PrometheusHandle> {
     static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
-    HANDLE
-        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
-        .as_ref()
+    HANDLE.get_or_init(|| PrometheusBuilder::new().install_recorder().ok()).as_ref()
 }
 
 pub async fn metrics() -> Response {
     let Some(handle) = metrics_handle() else {
-        return ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "Metrics are not available.",
-        )
-        .into_response();
+        return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Metrics are not available.")
+            .into_response();
     };
     let mut response = handle.render().into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
     response
 }
 
 pub async fn count_requests(request: Request, next: Next) -> Response {
     metrics_handle();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", |p| p.as_str())
-        .to_owned();
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_owned();
     let method = request.method().to_string();
     let started = Instant::now();
     let response = next.run(request).await;
@@ -72,9 +57,7 @@ pub async fn count_requests(request: Request, next: Next) -> Response {
     response
 }
 
-pub async fn openapi_json(
-    openapi: Arc<utoipa::openapi::OpenApi>,
-) -> Json<utoipa::openapi::OpenApi> {
+pub async fn openapi_json(openapi: Arc<utoipa::openapi::OpenApi>) -> Json<utoipa::openapi::OpenApi> {
     Json((*openapi).clone())
 }
 
@@ -87,20 +70,10 @@ pub async fn static_file(Path(file): Path<String>) -> Result<Response, ApiError>
         "app.css" => (CSS, "text/css; charset=utf-8"),
         _ => return Err(ApiError::not_found("file")),
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        body,
-    )
+    Ok(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body)
         .into_response())
 }
 
 pub async fn not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        "There is nothing at this address.",
-    )
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "There is nothing at this address.")
 }

@@ -70,11 +70,7 @@ pub struct SignInForm {
 
 /// Only same-site paths are followed after sign-in, never another host.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-        next
-    } else {
-        "/"
-    }
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") { next } else { "/" }
 }
 
 pub async fn show_sign_in(
@@ -87,12 +83,7 @@ pub async fn show_sign_in(
             return Ok(Redirect::to(safe_next(&query.next)).into_response());
         }
     }
-    Ok(SignInPage {
-        email: String::new(),
-        next: query.next,
-        error: None,
-    }
-    .into_response())
+    Ok(SignInPage { email: String::new(), next: query.next, error: None }.into_response())
 }
 
 pub async fn sign_in(
@@ -108,38 +99,26 @@ pub async fn sign_in(
         };
         Ok((status, page).into_response())
     };
-    match state
-        .app
-        .sign_in(&form.email, &form.password, &client)
-        .await
-    {
+    match state.app.sign_in(&form.email, &form.password, &client).await {
         Ok(signed_in) => {
             let mut response = Redirect::to(safe_next(&form.next)).into_response();
             let cookie = session_cookie_header(&state, &signed_in);
             response.headers_mut().insert(header::SET_COOKIE, cookie);
             Ok(response)
         }
-        Err(AppError::InvalidCredentials) => refused(
-            StatusCode::UNAUTHORIZED,
-            "That email and password do not match an active account.",
-        ),
+        Err(AppError::InvalidCredentials) => {
+            refused(StatusCode::UNAUTHORIZED, "That email and password do not match an active account.")
+        }
         Err(AppError::Throttled { retry_after_secs }) => refused(
             StatusCode::TOO_MANY_REQUESTS,
-            &format!(
-                "Too many failed attempts. Try again in {} minutes.",
-                retry_after_secs.div_ceil(60)
-            ),
+            &format!("Too many failed attempts. Try again in {} minutes.", retry_after_secs.div_ceil(60)),
         ),
         Err(other) => Err(other.into()),
     }
 }
 
 fn session_cookie_header(state: &WebState, signed_in: &SignedIn) -> HeaderValue {
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
     let cookie = format!(
         "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
         signed_in.session.expose(),
@@ -148,10 +127,7 @@ fn session_cookie_header(state: &WebState, signed_in: &SignedIn) -> HeaderValue 
     HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-pub async fn sign_out(
-    State(state): State<WebState>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
+pub async fn sign_out(State(state): State<WebState>, headers: HeaderMap) -> Result<Response, ApiError> {
     if let Some(session) = session_cookie(&headers) {
         state.app.sign_out(&session).await?;
     }
@@ -170,10 +146,7 @@ pub async fn home(PageActor(actor): PageActor) -> Response {
     } else if actor.can(Permission::ViewStaff) {
         Redirect::to("/users").into_response()
     } else {
-        HomePage {
-            layout: Layout::for_actor(&actor),
-        }
-        .into_response()
+        HomePage { layout: Layout::for_actor(&actor) }.into_response()
     }
 }
 
@@ -192,10 +165,7 @@ struct IntegrationsPage {
 /// *Score ▸ Interactions ▸ View Integrations*.
 pub async fn show_integrations(PageActor(actor): PageActor) -> Result<Response, ApiError> {
     actor.require(Permission::ManageIntegrations)?;
-    Ok(IntegrationsPage {
-        layout: Layout::for_actor(&actor),
-    }
-    .into_response())
+    Ok(IntegrationsPage { layout: Layout::for_actor(&actor) }.into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -213,10 +183,7 @@ struct UsersPage {
 
 impl UsersPage {
     fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
+        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
     }
 }
 
@@ -242,10 +209,7 @@ async fn users_page(
     errors: Vec<FieldError>,
     created: Option<String>,
 ) -> Result<UsersPage, ApiError> {
-    let page = state
-        .app
-        .list_users(&actor, PageRequest::first(PageRequest::MAX_LIMIT))
-        .await?;
+    let page = state.app.list_users(&actor, PageRequest::first(PageRequest::MAX_LIMIT)).await?;
     let roles = Role::ALL
         .into_iter()
         .filter(|role| actor.may_grant(*role))
@@ -268,13 +232,8 @@ pub async fn show_users(
     PageActor(actor): PageActor,
     axum::extract::Query(query): axum::extract::Query<UsersQuery>,
 ) -> Result<Response, ApiError> {
-    let form = NewUserForm {
-        role: "employee".to_owned(),
-        ..NewUserForm::default()
-    };
-    Ok(users_page(&state, actor, form, Vec::new(), query.created)
-        .await?
-        .into_response())
+    let form = NewUserForm { role: "employee".to_owned(), ..NewUserForm::default() };
+    Ok(users_page(&state, actor, form, Vec::new(), query.created).await?.into_response())
 }
 
 pub async fn create_user(
@@ -298,10 +257,7 @@ pub async fn create_user(
             Ok(Redirect::to(&target).into_response())
         }
         Err(AppError::Validation(errors)) => {
-            let form = NewUserForm {
-                password: String::new(),
-                ..form
-            };
+            let form = NewUserForm { password: String::new(), ..form };
             let page = users_page(&state, actor, form, errors, None).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }

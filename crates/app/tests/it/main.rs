@@ -24,17 +24,8 @@ impl Fixture {
         let database = TestDatabase::fresh(backend).await;
         let clock = Arc::new(ManualClock::new(T0));
         let sealer = Arc::new(Sealer::from_encoded_key(&Sealer::generate_encoded_key()).unwrap());
-        let app = App::new(
-            database.db.clone(),
-            clock.clone(),
-            sealer,
-            AppSettings::default(),
-        );
-        Self {
-            app,
-            clock,
-            _database: database,
-        }
+        let app = App::new(database.db.clone(), clock.clone(), sealer, AppSettings::default());
+        Self { app, clock, _database: database }
     }
 
     pub async fn user(&self, email: &str, role: &str, password: Option<&str>) -> User {

@@ -21,17 +21,12 @@ async fn invalid_users_get_every_field_error_at_once(backend: TestBackend) {
         password: Some("short".into()),
         team_ids: vec![],
     };
-    let AppError::Validation(fields) = fx.app.create_user(&Actor::System, input).await.unwrap_err()
-    else {
+    let AppError::Validation(fields) = fx.app.create_user(&Actor::System, input).await.unwrap_err() else {
         panic!("expected validation")
     };
     let names: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
     assert_eq!(names, ["email", "name", "role", "password"]);
-    assert_eq!(
-        fx.app.count_users().await.unwrap(),
-        0,
-        "nothing half-created"
-    );
+    assert_eq!(fx.app.count_users().await.unwrap(), 0, "nothing half-created");
 
     fx.user("dup@example.com", "employee", None).await;
     let dup = CreateUser {
@@ -40,8 +35,7 @@ async fn invalid_users_get_every_field_error_at_once(backend: TestBackend) {
         role: "employee".into(),
         ..Default::default()
     };
-    let AppError::Validation(fields) = fx.app.create_user(&Actor::System, dup).await.unwrap_err()
-    else {
+    let AppError::Validation(fields) = fx.app.create_user(&Actor::System, dup).await.unwrap_err() else {
         panic!("expected validation")
     };
     assert_eq!(fields[0].field, "email");
@@ -57,8 +51,7 @@ async fn nobody_grants_a_role_above_their_own(backend: TestBackend) {
         role: "global_admin".into(),
         ..Default::default()
     };
-    let AppError::Validation(fields) = fx.app.create_user(&team_admin, escalate).await.unwrap_err()
-    else {
+    let AppError::Validation(fields) = fx.app.create_user(&team_admin, escalate).await.unwrap_err() else {
         panic!("expected refusal")
     };
     assert_eq!(fields[0].field, "role");
@@ -75,18 +68,10 @@ async fn employees_are_refused_staff_and_structure(backend: TestBackend) {
     let fx = Fixture::new(backend).await;
     let employee = Actor::User(fx.user("emp@example.com", "employee", None).await);
     let page = PageRequest::first(10);
+    assert!(matches!(fx.app.list_users(&employee, page).await, Err(AppError::PermissionDenied { .. })));
+    assert!(matches!(fx.app.list_teams(&employee, page).await, Err(AppError::PermissionDenied { .. })));
     assert!(matches!(
-        fx.app.list_users(&employee, page).await,
-        Err(AppError::PermissionDenied { .. })
-    ));
-    assert!(matches!(
-        fx.app.list_teams(&employee, page).await,
-        Err(AppError::PermissionDenied { .. })
-    ));
-    assert!(matches!(
-        fx.app
-            .create_group(&employee, CreateGroup { name: "G".into() })
-            .await,
+        fx.app.create_group(&employee, CreateGroup { name: "G".into() }).await,
         Err(AppError::PermissionDenied { .. })
     ));
 }
@@ -94,25 +79,10 @@ async fn employees_are_refused_staff_and_structure(backend: TestBackend) {
 async fn groups_and_teams_are_audited(backend: TestBackend) {
     let fx = Fixture::new(backend).await;
     let admin = Actor::User(fx.user("admin@example.com", "global_admin", None).await);
-    let group = fx
-        .app
-        .create_group(
-            &admin,
-            CreateGroup {
-                name: "EMEA".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let group = fx.app.create_group(&admin, CreateGroup { name: "EMEA".into() }).await.unwrap();
     let team = fx
         .app
-        .create_team(
-            &admin,
-            CreateTeam {
-                group_id: group.id,
-                name: "Billing".into(),
-            },
-        )
+        .create_team(&admin, CreateTeam { group_id: Some(group.id), name: "Billing".into() })
         .await
         .unwrap();
     let member = CreateUser {
@@ -123,16 +93,8 @@ async fn groups_and_teams_are_audited(backend: TestBackend) {
         ..Default::default()
     };
     fx.app.create_user(&admin, member).await.unwrap();
-    let err = fx
-        .app
-        .create_team(
-            &admin,
-            CreateTeam {
-                group_id: group.id,
-                name: "billing ".into(),
-            },
-        )
-        .await;
+    let err =
+        fx.app.create_team(&admin, CreateTeam { group_id: Some(group.id), name: "billing ".into() }).await;
     assert!(err.is_ok(), "names differ in case: allowed");
     let actions: Vec<_> = fx
         .app
@@ -144,16 +106,9 @@ async fn groups_and_teams_are_audited(backend: TestBackend) {
         .into_iter()
         .map(|a| (a.action, a.actor.label))
         .collect();
-    for action in [
-        "group.create",
-        "team.create",
-        "user.create",
-        "team.member.add",
-    ] {
+    for action in ["group.create", "team.create", "user.create", "team.member.add"] {
         assert!(
-            actions
-                .iter()
-                .any(|(a, who)| a == action && who == "admin@example.com"),
+            actions.iter().any(|(a, who)| a == action && who == "admin@example.com"),
             "{action} not audited: {actions:?}"
         );
     }

@@ -1,6 +1,6 @@
 use scoreline_core::{
-    ApiTokenId, AuditEntryId, Email, GroupId, PersonName, Role, SessionId, TeamId, Timestamp,
-    UnitName, UserId,
+    ApiTokenId, AuditEntryId, Email, GroupId, PersonName, Role, SessionId, TeamId, Timestamp, UnitName,
+    UserId,
 };
 use scoreline_store::model::{
     AuditActor, AuditRecord, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, PageRequest,
@@ -50,10 +50,7 @@ async fn users_round_trip_and_page(backend: TestBackend) {
     let mut ids = Vec::new();
     for n in 0..7 {
         let user = db
-            .create_user(
-                &new_user(&format!("User{n}@Example.com"), Role::Employee),
-                &audit("user.create"),
-            )
+            .create_user(&new_user(&format!("User{n}@Example.com"), Role::Employee), &audit("user.create"))
             .await
             .unwrap();
         assert_eq!(user.email, format!("user{n}@example.com"));
@@ -65,11 +62,7 @@ async fn users_round_trip_and_page(backend: TestBackend) {
     assert!(fetched.active);
     assert!(db.get_user(UserId::new()).await.unwrap().is_none());
 
-    let credentials = db
-        .find_user_credentials("user2@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let credentials = db.find_user_credentials("user2@example.com").await.unwrap().unwrap();
     assert_eq!(credentials.user.id, ids[2]);
     assert_eq!(credentials.password_hash.as_deref(), Some("$argon2id$stub"));
 
@@ -83,37 +76,18 @@ async fn users_round_trip_and_page(backend: TestBackend) {
             None => break,
         }
     }
-    assert_eq!(
-        seen, ids,
-        "keyset paging returns every user once, in creation order"
-    );
+    assert_eq!(seen, ids, "keyset paging returns every user once, in creation order");
 }
 
 async fn duplicate_email_is_a_conflict_and_writes_no_audit(backend: TestBackend) {
     let test = TestDatabase::fresh(backend).await;
     let db = &test.db;
-    db.create_user(
-        &new_user("ada@example.com", Role::GlobalAdmin),
-        &audit("first"),
-    )
-    .await
-    .unwrap();
-    let err = db
-        .create_user(
-            &new_user("ADA@example.com ", Role::Employee),
-            &audit("second"),
-        )
-        .await
-        .unwrap_err();
+    db.create_user(&new_user("ada@example.com", Role::GlobalAdmin), &audit("first")).await.unwrap();
+    let err =
+        db.create_user(&new_user("ADA@example.com ", Role::Employee), &audit("second")).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
     let log = db.list_audit(PageRequest::first(10)).await.unwrap();
-    assert_eq!(
-        log.items
-            .iter()
-            .map(|a| a.action.as_str())
-            .collect::<Vec<_>>(),
-        ["first"]
-    );
+    assert_eq!(log.items.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(), ["first"]);
 }
 
 async fn teams_belong_to_existing_groups(backend: TestBackend) {
@@ -121,19 +95,12 @@ async fn teams_belong_to_existing_groups(backend: TestBackend) {
     let db = &test.db;
     let group = db
         .create_group(
-            &NewGroup {
-                id: GroupId::new(),
-                name: UnitName::parse("Support EU").unwrap(),
-                created_at: T0,
-            },
+            &NewGroup { id: GroupId::new(), name: UnitName::parse("Support EU").unwrap(), created_at: T0 },
             &audit("group"),
         )
         .await
         .unwrap();
-    assert_eq!(
-        db.get_group(group.id).await.unwrap().unwrap().name,
-        "Support EU"
-    );
+    assert_eq!(db.get_group(group.id).await.unwrap().unwrap().name, "Support EU");
     let team = NewTeam {
         id: TeamId::new(),
         group_id: group.id,
@@ -141,62 +108,28 @@ async fn teams_belong_to_existing_groups(backend: TestBackend) {
         created_at: T0,
     };
     db.create_team(&team, &audit("team")).await.unwrap();
-    let again = NewTeam {
-        id: TeamId::new(),
-        ..team.clone()
-    };
-    assert!(matches!(
-        db.create_team(&again, &audit("team")).await,
-        Err(StoreError::Conflict(_))
-    ));
-    let orphan = NewTeam {
-        id: TeamId::new(),
-        group_id: GroupId::new(),
-        ..team.clone()
-    };
-    assert!(matches!(
-        db.create_team(&orphan, &audit("team")).await,
-        Err(StoreError::MissingReference)
-    ));
+    let again = NewTeam { id: TeamId::new(), ..team.clone() };
+    assert!(matches!(db.create_team(&again, &audit("team")).await, Err(StoreError::Conflict(_))));
+    let orphan = NewTeam { id: TeamId::new(), group_id: GroupId::new(), ..team.clone() };
+    assert!(matches!(db.create_team(&orphan, &audit("team")).await, Err(StoreError::MissingReference)));
 
-    let user = db
-        .create_user(&new_user("bob@example.com", Role::Employee), &audit("user"))
-        .await
-        .unwrap();
-    db.add_team_member(team.id, user.id, T0, &audit("member"))
-        .await
-        .unwrap();
-    db.add_team_member(team.id, user.id, T0, &audit("member again"))
-        .await
-        .unwrap();
+    let user = db.create_user(&new_user("bob@example.com", Role::Employee), &audit("user")).await.unwrap();
+    db.add_team_member(team.id, user.id, T0, &audit("member")).await.unwrap();
+    db.add_team_member(team.id, user.id, T0, &audit("member again")).await.unwrap();
     assert_eq!(db.get_team(team.id).await.unwrap().unwrap().member_count, 1);
     assert_eq!(db.list_team_members(team.id).await.unwrap()[0].id, user.id);
     let teams = db.list_teams(PageRequest::first(10)).await.unwrap();
     assert_eq!(teams.items.len(), 1);
-    let actions: Vec<_> = db
-        .list_audit(PageRequest::first(10))
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|a| a.action)
-        .collect();
-    assert!(
-        !actions.contains(&"member again".to_owned()),
-        "an idempotent no-op is not audited"
-    );
+    let actions: Vec<_> =
+        db.list_audit(PageRequest::first(10)).await.unwrap().items.into_iter().map(|a| a.action).collect();
+    assert!(!actions.contains(&"member again".to_owned()), "an idempotent no-op is not audited");
 }
 
 async fn sessions_expire_and_end(backend: TestBackend) {
     let test = TestDatabase::fresh(backend).await;
     let db = &test.db;
-    let user = db
-        .create_user(
-            &new_user("carol@example.com", Role::Supervisor),
-            &audit("user"),
-        )
-        .await
-        .unwrap();
+    let user =
+        db.create_user(&new_user("carol@example.com", Role::Supervisor), &audit("user")).await.unwrap();
     let digest = [7u8; 32];
     let expires_at = T0.saturating_add(std::time::Duration::from_secs(3600));
     db.create_session(&NewSession {
@@ -210,17 +143,9 @@ async fn sessions_expire_and_end(backend: TestBackend) {
     .unwrap();
     let (_, found) = db.find_session_user(&digest, T0).await.unwrap().unwrap();
     assert_eq!(found.id, user.id);
+    assert!(db.find_session_user(&[8u8; 32], T0).await.unwrap().is_none());
     assert!(
-        db.find_session_user(&[8u8; 32], T0)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        db.find_session_user(&digest, expires_at)
-            .await
-            .unwrap()
-            .is_none(),
+        db.find_session_user(&digest, expires_at).await.unwrap().is_none(),
         "expired at its expiry instant"
     );
     assert_eq!(db.delete_expired_sessions(expires_at).await.unwrap(), 1);
@@ -241,13 +166,7 @@ async fn sessions_expire_and_end(backend: TestBackend) {
 async fn api_tokens_resolve_to_active_users(backend: TestBackend) {
     let test = TestDatabase::fresh(backend).await;
     let db = &test.db;
-    let user = db
-        .create_user(
-            &new_user("dan@example.com", Role::GlobalAdmin),
-            &audit("user"),
-        )
-        .await
-        .unwrap();
+    let user = db.create_user(&new_user("dan@example.com", Role::GlobalAdmin), &audit("user")).await.unwrap();
     let digest = [9u8; 32];
     let token = NewApiToken {
         id: ApiTokenId::new(),
@@ -257,10 +176,7 @@ async fn api_tokens_resolve_to_active_users(backend: TestBackend) {
         created_at: T0,
     };
     db.create_api_token(&token, &audit("token")).await.unwrap();
-    assert_eq!(
-        db.use_api_token(&digest, T0).await.unwrap().unwrap().id,
-        user.id
-    );
+    assert_eq!(db.use_api_token(&digest, T0).await.unwrap().unwrap().id, user.id);
     assert!(db.use_api_token(&[1u8; 32], T0).await.unwrap().is_none());
 }
 
@@ -275,58 +191,27 @@ async fn sign_in_failures_are_counted_per_key(backend: TestBackend) {
         .await
         .unwrap();
     }
-    db.record_sign_in_failure("email:other@example.com", T0)
-        .await
-        .unwrap();
+    db.record_sign_in_failure("email:other@example.com", T0).await.unwrap();
     let since = T0.saturating_add(std::time::Duration::from_secs(60));
-    assert_eq!(
-        db.count_sign_in_failures("email:eve@example.com", since)
-            .await
-            .unwrap(),
-        2
-    );
-    db.clear_sign_in_failures("email:eve@example.com")
-        .await
-        .unwrap();
-    assert_eq!(
-        db.count_sign_in_failures("email:eve@example.com", T0)
-            .await
-            .unwrap(),
-        0
-    );
-    assert_eq!(
-        db.count_sign_in_failures("email:other@example.com", T0)
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(db.count_sign_in_failures("email:eve@example.com", since).await.unwrap(), 2);
+    db.clear_sign_in_failures("email:eve@example.com").await.unwrap();
+    assert_eq!(db.count_sign_in_failures("email:eve@example.com", T0).await.unwrap(), 0);
+    assert_eq!(db.count_sign_in_failures("email:other@example.com", T0).await.unwrap(), 1);
 }
 
 async fn audit_log_lists_newest_first(backend: TestBackend) {
     let test = TestDatabase::fresh(backend).await;
     let db = &test.db;
     for n in 0..5 {
-        db.append_audit(&audit(&format!("action.{n}")))
-            .await
-            .unwrap();
+        db.append_audit(&audit(&format!("action.{n}"))).await.unwrap();
     }
     let first = db.list_audit(PageRequest::first(3)).await.unwrap();
     assert_eq!(
-        first
-            .items
-            .iter()
-            .map(|a| a.action.as_str())
-            .collect::<Vec<_>>(),
+        first.items.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(),
         ["action.4", "action.3", "action.2"]
     );
     assert_eq!(first.items[0].details["note"], "action.4");
-    let rest = db
-        .list_audit(PageRequest {
-            after: first.next_after,
-            limit: 3,
-        })
-        .await
-        .unwrap();
+    let rest = db.list_audit(PageRequest { after: first.next_after, limit: 3 }).await.unwrap();
     assert_eq!(rest.items.len(), 2);
     assert!(rest.next_after.is_none());
 }
