@@ -1,0 +1,67 @@
+use reqwest::StatusCode;
+use scoreline_testkit::{TestBackend, TestDatabase, on_both_backends};
+use serde_json::Value;
+
+use crate::{Server, run_with_stdin, scoreline};
+
+#[tokio::test]
+async fn a_fresh_serve_needs_no_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let page = reqwest::get(server.url("/sign-in")).await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("Sign in to Scoreline"));
+    assert!(dir.path().join("data/scoreline.db").exists(), "embedded database created in ./data");
+    assert!(dir.path().join("data/secret.key").exists(), "secret key generated beside it");
+}
+
+on_both_backends!(cli_users_and_tokens_work_against_the_api);
+
+async fn cli_users_and_tokens_work_against_the_api(backend: TestBackend) {
+    let database = TestDatabase::fresh(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let env = [("SCORELINE_DATABASE_URL", database.url.as_str()), ("SCORELINE_SECRET_KEY", key)];
+
+    let mut create = scoreline(dir.path(), &env);
+    create.args(["users", "create", "--email", "Ops@Example.com", "--name", "Ops", "--role", "global_admin", "--password-stdin"]);
+    let created = run_with_stdin(create, "a strong password\n");
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    assert!(String::from_utf8_lossy(&created.stdout).contains("created ops@example.com"));
+
+    let mut bad = scoreline(dir.path(), &env);
+    bad.args(["users", "create", "--email", "nope", "--name", "", "--role", "boss"]);
+    let refused = run_with_stdin(bad, "");
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains("--email") && message.contains("--role") && message.contains("--name"), "{message}");
+
+    let token = scoreline(dir.path(), &env).args(["tokens", "create", "--email", "ops@example.com"]).output().unwrap();
+    assert!(token.status.success(), "{}", String::from_utf8_lossy(&token.stderr));
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
+
+    let server = Server::start(dir.path(), &env);
+    let me: Value = reqwest::Client::new()
+        .get(server.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], "ops@example.com");
+}
+
+#[test]
+fn bad_configuration_is_explained_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = scoreline(dir.path(), &[("SCORELINE_DATABASE_URL", "mysql://localhost/x")]).arg("migrate").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("sqlite://"));
+
+    std::fs::write(dir.path().join("scoreline.toml"), "listen = \"not an address\"\n").unwrap();
+    let output = scoreline(dir.path(), &[]).arg("migrate").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("listen"));
+}
