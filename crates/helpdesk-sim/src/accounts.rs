@@ -114,10 +114,7 @@ impl Accounts {
 
     /// The first PAT issued (it stays the same for a seed even once revoked).
     pub fn pat(&self) -> String {
-        self.pats
-            .first()
-            .map(|(pat, _)| pat.clone())
-            .unwrap_or_default()
+        self.pats.first().map(|(pat, _)| pat.clone()).unwrap_or_default()
     }
 
     pub fn issue_pat(&mut self) -> String {
@@ -135,14 +132,18 @@ impl Accounts {
         self.revoke_oauth(token)
     }
 
+    /// Revokes a live access token with its refresh token, or a live refresh token with its
+    /// access tokens; false if no live token matched.
     fn revoke_oauth(&mut self, token: &str) -> bool {
-        let refresh = if let Some(access) = self.access.iter_mut().find(|a| a.token == token) {
+        let live_access = self.access.iter_mut().find(|a| a.token == token && !a.revoked);
+        let refresh = if let Some(access) = live_access {
             access.revoked = true;
             access.refresh.clone()
         } else {
             token.to_owned()
         };
-        let Some(found) = self.refresh.iter_mut().find(|r| r.token == refresh) else {
+        let live_refresh = self.refresh.iter_mut().find(|r| r.token == refresh && !r.revoked);
+        let Some(found) = live_refresh else {
             return refresh != token;
         };
         found.revoked = true;
@@ -158,36 +159,24 @@ impl Accounts {
             return (AuthKind::None, false);
         };
         if let Some(encoded) = strip_scheme(header, "Basic") {
-            let decoded = STANDARD
-                .decode(encoded.trim())
-                .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok());
+            let decoded =
+                STANDARD.decode(encoded.trim()).ok().and_then(|bytes| String::from_utf8(bytes).ok());
             // PATs contain a colon (`dal:…`), so only the first colon separates the user.
-            let valid = decoded
-                .as_deref()
-                .and_then(|text| text.split_once(':'))
-                .is_some_and(|(account, pat)| {
+            let valid =
+                decoded.as_deref().and_then(|text| text.split_once(':')).is_some_and(|(account, pat)| {
                     account == self.account_id
-                        && self
-                            .pats
-                            .iter()
-                            .any(|(known, revoked)| known == pat && !revoked)
+                        && self.pats.iter().any(|(known, revoked)| known == pat && !revoked)
                 });
             return (AuthKind::Basic, valid);
         }
         if let Some(token) = strip_scheme(header, "Bearer") {
-            return (
-                AuthKind::Bearer,
-                self.live_access(token.trim(), now).is_some(),
-            );
+            return (AuthKind::Bearer, self.live_access(token.trim(), now).is_some());
         }
         (AuthKind::Other, false)
     }
 
     fn live_access(&self, token: &str, now: i64) -> Option<&AccessToken> {
-        self.access
-            .iter()
-            .find(|access| access.token == token && !access.revoked && access.expires_at > now)
+        self.access.iter().find(|access| access.token == token && !access.revoked && access.expires_at > now)
     }
 
     /// Issues a token pair directly, as a finished OAuth flow would.
@@ -205,11 +194,8 @@ impl Accounts {
             public,
             revoked: false,
         });
-        let mut live: Vec<&mut RefreshToken> = self
-            .refresh
-            .iter_mut()
-            .filter(|r| !r.revoked && r.client_id == client_id)
-            .collect();
+        let mut live: Vec<&mut RefreshToken> =
+            self.refresh.iter_mut().filter(|r| !r.revoked && r.client_id == client_id).collect();
         if live.len() > TOKEN_CAP {
             live[0].revoked = true;
         }
@@ -233,11 +219,7 @@ impl Accounts {
         if live.len() > TOKEN_CAP {
             live[0].revoked = true;
         }
-        TokenPair {
-            access_token: token,
-            refresh_token: refresh,
-            expires_in: ACCESS_TOKEN_TTL_SECS,
-        }
+        TokenPair { access_token: token, refresh_token: refresh, expires_in: ACCESS_TOKEN_TTL_SECS }
     }
 
     fn new_code(&mut self, code: Code) -> String {
@@ -285,12 +267,7 @@ struct OAuthError {
 
 impl OAuthError {
     fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
-        Self {
-            status,
-            error,
-            description: description.into(),
-            extra: json!({}),
-        }
+        Self { status, error, description: description.into(), extra: json!({}) }
     }
 
     fn invalid_grant(description: &str) -> Self {
@@ -298,21 +275,13 @@ impl OAuthError {
     }
 
     fn invalid_client() -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "client authentication failed",
-        )
+        Self::new(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed")
     }
 
     fn missing(field: &'static str) -> Self {
         Self {
             extra: json!({ "invalid_fields": { field: "required" } }),
-            ..Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_request",
-                format!("{field} is required"),
-            )
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", format!("{field} is required"))
         }
     }
 }
@@ -333,9 +302,7 @@ impl IntoResponse for OAuthError {
 }
 
 fn query_map(query: Option<&str>) -> HashMap<String, String> {
-    url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect()
+    url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect()
 }
 
 /// Token requests come as a form (the docs) or as JSON (the accounts OpenAPI).
@@ -390,52 +357,37 @@ struct AuthorizeRequest {
 }
 
 /// Validates authorize parameters; errors go to the `/ooops` page, as the real service does.
-fn check_authorize(
-    sim: &Sim,
-    params: &HashMap<String, String>,
-) -> Result<AuthorizeRequest, Response> {
+fn check_authorize(sim: &Sim, params: &HashMap<String, String>) -> Result<AuthorizeRequest, Redirect> {
     let oops = |code: &str, details: &str| {
         let query = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("oauth_exception", code)
             .append_pair("exception_details", details)
             .finish();
-        Redirect::to(&format!("{}/ooops?{query}", sim.accounts_url)).into_response()
+        Redirect::to(&format!("{}/ooops?{query}", sim.accounts_url))
     };
     let get = |key: &str| params.get(key).cloned().unwrap_or_default();
     let accounts = sim.accounts();
     let response_type = get("response_type");
     if response_type != "code" && response_type != "token" {
-        return Err(oops(
-            "unsupported_response_type",
-            "response_type must be code or token",
-        ));
+        return Err(oops("unsupported_response_type", "response_type must be code or token"));
     }
     if get("client_id") != accounts.app.client_id {
         return Err(oops("invalid_client", "unknown client_id"));
     }
     let redirect_uri = get("redirect_uri");
     if !redirect_allowed(&accounts.app.redirect_uris, &redirect_uri) {
-        return Err(oops(
-            "invalid_request",
-            "redirect_uri is not allowed for this client",
-        ));
+        return Err(oops("invalid_request", "redirect_uri is not allowed for this client"));
     }
     let challenge = match params.get("code_challenge") {
         Some(challenge) if !(43..=128).contains(&challenge.len()) => {
-            return Err(oops(
-                "invalid_request",
-                "code_challenge must be 43-128 characters",
-            ));
+            return Err(oops("invalid_request", "code_challenge must be 43-128 characters"));
         }
         Some(challenge) => {
             let method = params
                 .get("code_challenge_method")
                 .map_or("plain".to_owned(), |method| method.to_ascii_lowercase());
             if method != "plain" && method != "s256" {
-                return Err(oops(
-                    "invalid_request",
-                    "code_challenge_method must be S256 or plain",
-                ));
+                return Err(oops("invalid_request", "code_challenge_method must be S256 or plain"));
             }
             Some((challenge.clone(), method))
         }
@@ -454,7 +406,7 @@ async fn authorize_page(State(sim): State<Arc<Sim>>, RawQuery(query): RawQuery) 
     let params = query_map(query.as_deref());
     let request = match check_authorize(&sim, &params) {
         Ok(request) => request,
-        Err(redirect) => return redirect,
+        Err(redirect) => return redirect.into_response(),
     };
     if sim.accounts().app.auto_approve {
         return grant(&sim, request);
@@ -462,11 +414,7 @@ async fn authorize_page(State(sim): State<Arc<Sim>>, RawQuery(query): RawQuery) 
     let hidden: String = params
         .iter()
         .map(|(key, value)| {
-            format!(
-                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-                escape(key),
-                escape(value)
-            )
+            format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(key), escape(value))
         })
         .collect();
     let owner_email = {
@@ -492,7 +440,7 @@ async fn authorize_decision(State(sim): State<Arc<Sim>>, body: Bytes) -> Respons
     let params: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     let request = match check_authorize(&sim, &params) {
         Ok(request) => request,
-        Err(redirect) => return redirect,
+        Err(redirect) => return redirect.into_response(),
     };
     if params.get("decision").map(String::as_str) == Some("allow") {
         return grant(&sim, request);
@@ -534,12 +482,7 @@ fn grant(sim: &Sim, request: AuthorizeRequest) -> Response {
     if let Some(state) = &request.state {
         pairs.append_pair("state", state);
     }
-    Redirect::to(&format!(
-        "{}{separator}{}",
-        request.redirect_uri,
-        pairs.finish()
-    ))
-    .into_response()
+    Redirect::to(&format!("{}{separator}{}", request.redirect_uri, pairs.finish())).into_response()
 }
 
 async fn oops_page(RawQuery(query): RawQuery) -> Response {
@@ -558,10 +501,7 @@ async fn oops_page(RawQuery(query): RawQuery) -> Response {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// Client credentials from the body, or from HTTP Basic.
@@ -575,15 +515,9 @@ fn client_credentials(
         .and_then(|value| strip_scheme(value, "Basic"))
         .and_then(|encoded| STANDARD.decode(encoded.trim()).ok())
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| {
-            text.split_once(':')
-                .map(|(id, secret)| (id.to_owned(), secret.to_owned()))
-        });
+        .and_then(|text| text.split_once(':').map(|(id, secret)| (id.to_owned(), secret.to_owned())));
     let (basic_id, basic_secret) = basic.unzip();
-    (
-        params.get("client_id").cloned().or(basic_id),
-        params.get("client_secret").cloned().or(basic_secret),
-    )
+    (params.get("client_id").cloned().or(basic_id), params.get("client_secret").cloned().or(basic_secret))
 }
 
 async fn token(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -594,14 +528,8 @@ async fn token(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> 
     }
 }
 
-fn exchange(
-    sim: &Sim,
-    headers: &HeaderMap,
-    params: &HashMap<String, String>,
-) -> Result<Value, OAuthError> {
-    let grant_type = params
-        .get("grant_type")
-        .ok_or(OAuthError::missing("grant_type"))?;
+fn exchange(sim: &Sim, headers: &HeaderMap, params: &HashMap<String, String>) -> Result<Value, OAuthError> {
+    let grant_type = params.get("grant_type").ok_or(OAuthError::missing("grant_type"))?;
     let accept_code = sim.options().accept_code_grant_type;
     let (client_id, client_secret) = client_credentials(headers, params);
     let client_id = client_id.ok_or(OAuthError::missing("client_id"))?;
@@ -621,9 +549,7 @@ fn exchange(
         "authorization_code" => {}
         "code" if accept_code => {}
         "refresh_token" => {
-            let refresh = params
-                .get("refresh_token")
-                .ok_or(OAuthError::missing("refresh_token"))?;
+            let refresh = params.get("refresh_token").ok_or(OAuthError::missing("refresh_token"))?;
             return refresh_grant(&mut accounts, sim, refresh, &client_id, secret_ok, now);
         }
         _ => {
@@ -635,14 +561,10 @@ fn exchange(
         }
     }
     let code_value = params.get("code").ok_or(OAuthError::missing("code"))?;
-    let redirect_uri = params
-        .get("redirect_uri")
-        .ok_or(OAuthError::missing("redirect_uri"))?;
+    let redirect_uri = params.get("redirect_uri").ok_or(OAuthError::missing("redirect_uri"))?;
     // Single use: the code is gone whatever happens next.
     let code = accounts.codes.remove(code_value).ok_or_else(|| {
-        OAuthError::invalid_grant(
-            "The client is not authorized to request a token using this method",
-        )
+        OAuthError::invalid_grant("The client is not authorized to request a token using this method")
     })?;
     if code.expires_at <= now {
         return Err(OAuthError::invalid_grant(
@@ -657,9 +579,8 @@ fn exchange(
     }
     match &code.challenge {
         Some((challenge, method)) => {
-            let verifier = params
-                .get("code_verifier")
-                .ok_or(OAuthError::invalid_grant("code_verifier is required"))?;
+            let verifier =
+                params.get("code_verifier").ok_or(OAuthError::invalid_grant("code_verifier is required"))?;
             let computed = if method == "s256" {
                 URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
             } else {
@@ -724,22 +645,14 @@ fn presented_token(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
         .or_else(|| query_map(query).remove("code"))
 }
 
-async fn info(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
+async fn info(State(sim): State<Arc<Sim>>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let now = sim.now();
     let accounts = sim.accounts();
-    let access = presented_token(&headers, query.as_deref())
-        .and_then(|token| accounts.live_access(&token, now));
+    let access =
+        presented_token(&headers, query.as_deref()).and_then(|token| accounts.live_access(&token, now));
     let Some(access) = access else {
-        return OAuthError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "invalid or expired token",
-        )
-        .into_response();
+        return OAuthError::new(StatusCode::UNAUTHORIZED, "unauthorized", "invalid or expired token")
+            .into_response();
     };
     axum::Json(json!({
         "access_token": access.token,
@@ -754,11 +667,7 @@ async fn info(
     .into_response()
 }
 
-async fn revoke(
-    State(sim): State<Arc<Sim>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
+async fn revoke(State(sim): State<Arc<Sim>>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let Some(token) = presented_token(&headers, query.as_deref()) else {
         return OAuthError::missing("code").into_response();
     };
@@ -767,11 +676,7 @@ async fn revoke(
     } else {
         OAuthError {
             extra: json!({ "resource_name": "token", "resource_id": token }),
-            ..OAuthError::new(
-                StatusCode::NOT_FOUND,
-                "resource_not_found",
-                "token not found",
-            )
+            ..OAuthError::new(StatusCode::NOT_FOUND, "resource_not_found", "token not found")
         }
         .into_response()
     }

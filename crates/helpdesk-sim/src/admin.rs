@@ -26,20 +26,14 @@ pub fn router() -> Router<Arc<Sim>> {
         .route("/knobs", get(show_knobs).put(set_knobs))
         .route("/options", get(show_options).put(set_options))
         .route("/clock", get(show_clock).post(move_clock))
-        .route(
-            "/faults",
-            get(list_faults).post(add_fault).delete(clear_faults),
-        )
+        .route("/faults", get(list_faults).post(add_fault).delete(clear_faults))
         .route("/truth", get(show_truth))
         .route("/requests", get(list_requests).delete(clear_requests))
         .route("/revoke", post(revoke))
         .route("/pats", post(issue_pat))
         .route("/tokens", post(issue_tokens))
         .route("/tickets", post(create_ticket))
-        .route(
-            "/tickets/{id}",
-            axum::routing::patch(update_ticket).delete(delete_ticket),
-        )
+        .route("/tickets/{id}", axum::routing::patch(update_ticket).delete(delete_ticket))
         .route("/tickets/{id}/silo", put(move_ticket))
         .route("/agents", post(add_agent));
     Router::new().nest("/_sim", admin)
@@ -64,9 +58,8 @@ async fn show_knobs(State(sim): State<Arc<Sim>>) -> Response {
     Json(sim.knobs()).into_response()
 }
 
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
-    serde_json::from_slice(body)
-        .map_err(|error| (StatusCode::BAD_REQUEST, error.to_string()).into_response())
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, (StatusCode, String)> {
+    serde_json::from_slice(body).map_err(|error| (StatusCode::BAD_REQUEST, error.to_string()))
 }
 
 async fn set_knobs(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
@@ -75,7 +68,7 @@ async fn set_knobs(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
             sim.set_knobs(knobs);
             Json(sim.knobs()).into_response()
         }
-        Err(response) => response,
+        Err(response) => response.into_response(),
     }
 }
 
@@ -89,7 +82,7 @@ async fn set_options(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
             sim.set_options(options);
             Json(sim.options()).into_response()
         }
-        Err(response) => response,
+        Err(response) => response.into_response(),
     }
 }
 
@@ -114,13 +107,11 @@ struct ClockChange {
 async fn move_clock(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
     let change = match parse::<ClockChange>(&body) {
         Ok(change) => change,
-        Err(response) => return response,
+        Err(response) => return response.into_response(),
     };
     if let Some(set) = change.set {
         match crate::dates::parse_iso(&set) {
-            Some(millis) => sim
-                .clock
-                .set(scoreline_core::Timestamp::from_millis(millis)),
+            Some(millis) => sim.clock.set(scoreline_core::Timestamp::from_millis(millis)),
             None => return (StatusCode::BAD_REQUEST, "invalid time").into_response(),
         }
     }
@@ -140,7 +131,7 @@ async fn add_fault(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
             sim.script_fault(fault);
             Json(sim.faults().pending()).into_response()
         }
-        Err(response) => response,
+        Err(response) => response.into_response(),
     }
 }
 
@@ -169,11 +160,9 @@ struct Revoke {
 
 async fn revoke(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
     match parse::<Revoke>(&body) {
-        Ok(revoke) if sim.accounts().revoke(&revoke.token) => {
-            StatusCode::NO_CONTENT.into_response()
-        }
+        Ok(revoke) if sim.accounts().revoke(&revoke.token) => StatusCode::NO_CONTENT.into_response(),
         Ok(_) => StatusCode::NOT_FOUND.into_response(),
-        Err(response) => response,
+        Err(response) => response.into_response(),
     }
 }
 
@@ -194,30 +183,18 @@ fn ticket_id(text: &str) -> Result<Uuid, SimError> {
 }
 
 async fn create_ticket(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
-    let result = sim
-        .create_ticket(&body)
-        .map(|id| Json(json!({ "ID": id })).into_response());
+    let result = sim.create_ticket(&body).map(|id| Json(json!({ "ID": id })).into_response());
     done(&sim, result)
 }
 
-async fn update_ticket(
-    State(sim): State<Arc<Sim>>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
+async fn update_ticket(State(sim): State<Arc<Sim>>, Path(id): Path<String>, body: Bytes) -> Response {
     let result = ticket_id(&id).and_then(|id| sim.update_ticket(&id, &body));
-    done(
-        &sim,
-        result.map(|()| StatusCode::NO_CONTENT.into_response()),
-    )
+    done(&sim, result.map(|()| StatusCode::NO_CONTENT.into_response()))
 }
 
 async fn delete_ticket(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
     let result = ticket_id(&id).and_then(|id| sim.delete_ticket(&id));
-    done(
-        &sim,
-        result.map(|()| StatusCode::NO_CONTENT.into_response()),
-    )
+    done(&sim, result.map(|()| StatusCode::NO_CONTENT.into_response()))
 }
 
 #[derive(Deserialize)]
@@ -228,13 +205,10 @@ struct SiloChange {
 async fn move_ticket(State(sim): State<Arc<Sim>>, Path(id): Path<String>, body: Bytes) -> Response {
     let change = match parse::<SiloChange>(&body) {
         Ok(change) => change,
-        Err(response) => return response,
+        Err(response) => return response.into_response(),
     };
     let result = ticket_id(&id).and_then(|id| sim.move_ticket(&id, change.silo));
-    done(
-        &sim,
-        result.map(|()| StatusCode::NO_CONTENT.into_response()),
-    )
+    done(&sim, result.map(|()| StatusCode::NO_CONTENT.into_response()))
 }
 
 #[derive(Deserialize)]
@@ -245,9 +219,7 @@ struct NewAgent {
 
 async fn add_agent(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
     match parse::<NewAgent>(&body) {
-        Ok(agent) => {
-            Json(json!({ "ID": sim.add_agent(&agent.name, &agent.email) })).into_response()
-        }
-        Err(response) => response,
+        Ok(agent) => Json(json!({ "ID": sim.add_agent(&agent.name, &agent.email) })).into_response(),
+        Err(response) => response.into_response(),
     }
 }

@@ -23,10 +23,7 @@ use crate::wire::{self, TicketOut};
 pub fn router() -> Router<Arc<Sim>> {
     let v1 = Router::new()
         .route("/tickets", get(list_tickets).post(create_ticket))
-        .route(
-            "/tickets/{id}",
-            get(show_ticket).patch(update_ticket).delete(delete_ticket),
-        )
+        .route("/tickets/{id}", get(show_ticket).patch(update_ticket).delete(delete_ticket))
         .route("/tickets/{id}/silo", put(move_ticket))
         .route("/tickets/{id}/tags", post(add_tags))
         .route("/tickets/{id}/tags/{tag_id}", delete(remove_tag))
@@ -55,16 +52,12 @@ pub fn error_response(error: &SimError, options: &Options) -> Response {
     let status = |code| StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST);
     match error {
         SimError::NotFound => api_error(StatusCode::NOT_FOUND, "Not Found", &error.to_string()),
-        SimError::ReadOnlySilo(_) => api_error(
-            status(options.read_only_status),
-            "Bad Request",
-            &error.to_string(),
-        ),
-        SimError::Validation(details) => api_error(
-            status(options.validation_status),
-            "Validation error",
-            details,
-        ),
+        SimError::ReadOnlySilo(_) => {
+            api_error(status(options.read_only_status), "Bad Request", &error.to_string())
+        }
+        SimError::Validation(details) => {
+            api_error(status(options.validation_status), "Validation error", details)
+        }
     }
 }
 
@@ -75,9 +68,7 @@ fn parse_id(text: &str) -> Result<Uuid, SimError> {
 /// DELETE and silo moves answer `OK` (or `{}` when the option says so).
 fn ack(options: &Options) -> Response {
     match options.ack_body {
-        AckBody::Text => {
-            ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "OK").into_response()
-        }
+        AckBody::Text => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "OK").into_response(),
         AckBody::EmptyJson => Json(serde_json::json!({})).into_response(),
     }
 }
@@ -94,12 +85,8 @@ fn ticket_json(sim: &Sim, id: &Uuid) -> Result<Response, SimError> {
     let format = sim.wire_format();
     let store = sim.store();
     let ticket = store.ticket(id).ok_or(SimError::NotFound)?;
-    let body = serde_json::to_vec(&TicketOut {
-        store: &store,
-        ticket,
-        format,
-    })
-    .map_err(|error| SimError::Validation(error.to_string()))?;
+    let body = serde_json::to_vec(&TicketOut { store: &store, ticket, format })
+        .map_err(|error| SimError::Validation(error.to_string()))?;
     Ok(json_bytes(body))
 }
 
@@ -123,8 +110,7 @@ async fn list_tickets(
     let format = sim.wire_format();
     let now = sim.clock.now_millis();
     let store = sim.store();
-    let query = match ListQuery::parse(query.as_deref().unwrap_or_default(), &store, now, &options)
-    {
+    let query = match ListQuery::parse(query.as_deref().unwrap_or_default(), &store, now, &options) {
         Ok(query) => query,
         Err(details) => return error_response(&SimError::Validation(details), &options),
     };
@@ -139,28 +125,19 @@ async fn list_tickets(
     let page: Vec<TicketOut<'_>> = slots
         .iter()
         .filter_map(|slot| store.at(*slot))
-        .map(|ticket| TicketOut {
-            store: &store,
-            ticket,
-            format,
-        })
+        .map(|ticket| TicketOut { store: &store, ticket, format })
         .collect();
     let body = match serde_json::to_vec(&page) {
         Ok(body) => body,
         Err(error) => {
-            return api_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Internal",
-                &error.to_string(),
-            );
+            return api_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal", &error.to_string());
         }
     };
     drop(page);
     drop(store);
     let pages = HeaderValue::from(total.div_ceil(query.page_size));
     let results = HeaderValue::from(total);
-    *crate::server::lock_page(&sim) =
-        Some((pages.clone(), results.clone(), Bytes::from(body.clone())));
+    *crate::server::lock_page(&sim) = Some((pages.clone(), results.clone(), Bytes::from(body.clone())));
     let mut response = json_bytes(body);
     response.headers_mut().insert("x-total-pages", pages);
     if options.total_results_header {
@@ -174,9 +151,7 @@ async fn show_ticket(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Res
 }
 
 async fn create_ticket(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
-    let created = sim
-        .create_ticket(&body)
-        .and_then(|id| ticket_json(&sim, &id));
+    let created = sim.create_ticket(&body).and_then(|id| ticket_json(&sim, &id));
     let status = StatusCode::from_u16(sim.options().create_status).unwrap_or(StatusCode::OK);
     match created {
         Ok(response) => (status, response).into_response(),
@@ -184,11 +159,7 @@ async fn create_ticket(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
     }
 }
 
-async fn update_ticket(
-    State(sim): State<Arc<Sim>>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
+async fn update_ticket(State(sim): State<Arc<Sim>>, Path(id): Path<String>, body: Bytes) -> Response {
     let result = parse_id(&id).and_then(|id| {
         sim.update_ticket(&id, &body)?;
         ticket_json(&sim, &id)
@@ -209,8 +180,8 @@ struct SiloBody {
 async fn move_ticket(State(sim): State<Arc<Sim>>, Path(id): Path<String>, body: Bytes) -> Response {
     let options = sim.options();
     let result = parse_id(&id).and_then(|id| {
-        let body: SiloBody = serde_json::from_slice(&body)
-            .map_err(|error| SimError::Validation(error.to_string()))?;
+        let body: SiloBody =
+            serde_json::from_slice(&body).map_err(|error| SimError::Validation(error.to_string()))?;
         let silo = Silo::parse(&body.silo, options.accept_inbox_silo)
             .ok_or_else(|| SimError::Validation(format!("invalid silo {:?}", body.silo)))?;
         sim.move_ticket(&id, silo)
@@ -220,8 +191,8 @@ async fn move_ticket(State(sim): State<Arc<Sim>>, Path(id): Path<String>, body: 
 
 async fn add_tags(State(sim): State<Arc<Sim>>, Path(id): Path<String>, body: Bytes) -> Response {
     let result = parse_id(&id).and_then(|id| {
-        let wanted: Value = serde_json::from_slice(&body)
-            .map_err(|error| SimError::Validation(error.to_string()))?;
+        let wanted: Value =
+            serde_json::from_slice(&body).map_err(|error| SimError::Validation(error.to_string()))?;
         let current = current_tag_ids(&sim, &id)?;
         let mut tags = current;
         for tag in wanted["tagIDs"].as_array().into_iter().flatten() {
@@ -235,10 +206,7 @@ async fn add_tags(State(sim): State<Arc<Sim>>, Path(id): Path<String>, body: Byt
     outcome(&sim, result)
 }
 
-async fn remove_tag(
-    State(sim): State<Arc<Sim>>,
-    Path((id, tag_id)): Path<(String, String)>,
-) -> Response {
+async fn remove_tag(State(sim): State<Arc<Sim>>, Path((id, tag_id)): Path<(String, String)>) -> Response {
     let result = parse_id(&id).and_then(|id| {
         let tags: Vec<Value> = current_tag_ids(&sim, &id)?
             .into_iter()
@@ -254,11 +222,7 @@ async fn remove_tag(
 fn current_tag_ids(sim: &Sim, id: &Uuid) -> Result<Vec<Value>, SimError> {
     let store = sim.store();
     let ticket = store.ticket(id).ok_or(SimError::NotFound)?;
-    Ok(ticket
-        .tag_ids
-        .iter()
-        .map(|index| Value::String(store.tags[*index as usize].id.to_string()))
-        .collect())
+    Ok(ticket.tag_ids.iter().map(|index| Value::String(store.tags[*index as usize].id.to_string())).collect())
 }
 
 /// Lists one kind of resource as a bare JSON array.
@@ -277,9 +241,8 @@ fn one_of(
     render: impl Fn(&crate::model::Store, crate::wire::WireFormat) -> Vec<(String, Value)>,
 ) -> Response {
     let format = sim.wire_format();
-    let found = render(&sim.store(), format)
-        .into_iter()
-        .find(|(candidate, _)| candidate.eq_ignore_ascii_case(id));
+    let found =
+        render(&sim.store(), format).into_iter().find(|(candidate, _)| candidate.eq_ignore_ascii_case(id));
     match found {
         Some((_, body)) => Json(body).into_response(),
         None => api_error(StatusCode::NOT_FOUND, "Not Found", "no such resource"),
@@ -287,19 +250,11 @@ fn one_of(
 }
 
 fn agents(store: &crate::model::Store, format: crate::wire::WireFormat) -> Vec<(String, Value)> {
-    store
-        .agents
-        .iter()
-        .map(|agent| (agent.id.to_string(), wire::agent(store, agent, format)))
-        .collect()
+    store.agents.iter().map(|agent| (agent.id.to_string(), wire::agent(store, agent, format))).collect()
 }
 
 fn teams(store: &crate::model::Store, format: crate::wire::WireFormat) -> Vec<(String, Value)> {
-    store
-        .teams
-        .iter()
-        .map(|team| (team.id.to_string(), wire::team(store, team, format)))
-        .collect()
+    store.teams.iter().map(|team| (team.id.to_string(), wire::team(store, team, format))).collect()
 }
 
 fn tags(store: &crate::model::Store, format: crate::wire::WireFormat) -> Vec<(String, Value)> {
@@ -315,28 +270,16 @@ fn licenses(store: &crate::model::Store, format: crate::wire::WireFormat) -> Vec
     vec![(store.license_id.to_string(), wire::license(store, format))]
 }
 
-fn custom_fields(
-    store: &crate::model::Store,
-    format: crate::wire::WireFormat,
-) -> Vec<(String, Value)> {
+fn custom_fields(store: &crate::model::Store, format: crate::wire::WireFormat) -> Vec<(String, Value)> {
     store
         .custom_fields
         .iter()
-        .map(|field| {
-            (
-                field.id.to_string(),
-                wire::custom_field(store, field, format),
-            )
-        })
+        .map(|field| (field.id.to_string(), wire::custom_field(store, field, format)))
         .collect()
 }
 
 fn webhooks(store: &crate::model::Store, format: crate::wire::WireFormat) -> Vec<(String, Value)> {
-    store
-        .webhooks
-        .iter()
-        .map(|hook| (hook.id.to_string(), wire::webhook(store, hook, format)))
-        .collect()
+    store.webhooks.iter().map(|hook| (hook.id.to_string(), wire::webhook(store, hook, format))).collect()
 }
 
 fn values(pairs: Vec<(String, Value)>) -> Vec<Value> {
@@ -405,11 +348,7 @@ async fn create_team(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
         let now = sim.now();
         let format = sim.wire_format();
         let mut store = sim.store_mut();
-        let team = Team {
-            id: store.new_id(),
-            name: new.name,
-            created_at: now,
-        };
+        let team = Team { id: store.new_id(), name: new.name, created_at: now };
         let body = wire::team(&store, &team, format);
         store.teams.push(team);
         Json(body).into_response()
@@ -430,15 +369,8 @@ async fn create_tag(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
         let now = sim.now();
         let format = sim.wire_format();
         let mut store = sim.store_mut();
-        if store
-            .tags
-            .iter()
-            .any(|tag| tag.name.eq_ignore_ascii_case(&new.name))
-        {
-            return Err(SimError::Validation(format!(
-                "tag {:?} already exists",
-                new.name
-            )));
+        if store.tags.iter().any(|tag| tag.name.eq_ignore_ascii_case(&new.name)) {
+            return Err(SimError::Validation(format!("tag {:?} already exists", new.name)));
         }
         let team = match new.team_id {
             Some(id) => Some(
@@ -451,12 +383,7 @@ async fn create_tag(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
             ),
             None => None,
         };
-        let tag = Tag {
-            id: store.new_id(),
-            name: new.name,
-            team,
-            created_at: now,
-        };
+        let tag = Tag { id: store.new_id(), name: new.name, team, created_at: now };
         store.tags.push(tag);
         let index = (store.tags.len() - 1) as u32;
         Ok(Json(wire::tag(&store, index, format)).into_response())
@@ -488,10 +415,7 @@ struct NewWebhook {
 async fn create_webhook(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
     let result = parse_body::<NewWebhook>(&body).and_then(|new| {
         if !EVENT_TYPES.contains(&new.event_type.as_str()) {
-            return Err(SimError::Validation(format!(
-                "invalid eventType {:?}",
-                new.event_type
-            )));
+            return Err(SimError::Validation(format!("invalid eventType {:?}", new.event_type)));
         }
         if url::Url::parse(&new.url).is_err() {
             return Err(SimError::Validation(format!("invalid url {:?}", new.url)));

@@ -25,10 +25,7 @@ impl SimClock {
     }
 
     fn over(base: SharedClock) -> Self {
-        Self {
-            base,
-            offset_millis: Arc::new(AtomicI64::new(0)),
-        }
+        Self { base, offset_millis: Arc::new(AtomicI64::new(0)) }
     }
 
     pub fn advance(&self, by: Duration) {
@@ -48,8 +45,6 @@ impl SimClock {
 
 impl Clock for SimClock {
     fn now(&self) -> Timestamp {
-        Timestamp::from_millis(
-            self.base.now().as_millis() + self.offset_millis.load(Ordering::SeqCst),
-        )
+        Timestamp::from_millis(self.base.now().as_millis() + self.offset_millis.load(Ordering::SeqCst))
     }
 }

@@ -38,10 +38,7 @@ impl fmt::Display for Iso {
         let (year, month, day) = civil_from_days(days);
         let (hour, minute) = (in_day / HOUR_MS, in_day % HOUR_MS / MINUTE_MS);
         let (second, milli) = (in_day % MINUTE_MS / 1000, in_day % 1000);
-        write!(
-            f,
-            "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}"
-        )?;
+        write!(f, "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}")?;
         match precision {
             Precision::Millis => write!(f, ".{milli:03}Z"),
             Precision::Seconds => f.write_str("Z"),
@@ -58,9 +55,8 @@ impl Serialize for Iso {
 /// `Sun, 06 Nov 1994 08:49:37 GMT`, the HTTP-date form of `Retry-After`.
 pub fn http_date(millis: i64) -> String {
     const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MONTHS: [&str; 12] =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let days = millis.div_euclid(DAY_MS);
     let (year, month, day) = civil_from_days(days);
     let in_day = millis.rem_euclid(DAY_MS) / 1000;
@@ -86,11 +82,7 @@ pub fn parse_iso(text: &str) -> Option<i64> {
     }
     let (date, time) = text.split_once('T').unwrap_or((text, "00:00:00"));
     let mut date_parts = date.splitn(3, '-').map(str::parse::<i64>);
-    let (year, month, day) = (
-        date_parts.next()?.ok()?,
-        date_parts.next()?.ok()?,
-        date_parts.next()?.ok()?,
-    );
+    let (year, month, day) = (date_parts.next()?.ok()?, date_parts.next()?.ok()?, date_parts.next()?.ok()?);
     if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
         return None;
     }
@@ -128,11 +120,7 @@ fn parse_relative(text: &str, now: i64) -> Option<i64> {
         'm' => return Some(add_months(now, amount, unit == 'M')),
         _ => return None,
     };
-    let base = if unit.is_ascii_uppercase() {
-        now.div_euclid(step_ms) * step_ms
-    } else {
-        now
-    };
+    let base = if unit.is_ascii_uppercase() { now.div_euclid(step_ms) * step_ms } else { now };
     Some(base + amount * step_ms)
 }
 
@@ -149,11 +137,8 @@ fn add_months(now: i64, months: i64, from_month_start: bool) -> i64 {
 }
 
 fn days_in_month(year: i64, month: i64) -> i64 {
-    let next = if month == 12 {
-        days_from_civil(year + 1, 1, 1)
-    } else {
-        days_from_civil(year, month + 1, 1)
-    };
+    let next =
+        if month == 12 { days_from_civil(year + 1, 1, 1) } else { days_from_civil(year, month + 1, 1) };
     next - days_from_civil(year, month, 1)
 }
 
@@ -189,14 +174,8 @@ mod tests {
 
     #[test]
     fn formats_both_precisions() {
-        assert_eq!(
-            Iso(NOW, Precision::Millis).to_string(),
-            "2025-11-24T16:02:03.456Z"
-        );
-        assert_eq!(
-            Iso(NOW, Precision::Seconds).to_string(),
-            "2025-11-24T16:02:03Z"
-        );
+        assert_eq!(Iso(NOW, Precision::Millis).to_string(), "2025-11-24T16:02:03.456Z");
+        assert_eq!(Iso(NOW, Precision::Seconds).to_string(), "2025-11-24T16:02:03Z");
         assert_eq!(http_date(NOW), "Mon, 24 Nov 2025 16:02:03 GMT");
     }
 
@@ -218,10 +197,7 @@ mod tests {
         assert_eq!(parse_date("-0M", NOW), parse_iso("2025-11-01"));
         assert_eq!(parse_date("-1M", NOW), parse_iso("2025-10-01"));
         assert_eq!(parse_date("-11M", NOW), parse_iso("2024-12-01"));
-        assert_eq!(
-            parse_date("+1m", NOW),
-            parse_iso("2025-12-24T16:02:03.456Z")
-        );
+        assert_eq!(parse_date("+1m", NOW), parse_iso("2025-12-24T16:02:03.456Z"));
         assert_eq!(parse_date("-2x", NOW), None);
     }
 }

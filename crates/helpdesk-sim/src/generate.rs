@@ -6,8 +6,8 @@ use rand::{Rng, SeedableRng};
 
 use crate::dates::{DAY_MS, HOUR_MS, MINUTE_MS, Precision};
 use crate::model::{
-    Agent, AgentRole, AgentStatus, Assignment, Author, Channel, CustomField, Customer, EventBody,
-    Silo, Status, Store, Tag, Team, Ticket, random_uuid,
+    Agent, AgentRole, AgentStatus, Assignment, Author, Channel, CustomField, Customer, EventBody, Silo,
+    Status, Store, Tag, Team, Ticket, random_uuid,
 };
 
 /// What to generate: sizes and the moment the generated history ends.
@@ -72,12 +72,7 @@ const NATIVE_NAMES: &[(&str, &str)] = &[
     ("Ελένη Παππά", "eleni.pappa"),
 ];
 
-const DOMAINS: &[&str] = &[
-    "Example.com",
-    "example.org",
-    "Mail.Example.net",
-    "shop.example",
-];
+const DOMAINS: &[&str] = &["Example.com", "example.org", "Mail.Example.net", "shop.example"];
 
 const TEAM_NAMES: &[&str] = &[
     "Support",
@@ -167,14 +162,11 @@ pub fn generate(spec: Spec) -> Store {
     add_tags_and_fields(&mut store, &mut rng);
     add_customers(&mut store, &mut rng, (spec.tickets / 4).clamp(10, 50_000));
 
-    let mut created: Vec<i64> = (0..spec.tickets)
-        .map(|_| start + rng.random_range(0..span - HOUR_MS))
-        .collect();
+    let mut created: Vec<i64> =
+        (0..spec.tickets).map(|_| start + rng.random_range(0..span - HOUR_MS)).collect();
     created.sort_unstable();
-    let mut tickets: Vec<Ticket> = created
-        .into_iter()
-        .map(|at| generate_ticket(&mut store, &mut rng, at, spec.now))
-        .collect();
+    let mut tickets: Vec<Ticket> =
+        created.into_iter().map(|at| generate_ticket(&mut store, &mut rng, at, spec.now)).collect();
     add_bulk_updates(&mut tickets, &mut rng, start, spec.now);
     for mut ticket in tickets {
         if spec.precision == Precision::Seconds {
@@ -190,10 +182,7 @@ fn truncate_times(ticket: &mut Ticket) {
     truncate(&mut ticket.created_at);
     truncate(&mut ticket.updated_at);
     truncate(&mut ticket.last_message_at);
-    ticket
-        .events
-        .iter_mut()
-        .for_each(|event| truncate(&mut event.date));
+    ticket.events.iter_mut().for_each(|event| truncate(&mut event.date));
 }
 
 fn add_teams(store: &mut Store, rng: &mut StdRng, agents: usize) {
@@ -211,10 +200,7 @@ fn person(rng: &mut StdRng) -> (String, String) {
     let domain = DOMAINS.choose(rng).copied().unwrap_or("example.com");
     if rng.random_bool(0.08) {
         let (name, local) = NATIVE_NAMES.choose(rng).copied().unwrap_or(("A", "a"));
-        return (
-            name.to_owned(),
-            format!("{local}{}@{domain}", rng.random_range(1..999)),
-        );
+        return (name.to_owned(), format!("{local}{}@{domain}", rng.random_range(1..999)));
     }
     let (first, first_ascii) = FIRST_NAMES.choose(rng).copied().unwrap_or(("A", "a"));
     let (last, last_ascii) = LAST_NAMES.choose(rng).copied().unwrap_or(("B", "b"));
@@ -224,18 +210,12 @@ fn person(rng: &mut StdRng) -> (String, String) {
     } else {
         format!("{first_ascii}.{last_ascii}")
     };
-    (
-        format!("{first} {last}"),
-        format!("{local}{}@{domain}", rng.random_range(1..99)),
-    )
+    (format!("{first} {last}"), format!("{local}{}@{domain}", rng.random_range(1..99)))
 }
 
 fn capitalize(word: &str) -> String {
     let mut chars = word.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 fn add_agents(store: &mut Store, rng: &mut StdRng, count: usize) {
@@ -250,16 +230,9 @@ fn add_agents(store: &mut Store, rng: &mut StdRng, count: usize) {
         } else {
             AgentRole::Normal
         };
-        let status = if !is_owner && rng.random_bool(0.08) {
-            AgentStatus::Invited
-        } else {
-            AgentStatus::Active
-        };
-        let mut teams = vec![if is_owner {
-            0
-        } else {
-            rng.random_range(0..team_count)
-        }];
+        let status =
+            if !is_owner && rng.random_bool(0.08) { AgentStatus::Invited } else { AgentStatus::Active };
+        let mut teams = vec![if is_owner { 0 } else { rng.random_range(0..team_count) }];
         if rng.random_bool(0.3) {
             let second = rng.random_range(0..team_count);
             if !teams.contains(&second) {
@@ -268,19 +241,13 @@ fn add_agents(store: &mut Store, rng: &mut StdRng, count: usize) {
         }
         store.agents.push(Agent {
             id: random_uuid(rng),
-            account_id: if is_owner {
-                store.account_id
-            } else {
-                random_uuid(rng)
-            },
+            account_id: if is_owner { store.account_id } else { random_uuid(rng) },
             email,
             name,
             role,
             status,
             teams,
-            job_title: rng
-                .random_bool(0.5)
-                .then(|| "Support Specialist".to_owned()),
+            job_title: rng.random_bool(0.5).then(|| "Support Specialist".to_owned()),
             created_at: store.created_at + rng.random_range(0..DAY_MS * 300),
         });
     }
@@ -316,11 +283,7 @@ fn add_tags_and_fields(store: &mut Store, rng: &mut StdRng) {
 fn add_customers(store: &mut Store, rng: &mut StdRng, count: usize) {
     for _ in 0..count {
         let (name, email) = person(rng);
-        store.customers.push(Customer {
-            id: random_uuid(rng),
-            name,
-            email,
-        });
+        store.customers.push(Customer { id: random_uuid(rng), name, email });
     }
 }
 
@@ -384,9 +347,8 @@ fn generate_ticket(store: &mut Store, rng: &mut StdRng, created_at: i64, now: i6
     );
     let priority = weighted(rng, &[(0i8, 60), (10, 20), (-10, 10), (20, 10)]);
     let tag_count = rng.random_range(0..=3);
-    let mut tag_ids: Vec<u32> = (0..tag_count)
-        .map(|_| rng.random_range(0..store.tags.len() as u32))
-        .collect();
+    let mut tag_ids: Vec<u32> =
+        (0..tag_count).map(|_| rng.random_range(0..store.tags.len() as u32)).collect();
     tag_ids.sort_unstable();
     tag_ids.dedup();
     let unassigned = Assignment { team, agent: None };
@@ -413,25 +375,10 @@ fn generate_ticket(store: &mut Store, rng: &mut StdRng, created_at: i64, now: i6
         tag_ids,
         followers: agent.into_iter().filter(|_| rng.random_bool(0.3)).collect(),
         custom_fields: custom_field_values(rng),
-        channel: weighted(
-            rng,
-            &[
-                (Channel::Email, 70),
-                (Channel::Chat, 15),
-                (Channel::Api, 15),
-            ],
-        ),
-        language: *[
-            Some("en"),
-            Some("en"),
-            Some("en"),
-            Some("de"),
-            Some("es"),
-            Some("ja"),
-            None,
-        ]
-        .choose(rng)
-        .unwrap_or(&None),
+        channel: weighted(rng, &[(Channel::Email, 70), (Channel::Chat, 15), (Channel::Api, 15)]),
+        language: *[Some("en"), Some("en"), Some("en"), Some("de"), Some("es"), Some("ja"), None]
+            .choose(rng)
+            .unwrap_or(&None),
         rating_request_sent: final_status == Status::Solved && rng.random_bool(0.5),
         events: Vec::new(),
     };
@@ -441,30 +388,15 @@ fn generate_ticket(store: &mut Store, rng: &mut StdRng, created_at: i64, now: i6
     ticket.push_event(
         at,
         Author::Client(requester),
-        EventBody::Message {
-            text: first,
-            private: false,
-            html: None,
-        },
+        EventBody::Message { text: first, private: false, html: None },
     );
     let is_spam = rng.random_bool(0.03);
     if !is_spam {
-        add_conversation(
-            store,
-            rng,
-            &mut ticket,
-            agent,
-            final_status,
-            &mut at,
-            latest,
-        );
+        add_conversation(store, rng, &mut ticket, agent, final_status, &mut at, latest);
     }
     let last = ticket.events.last().map_or(created_at, |event| event.date);
     ticket.updated_at = last;
-    ticket.updated_by = ticket
-        .events
-        .last()
-        .map_or(ticket.created_by, |event| event.author);
+    ticket.updated_by = ticket.events.last().map_or(ticket.created_by, |event| event.author);
     ticket.silo = if is_spam {
         Silo::Spam
     } else if rng.random_bool(0.04) {
@@ -483,14 +415,7 @@ fn custom_field_values(rng: &mut StdRng) -> Vec<(u32, String)> {
         values.push((0, format!("ORD-{}", rng.random_range(1000..99_999))));
     }
     if rng.random_bool(0.1) {
-        values.push((
-            2,
-            format!(
-                "2025-{:02}-{:02}",
-                rng.random_range(1..=12),
-                rng.random_range(1..=28)
-            ),
-        ));
+        values.push((2, format!("2025-{:02}-{:02}", rng.random_range(1..=12), rng.random_range(1..=28))));
     }
     values
 }
@@ -504,10 +429,7 @@ fn pick_agent(store: &Store, rng: &mut StdRng, team: u32) -> u32 {
                 && agent.teams.contains(&team)
         })
         .collect();
-    candidates
-        .choose(rng)
-        .copied()
-        .unwrap_or_else(|| rng.random_range(0..store.agents.len() as u32))
+    candidates.choose(rng).copied().unwrap_or_else(|| rng.random_range(0..store.agents.len() as u32))
 }
 
 /// Appends the agent's side of the conversation, ending in `final_status`.
@@ -522,25 +444,17 @@ fn add_conversation(
 ) {
     let requester = ticket.requester;
     let mut step = |rng: &mut StdRng| {
-        *at = (*at + rng.random_range(MINUTE_MS..20 * HOUR_MS))
-            .min(latest)
-            .max(*at);
+        *at = (*at + rng.random_range(MINUTE_MS..20 * HOUR_MS)).min(latest).max(*at);
         *at
     };
     let responder = agent.unwrap_or(store.owner_agent());
     if let Some(agent) = agent {
-        let new = Assignment {
-            team: ticket.assignment.team,
-            agent: Some(agent),
-        };
+        let new = Assignment { team: ticket.assignment.team, agent: Some(agent) };
         let date = step(rng);
         ticket.push_event(
             date,
             Author::Agent(store.owner_agent()),
-            EventBody::Assignment {
-                old: ticket.assignment,
-                new,
-            },
+            EventBody::Assignment { old: ticket.assignment, new },
         );
         ticket.assignment = new;
     }
@@ -551,47 +465,28 @@ fn add_conversation(
             0..=3 => {
                 let text = message_text(AGENT_LINES, rng);
                 let html = agent_html(&text, &store.agents[responder as usize], rng);
-                let body = EventBody::Message {
-                    text,
-                    private: false,
-                    html,
-                };
+                let body = EventBody::Message { text, private: false, html };
                 (Author::Agent(responder), body)
             }
             4..=6 => {
                 let text = message_text(CLIENT_LINES, rng);
-                let body = EventBody::Message {
-                    text,
-                    private: false,
-                    html: None,
-                };
+                let body = EventBody::Message { text, private: false, html: None };
                 (Author::Client(requester), body)
             }
             7 => {
-                let body = EventBody::Message {
-                    text: pick(NOTE_LINES, rng),
-                    private: true,
-                    html: None,
-                };
+                let body = EventBody::Message { text: pick(NOTE_LINES, rng), private: true, html: None };
                 (Author::Agent(responder), body)
             }
             8 => {
-                let new = *[Status::Pending, Status::OnHold, Status::Open]
-                    .choose(rng)
-                    .unwrap_or(&Status::Pending);
-                let body = EventBody::Status {
-                    old: ticket.status,
-                    new,
-                };
+                let new =
+                    *[Status::Pending, Status::OnHold, Status::Open].choose(rng).unwrap_or(&Status::Pending);
+                let body = EventBody::Status { old: ticket.status, new };
                 ticket.status = new;
                 (Author::Agent(responder), body)
             }
             _ => {
                 let new = *crate::model::PRIORITIES.choose(rng).unwrap_or(&0);
-                let body = EventBody::Priority {
-                    old: ticket.priority,
-                    new,
-                };
+                let body = EventBody::Priority { old: ticket.priority, new };
                 ticket.priority = new;
                 (Author::Agent(responder), body)
             }
@@ -603,10 +498,7 @@ fn add_conversation(
     }
     if ticket.status != final_status {
         let date = step(rng);
-        let body = EventBody::Status {
-            old: ticket.status,
-            new: final_status,
-        };
+        let body = EventBody::Status { old: ticket.status, new: final_status };
         ticket.push_event(date, Author::Agent(responder), body);
         ticket.status = final_status;
     }
@@ -620,23 +512,19 @@ fn add_bulk_updates(tickets: &mut [Ticket], rng: &mut StdRng, start: i64, now: i
     }
     let batches = (tickets.len() / 800).max(1);
     let mut order: Vec<usize> = (0..tickets.len()).collect();
-    for _ in 0..batches {
+    for batch in 0..batches {
         let at = rng.random_range(start + (now - start) / 2..now - HOUR_MS);
-        let size = rng.random_range(50..=250).min(tickets.len() / 4);
+        // The first batch is always large, so ties span several full pages.
+        let size = if batch == 0 { 250 } else { rng.random_range(50..=250) };
+        let size = size.min(tickets.len() / 4);
         order.shuffle(rng);
         let mut closed = 0;
         for index in &order {
             let ticket = &mut tickets[*index];
-            if ticket.silo != Silo::Tickets
-                || ticket.updated_at >= at
-                || ticket.status == Status::Closed
-            {
+            if ticket.silo != Silo::Tickets || ticket.updated_at >= at || ticket.status == Status::Closed {
                 continue;
             }
-            let body = EventBody::Status {
-                old: ticket.status,
-                new: Status::Closed,
-            };
+            let body = EventBody::Status { old: ticket.status, new: Status::Closed };
             ticket.push_event(at, Author::System, body);
             ticket.status = Status::Closed;
             ticket.updated_at = at;

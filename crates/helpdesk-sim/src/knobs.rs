@@ -89,20 +89,11 @@ pub struct ScriptedFault {
 
 impl ScriptedFault {
     pub fn new(path: &str, times: u32, fault: Fault) -> Self {
-        Self {
-            method: None,
-            path: path.to_owned(),
-            skip: 0,
-            times,
-            fault,
-        }
+        Self { method: None, path: path.to_owned(), skip: 0, times, fault }
     }
 
     fn matches(&self, method: &str, path: &str) -> bool {
-        let method_ok = self
-            .method
-            .as_deref()
-            .is_none_or(|wanted| wanted.eq_ignore_ascii_case(method));
+        let method_ok = self.method.as_deref().is_none_or(|wanted| wanted.eq_ignore_ascii_case(method));
         let path_ok = match self.path.strip_suffix('*') {
             Some(prefix) => path.starts_with(prefix),
             None => path == self.path,
@@ -212,10 +203,7 @@ pub struct Limiter {
 
 impl Limiter {
     pub fn new() -> Self {
-        Self {
-            tokens: f64::MAX,
-            last: Instant::now(),
-        }
+        Self { tokens: f64::MAX, last: Instant::now() }
     }
 
     /// `Ok` to go ahead, or how long until a request would be allowed.
@@ -230,9 +218,7 @@ impl Limiter {
             return Ok(());
         }
         let missing = 1.0 - self.tokens;
-        Err(Duration::from_secs_f64(
-            missing / limit.per_second.max(1e-6),
-        ))
+        Err(Duration::from_secs_f64(missing / limit.per_second.max(1e-6)))
     }
 }
 
@@ -245,10 +231,7 @@ pub struct FaultPlan {
 
 impl FaultPlan {
     pub fn new(rng: StdRng) -> Self {
-        Self {
-            scripted: Vec::new(),
-            rng,
-        }
+        Self { scripted: Vec::new(), rng }
     }
 
     pub fn add(&mut self, fault: ScriptedFault) {
@@ -264,12 +247,7 @@ impl FaultPlan {
     }
 
     /// The fault this request gets, if any; scripted faults come before random ones.
-    pub fn next(
-        &mut self,
-        method: &str,
-        path: &str,
-        random: Option<&RandomFaults>,
-    ) -> Option<Fault> {
+    pub fn next(&mut self, method: &str, path: &str, random: Option<&RandomFaults>) -> Option<Fault> {
         if let Some(position) = self.scripted.iter().position(|f| f.matches(method, path)) {
             let scripted = &mut self.scripted[position];
             if scripted.skip > 0 {

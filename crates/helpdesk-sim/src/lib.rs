@@ -36,14 +36,13 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 pub use accounts::{
-    ACCESS_TOKEN_TTL_SECS, AuthKind, CODE_TTL_SECS, OAuthApp, TOKEN_CAP, TokenPair,
-    redirect_allowed,
+    ACCESS_TOKEN_TTL_SECS, AuthKind, CODE_TTL_SECS, OAuthApp, TOKEN_CAP, TokenPair, redirect_allowed,
 };
 pub use clock::SimClock;
 pub use dates::Precision;
 pub use knobs::{
-    AckBody, Fault, Knobs, Options, RandomFaults, RateLimit, RateLimitBody, RetryAfterForm,
-    Rotation, ScriptedFault,
+    AckBody, Fault, Knobs, Options, RandomFaults, RateLimit, RateLimitBody, RetryAfterForm, Rotation,
+    ScriptedFault,
 };
 pub use model::{Silo, Status, TicketTruth};
 pub use server::RequestRecord;
@@ -103,10 +102,7 @@ impl Default for SimConfig {
             accounts_port: 0,
             knobs: Knobs::default(),
             options: Options::default(),
-            redirect_uris: vec![
-                "http://127.0.0.1:*".to_owned(),
-                "http://localhost:*".to_owned(),
-            ],
+            redirect_uris: vec!["http://127.0.0.1:*".to_owned(), "http://localhost:*".to_owned()],
             oauth_auto_approve: false,
         }
     }
@@ -166,10 +162,7 @@ impl Simulator {
                 let stopped = async move {
                     let _ = shutdown.wait_for(|stop| *stop).await;
                 };
-                if let Err(error) = axum::serve(listener, router)
-                    .with_graceful_shutdown(stopped)
-                    .await
-                {
+                if let Err(error) = axum::serve(listener, router).with_graceful_shutdown(stopped).await {
                     tracing::warn!(%error, "helpdesk simulator listener stopped");
                 }
             })
@@ -328,12 +321,7 @@ impl SimHandle {
         let format = self.sim.wire_format();
         let store = self.sim.store();
         let ticket = store.ticket(&id)?;
-        serde_json::to_value(wire::TicketOut {
-            store: &store,
-            ticket,
-            format,
-        })
-        .ok()
+        serde_json::to_value(wire::TicketOut { store: &store, ticket, format }).ok()
     }
 
     pub fn requests(&self) -> Vec<RequestRecord> {

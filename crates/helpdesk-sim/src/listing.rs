@@ -87,16 +87,11 @@ impl ListQuery {
         let get = |key: &str| lookup(&single, key);
         let date = |key: &str| -> Result<Option<i64>, String> {
             get(key)
-                .map(|text| {
-                    parse_date(text, now).ok_or_else(|| format!("invalid date in {key}: {text:?}"))
-                })
+                .map(|text| parse_date(text, now).ok_or_else(|| format!("invalid date in {key}: {text:?}")))
                 .transpose()
         };
         let range = |from: &str, to: &str| -> Result<Range, String> {
-            Ok(Range {
-                from: date(from)?,
-                to: date(to)?,
-            })
+            Ok(Range { from: date(from)?, to: date(to)? })
         };
         let silo = match get("silo") {
             Some(text) => Silo::parse(text, options.accept_inbox_silo)
@@ -138,18 +133,10 @@ impl ListQuery {
             Some(other) => return Err(format!("hasAssignee must be Y or N, got {other:?}")),
         };
         let teams = (!team_ids.is_empty())
-            .then(|| {
-                resolve(&team_ids, |id| {
-                    store.teams.iter().position(|team| team.id == id)
-                })
-            })
+            .then(|| resolve(&team_ids, |id| store.teams.iter().position(|team| team.id == id)))
             .transpose()?;
         let tags = (!tag_ids.is_empty())
-            .then(|| {
-                resolve(&tag_ids, |id| {
-                    store.tags.iter().position(|tag| tag.id == id)
-                })
-            })
+            .then(|| resolve(&tag_ids, |id| store.tags.iter().position(|tag| tag.id == id)))
             .transpose()?;
         let position = Self::position(&single, now, options)?;
         Ok(Self {
@@ -172,11 +159,7 @@ impl ListQuery {
         })
     }
 
-    fn position(
-        params: &HashMap<String, String>,
-        now: i64,
-        options: &Options,
-    ) -> Result<Position, String> {
+    fn position(params: &HashMap<String, String>, now: i64, options: &Options) -> Result<Position, String> {
         let cursor = |prefix: &str| -> Result<Option<Key>, String> {
             let value = lookup(params, &format!("{prefix}.value"));
             let id = lookup(params, &format!("{prefix}.ID"));
@@ -188,8 +171,7 @@ impl ListQuery {
                         .ok()
                         .or_else(|| parse_date(value, now))
                         .ok_or_else(|| format!("invalid {prefix}.value {value:?}"))?;
-                    let id =
-                        Uuid::parse_str(id).map_err(|_| format!("invalid {prefix}.ID {id:?}"))?;
+                    let id = Uuid::parse_str(id).map_err(|_| format!("invalid {prefix}.ID {id:?}"))?;
                     Ok(Some((value, id)))
                 }
                 _ => Err(format!("{prefix}.value and {prefix}.ID go together")),
@@ -223,59 +205,36 @@ impl ListQuery {
 
     fn matches(&self, ticket: &Ticket, visible_until: Option<i64>) -> bool {
         let any_of = |wanted: &Option<Vec<u32>>, have: &[u32]| {
-            wanted
-                .as_ref()
-                .is_none_or(|wanted| wanted.iter().any(|index| have.contains(index)))
+            wanted.as_ref().is_none_or(|wanted| wanted.iter().any(|index| have.contains(index)))
         };
         visible_until.is_none_or(|until| ticket.updated_at <= until)
             && self.status.is_none_or(|status| ticket.status == status)
-            && self
-                .priority
-                .is_none_or(|priority| ticket.priority == priority)
+            && self.priority.is_none_or(|priority| ticket.priority == priority)
             && any_of(&self.teams, &ticket.team_ids)
             && any_of(&self.tags, &ticket.tag_ids)
-            && self
-                .has_assignee
-                .is_none_or(|wanted| ticket.assignment.agent.is_some() == wanted)
+            && self.has_assignee.is_none_or(|wanted| ticket.assignment.agent.is_some() == wanted)
             && self.created.contains(ticket.created_at)
             && self.updated.contains(ticket.updated_at)
             && self.last_message.contains(ticket.last_message_at)
-            && self
-                .short_id
-                .as_deref()
-                .is_none_or(|short_id| ticket.short_id.eq_ignore_ascii_case(short_id))
-            && self
-                .subject
-                .as_deref()
-                .is_none_or(|subject| ticket.subject.to_lowercase().contains(subject))
-            && self
-                .text
-                .as_deref()
-                .is_none_or(|text| mentions(ticket, text))
+            && self.short_id.as_deref().is_none_or(|short_id| ticket.short_id.eq_ignore_ascii_case(short_id))
+            && self.subject.as_deref().is_none_or(|subject| ticket.subject.to_lowercase().contains(subject))
+            && self.text.as_deref().is_none_or(|text| mentions(ticket, text))
     }
 
     /// The slots of this page's tickets, in the requested order.
     pub fn page(&self, store: &Store, visible_until: Option<i64>) -> Vec<u32> {
         let (lower, upper) = bounds(self.sort_range());
         let index = store.index(self.silo, self.sort);
-        let wanted = |slot: &u32| {
-            store
-                .at(*slot)
-                .is_some_and(|t| self.matches(t, visible_until))
+        let wanted = |slot: &u32| store.at(*slot).is_some_and(|t| self.matches(t, visible_until));
+        let take = |lower: Bound<Key>, upper: Bound<Key>, backwards: bool, skip: usize| -> Vec<u32> {
+            if empty(&lower, &upper) {
+                return Vec::new();
+            }
+            let range = index.range((lower, upper)).map(|(_, slot)| *slot);
+            let matching: Box<dyn Iterator<Item = u32>> =
+                if backwards { Box::new(range.rev().filter(wanted)) } else { Box::new(range.filter(wanted)) };
+            matching.skip(skip).take(self.page_size).collect()
         };
-        let take =
-            |lower: Bound<Key>, upper: Bound<Key>, backwards: bool, skip: usize| -> Vec<u32> {
-                if empty(&lower, &upper) {
-                    return Vec::new();
-                }
-                let range = index.range((lower, upper)).map(|(_, slot)| *slot);
-                let matching: Box<dyn Iterator<Item = u32>> = if backwards {
-                    Box::new(range.rev().filter(wanted))
-                } else {
-                    Box::new(range.filter(wanted))
-                };
-                matching.skip(skip).take(self.page_size).collect()
-            };
         let descending = self.descending;
         match self.position {
             Position::First => take(lower, upper, descending, 0),
@@ -316,11 +275,7 @@ impl ListQuery {
             store
                 .index(self.silo, self.sort)
                 .range((lower, upper))
-                .filter(|(_, slot)| {
-                    store
-                        .at(**slot)
-                        .is_some_and(|t| self.matches(t, visible_until))
-                })
+                .filter(|(_, slot)| store.at(**slot).is_some_and(|t| self.matches(t, visible_until)))
                 .count()
         };
         if let Ok(mut cache) = cache.lock() {
@@ -358,21 +313,15 @@ fn lookup<'a>(params: &'a HashMap<String, String>, key: &str) -> Option<&'a str>
 fn mentions(ticket: &Ticket, text: &str) -> bool {
     ticket.subject.to_lowercase().contains(text)
         || ticket.events.iter().any(|event| match &event.body {
-            crate::model::EventBody::Message { text: body, .. } => {
-                body.to_lowercase().contains(text)
-            }
+            crate::model::EventBody::Message { text: body, .. } => body.to_lowercase().contains(text),
             _ => false,
         })
 }
 
 /// `[from, to)` on the sort value as index bounds (nil is the smallest UUID).
 fn bounds(range: Range) -> (Bound<Key>, Bound<Key>) {
-    let lower = range.from.map_or(Bound::Unbounded, |from| {
-        Bound::Included((from, Uuid::nil()))
-    });
-    let upper = range
-        .to
-        .map_or(Bound::Unbounded, |to| Bound::Excluded((to, Uuid::nil())));
+    let lower = range.from.map_or(Bound::Unbounded, |from| Bound::Included((from, Uuid::nil())));
+    let upper = range.to.map_or(Bound::Unbounded, |to| Bound::Excluded((to, Uuid::nil())));
     (lower, upper)
 }
 

@@ -67,22 +67,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let knobs = Knobs {
         latency_ms: args.latency_ms,
-        rate_limit: args.rate_limit.map(|per_second| RateLimit {
-            per_second,
-            burst: args.rate_burst,
-        }),
-        random_faults: (args.fault_probability > 0.0).then(|| {
-            scoreline_helpdesk_sim::RandomFaults {
-                probability: args.fault_probability,
-                kinds: Vec::new(),
-            }
+        rate_limit: args.rate_limit.map(|per_second| RateLimit { per_second, burst: args.rate_burst }),
+        random_faults: (args.fault_probability > 0.0).then(|| scoreline_helpdesk_sim::RandomFaults {
+            probability: args.fault_probability,
+            kinds: Vec::new(),
         }),
         visibility_lag_ms: args.visibility_lag_ms,
-        precision: if args.second_precision {
-            Precision::Seconds
-        } else {
-            Precision::Millis
-        },
+        precision: if args.second_precision { Precision::Seconds } else { Precision::Millis },
     };
     let config = SimConfig {
         seed: args.seed,

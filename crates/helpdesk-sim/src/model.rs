@@ -89,21 +89,16 @@ impl Status {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [
-            Self::Open,
-            Self::Pending,
-            Self::OnHold,
-            Self::Solved,
-            Self::Closed,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == text)
+        [Self::Open, Self::Pending, Self::OnHold, Self::Solved, Self::Closed]
+            .into_iter()
+            .find(|status| status.as_str() == text)
     }
 }
 
 pub const PRIORITIES: [i8; 4] = [-10, 0, 10, 20];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)] // named after the `sortBy` values
 pub enum SortKey {
     CreatedAt,
     UpdatedAt,
@@ -219,23 +214,10 @@ pub struct Assignment {
 
 #[derive(Debug, Clone)]
 pub enum EventBody {
-    Message {
-        text: String,
-        private: bool,
-        html: Option<String>,
-    },
-    Status {
-        old: Status,
-        new: Status,
-    },
-    Assignment {
-        old: Assignment,
-        new: Assignment,
-    },
-    Priority {
-        old: i8,
-        new: i8,
-    },
+    Message { text: String, private: bool, html: Option<String> },
+    Status { old: Status, new: Status },
+    Assignment { old: Assignment, new: Assignment },
+    Priority { old: i8, new: i8 },
 }
 
 #[derive(Debug, Clone)]
@@ -283,12 +265,7 @@ impl Ticket {
     /// Appends an event numbered after the last one.
     pub fn push_event(&mut self, date: i64, author: Author, body: EventBody) {
         let id = self.events.last().map_or(1, |last| last.id + 1);
-        self.events.push(Event {
-            id,
-            date,
-            author,
-            body,
-        });
+        self.events.push(Event { id, date, author, body });
     }
 }
 
@@ -351,7 +328,7 @@ impl Store {
             indexes: Default::default(),
             version: 0,
             next_short_id: 1,
-            rng: StdRng::seed_from_u64(seed ^ 0x5eed_1d5),
+            rng: StdRng::seed_from_u64(seed ^ 0x05ee_d1d5),
         }
     }
 
@@ -479,10 +456,7 @@ impl Store {
                 truncate(&mut ticket.created_at);
                 truncate(&mut ticket.updated_at);
                 truncate(&mut ticket.last_message_at);
-                ticket
-                    .events
-                    .iter_mut()
-                    .for_each(|event| truncate(&mut event.date));
+                ticket.events.iter_mut().for_each(|event| truncate(&mut event.date));
             });
         }
     }

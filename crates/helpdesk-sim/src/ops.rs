@@ -8,8 +8,8 @@ use uuid::Uuid;
 use crate::SimError;
 use crate::knobs::Options;
 use crate::model::{
-    Agent, AgentRole, AgentStatus, Assignment, Author, Channel, Customer, EventBody, PRIORITIES,
-    Silo, Status, Store, Ticket,
+    Agent, AgentRole, AgentStatus, Assignment, Author, Channel, Customer, EventBody, PRIORITIES, Silo,
+    Status, Store, Ticket,
 };
 
 /// The body of `POST /v1/tickets` and `PATCH /v1/tickets/{ID}` (all optional for PATCH).
@@ -114,10 +114,8 @@ fn customer(store: &mut Store, person: &PersonInput) -> Result<u32, SimError> {
     if !person.email.contains('@') {
         return Err(invalid(format!("invalid e-mail {:?}", person.email)));
     }
-    if let Some(index) = store
-        .customers
-        .iter()
-        .position(|customer| customer.email.eq_ignore_ascii_case(&person.email))
+    if let Some(index) =
+        store.customers.iter().position(|customer| customer.email.eq_ignore_ascii_case(&person.email))
     {
         return Ok(index as u32);
     }
@@ -155,24 +153,13 @@ fn author(store: &Store, input: &TicketInput, requester: u32) -> Result<Author, 
     }
 }
 
-fn message_privacy(
-    input: &TicketInput,
-    author: Author,
-    options: &Options,
-) -> Result<bool, SimError> {
+fn message_privacy(input: &TicketInput, author: Author, options: &Options) -> Result<bool, SimError> {
     let private = input
         .is_private
-        .or_else(|| {
-            input
-                .message
-                .as_ref()
-                .and_then(|message| message.is_private)
-        })
+        .or_else(|| input.message.as_ref().and_then(|message| message.is_private))
         .unwrap_or(false);
     if private && matches!(author, Author::Client(_)) && options.reject_private_client_messages {
-        return Err(invalid(
-            "isPrivate is not allowed when author.type is client",
-        ));
+        return Err(invalid("isPrivate is not allowed when author.type is client"));
     }
     Ok(private)
 }
@@ -205,21 +192,12 @@ pub fn create_ticket(
     now: i64,
     options: &Options,
 ) -> Result<Uuid, SimError> {
-    let person = input
-        .requester
-        .as_ref()
-        .ok_or_else(|| invalid("requester is required"))?;
-    let message = input
-        .message
-        .as_ref()
-        .ok_or_else(|| invalid("message is required"))?;
+    let person = input.requester.as_ref().ok_or_else(|| invalid("requester is required"))?;
+    let message = input.message.as_ref().ok_or_else(|| invalid("message is required"))?;
     let requester = customer(store, person)?;
     let author = author(store, input, requester)?;
     let private = message_privacy(input, author, options)?;
-    let unassigned = Assignment {
-        team: store.default_team(),
-        agent: None,
-    };
+    let unassigned = Assignment { team: store.default_team(), agent: None };
     let assignment = next_assignment(store, unassigned, input.assignment.as_ref())?;
     let team_ids = match &input.team_ids {
         Some(ids) => indexes(store, ids, team_index)?,
@@ -229,12 +207,8 @@ pub fn create_ticket(
         return Err(invalid("the assigned team must be one of teamIDs"));
     }
     let status = input.status.as_deref().map(parse_status).transpose()?;
-    let cc = input
-        .cc
-        .iter()
-        .flatten()
-        .map(|person| customer(store, person))
-        .collect::<Result<Vec<_>, _>>()?;
+    let cc =
+        input.cc.iter().flatten().map(|person| customer(store, person)).collect::<Result<Vec<_>, _>>()?;
     let mut ticket = Ticket {
         id: store.new_id(),
         short_id: store.next_short_id(),
@@ -251,33 +225,18 @@ pub fn create_ticket(
         cc,
         team_ids,
         assignment,
-        tag_ids: indexes(
-            store,
-            input.tag_ids.as_deref().unwrap_or_default(),
-            tag_index,
-        )?,
-        followers: indexes(
-            store,
-            input.followers.as_deref().unwrap_or_default(),
-            agent_index,
-        )?,
+        tag_ids: indexes(store, input.tag_ids.as_deref().unwrap_or_default(), tag_index)?,
+        followers: indexes(store, input.followers.as_deref().unwrap_or_default(), agent_index)?,
         custom_fields: custom_fields(store, input)?,
         channel: Channel::Api,
         language: None,
         rating_request_sent: false,
         events: Vec::new(),
     };
-    let body = EventBody::Message {
-        text: message.text.clone(),
-        private,
-        html: None,
-    };
+    let body = EventBody::Message { text: message.text.clone(), private, html: None };
     ticket.push_event(now, author, body);
     if assignment != unassigned {
-        let body = EventBody::Assignment {
-            old: unassigned,
-            new: assignment,
-        };
+        let body = EventBody::Assignment { old: unassigned, new: assignment };
         ticket.push_event(now, author, body);
     }
     let id = ticket.id;
@@ -322,43 +281,18 @@ pub fn update_ticket(
     let status = input.status.as_deref().map(parse_status).transpose()?;
     let priority = input.priority.map(check_priority).transpose()?;
     let assignment = next_assignment(store, current.assignment, input.assignment.as_ref())?;
-    let team_ids = input
-        .team_ids
-        .as_deref()
-        .map(|ids| indexes(store, ids, team_index))
-        .transpose()?;
-    let tag_ids = input
-        .tag_ids
-        .as_deref()
-        .map(|ids| indexes(store, ids, tag_index))
-        .transpose()?;
-    let followers = input
-        .followers
-        .as_deref()
-        .map(|ids| indexes(store, ids, agent_index))
-        .transpose()?;
-    let fields = input
-        .custom_fields
-        .is_some()
-        .then(|| custom_fields(store, input))
-        .transpose()?;
+    let team_ids = input.team_ids.as_deref().map(|ids| indexes(store, ids, team_index)).transpose()?;
+    let tag_ids = input.tag_ids.as_deref().map(|ids| indexes(store, ids, tag_index)).transpose()?;
+    let followers = input.followers.as_deref().map(|ids| indexes(store, ids, agent_index)).transpose()?;
+    let fields = input.custom_fields.is_some().then(|| custom_fields(store, input)).transpose()?;
     let cc = input
         .cc
         .as_ref()
-        .map(|people| {
-            people
-                .iter()
-                .map(|person| customer(store, person))
-                .collect()
-        })
+        .map(|people| people.iter().map(|person| customer(store, person)).collect())
         .transpose()?;
     store.modify(id, |ticket| {
         if let Some(message) = &input.message {
-            let body = EventBody::Message {
-                text: message.text.clone(),
-                private,
-                html: None,
-            };
+            let body = EventBody::Message { text: message.text.clone(), private, html: None };
             ticket.push_event(now, author, body);
             if !private {
                 ticket.last_message_at = now;
@@ -374,14 +308,7 @@ pub fn update_ticket(
         }
         if assignment != ticket.assignment {
             let old = std::mem::replace(&mut ticket.assignment, assignment);
-            ticket.push_event(
-                now,
-                author,
-                EventBody::Assignment {
-                    old,
-                    new: assignment,
-                },
-            );
+            ticket.push_event(now, author, EventBody::Assignment { old, new: assignment });
         }
         if let Some(subject) = &input.subject {
             ticket.subject.clone_from(subject);
@@ -401,12 +328,7 @@ pub fn update_ticket(
 }
 
 /// `DELETE /v1/tickets/{ID}`: to trash (from trash, for good when the option says so).
-pub fn delete_ticket(
-    store: &mut Store,
-    id: &Uuid,
-    now: i64,
-    options: &Options,
-) -> Result<(), SimError> {
+pub fn delete_ticket(store: &mut Store, id: &Uuid, now: i64, options: &Options) -> Result<(), SimError> {
     let silo = store.ticket(id).ok_or(SimError::NotFound)?.silo;
     if silo == Silo::Trash && options.delete_in_trash_is_permanent {
         store.remove(id);

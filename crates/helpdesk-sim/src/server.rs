@@ -17,9 +17,7 @@ use uuid::Uuid;
 use crate::accounts::{Accounts, AuthKind, TokenPair};
 use crate::clock::SimClock;
 use crate::dates::{Iso, Precision, http_date};
-use crate::knobs::{
-    Fault, FaultPlan, Knobs, Limiter, Options, RateLimitBody, RetryAfterForm, ScriptedFault,
-};
+use crate::knobs::{Fault, FaultPlan, Knobs, Limiter, Options, RateLimitBody, RetryAfterForm, ScriptedFault};
 use crate::model::{Silo, Store, TicketTruth};
 use crate::wire::WireFormat;
 use crate::{SimError, ops};
@@ -142,10 +140,7 @@ impl Sim {
     }
 
     pub fn knobs(&self) -> Knobs {
-        self.knobs
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.knobs.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     pub fn set_knobs(&self, knobs: Knobs) {
@@ -158,10 +153,7 @@ impl Sim {
     }
 
     pub fn options(&self) -> Options {
-        self.options
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.options.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     pub fn set_options(&self, options: Options) {
@@ -177,10 +169,7 @@ impl Sim {
     }
 
     pub fn wire_format(&self) -> WireFormat {
-        WireFormat {
-            precision: self.knobs().precision,
-            inbox_silo_name: self.options().emit_inbox_silo,
-        }
+        WireFormat { precision: self.knobs().precision, inbox_silo_name: self.options().emit_inbox_silo }
     }
 
     pub fn requests(&self) -> Vec<RequestRecord> {
@@ -251,31 +240,19 @@ fn status_or(code: u16, fallback: StatusCode) -> StatusCode {
 pub fn router(sim: Arc<Sim>) -> Router {
     crate::api::router()
         .merge(crate::admin::router())
-        .layer(middleware::from_fn_with_state(
-            (sim.clone(), Service::Api),
-            pipeline,
-        ))
+        .layer(middleware::from_fn_with_state((sim.clone(), Service::Api), pipeline))
         .with_state(sim)
 }
 
 pub fn accounts_router(sim: Arc<Sim>) -> Router {
     crate::accounts::router()
-        .layer(middleware::from_fn_with_state(
-            (sim.clone(), Service::Accounts),
-            pipeline,
-        ))
+        .layer(middleware::from_fn_with_state((sim.clone(), Service::Accounts), pipeline))
         .with_state(sim)
 }
 
 fn auth_kind(request: &Request) -> AuthKind {
-    let header = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok());
-    match header
-        .and_then(|value| value.split_once(' '))
-        .map(|(scheme, _)| scheme)
-    {
+    let header = request.headers().get(header::AUTHORIZATION).and_then(|value| value.to_str().ok());
+    match header.and_then(|value| value.split_once(' ')).map(|(scheme, _)| scheme) {
         None if header.is_none() => AuthKind::None,
         Some(scheme) if scheme.eq_ignore_ascii_case("basic") => AuthKind::Basic,
         Some(scheme) if scheme.eq_ignore_ascii_case("bearer") => AuthKind::Bearer,
@@ -297,10 +274,7 @@ async fn pipeline(
     let record = RequestRecord {
         service: service.name().to_owned(),
         method: request.method().to_string(),
-        uri: request
-            .uri()
-            .path_and_query()
-            .map_or(path.clone(), ToString::to_string),
+        uri: request.uri().path_and_query().map_or(path.clone(), ToString::to_string),
         auth: auth_kind(&request),
         status: 0,
         at_millis: sim.clock.now_millis(),
@@ -312,9 +286,7 @@ async fn pipeline(
     let response = if service == Service::Api && path.starts_with("/v1") {
         guard_api(&sim, &knobs, &record.method, &path, &mut request).await
     } else {
-        let fault = sim
-            .faults()
-            .next(&record.method, &path, knobs.random_faults.as_ref());
+        let fault = sim.faults().next(&record.method, &path, knobs.random_faults.as_ref());
         apply_fault(&sim, fault, &mut request).await
     };
     let response = match response {
@@ -350,19 +322,14 @@ async fn guard_api(
         let page = Html("<html><body><h1>403 Forbidden</h1></body></html>");
         return Err((StatusCode::FORBIDDEN, page).into_response());
     }
-    if let Some(limit) = knobs.rate_limit {
-        if let Err(wait) = lock(&sim.limiter).take(limit) {
-            return Err(too_many_requests(sim, &options, wait));
-        }
+    if let Some(limit) = knobs.rate_limit
+        && let Err(wait) = lock(&sim.limiter).take(limit)
+    {
+        return Err(too_many_requests(sim, &options, wait));
     }
-    let fault = sim
-        .faults()
-        .next(method, path, knobs.random_faults.as_ref());
+    let fault = sim.faults().next(method, path, knobs.random_faults.as_ref());
     let mangle = apply_fault(sim, fault, request).await?;
-    let header = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok());
+    let header = request.headers().get(header::AUTHORIZATION).and_then(|value| value.to_str().ok());
     let (_, valid) = sim.accounts().authenticate(header, sim.clock.now_millis());
     if !valid {
         return Err(api_error(
@@ -378,14 +345,10 @@ pub fn too_many_requests(sim: &Sim, options: &Options, wait: Duration) -> Respon
     let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     let seconds = seconds.max(1);
     let mut response = match options.rate_limit_body {
-        RateLimitBody::Json => api_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too Many Requests",
-            "rate limit exceeded",
-        ),
-        RateLimitBody::PlainText => {
-            (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests").into_response()
+        RateLimitBody::Json => {
+            api_error(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests", "rate limit exceeded")
         }
+        RateLimitBody::PlainText => (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests").into_response(),
         RateLimitBody::Empty => StatusCode::TOO_MANY_REQUESTS.into_response(),
     };
     let value = match options.retry_after {
@@ -402,11 +365,7 @@ pub fn too_many_requests(sim: &Sim, options: &Options, wait: Duration) -> Respon
     response
 }
 
-async fn apply_fault(
-    sim: &Sim,
-    fault: Option<Fault>,
-    request: &mut Request,
-) -> Result<Mangle, Response> {
+async fn apply_fault(sim: &Sim, fault: Option<Fault>, request: &mut Request) -> Result<Mangle, Response> {
     let Some(fault) = fault else {
         return Ok(Mangle::None);
     };
@@ -461,11 +420,14 @@ async fn mangle_body(mangle: Mangle, response: Response) -> Response {
     parts.headers.remove(header::CONTENT_LENGTH);
     let body = match mangle {
         Mangle::Abort => {
-            let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-                Ok(half),
-                Err(std::io::Error::other("connection aborted by fault")),
-            ];
-            Body::from_stream(futures::stream::iter(chunks))
+            use futures::StreamExt;
+            // The pause lets the head and first half reach the client before the drop.
+            let abort = async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Err(std::io::Error::other("connection aborted by fault"))
+            };
+            let first = futures::stream::iter([Ok::<Bytes, std::io::Error>(half)]);
+            Body::from_stream(first.chain(futures::stream::once(abort)))
         }
         Mangle::Truncate | Mangle::None => Body::from(half),
     };

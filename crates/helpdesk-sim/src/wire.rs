@@ -8,8 +8,7 @@ use uuid::Uuid;
 
 use crate::dates::{Iso, Precision};
 use crate::model::{
-    Agent, Assignment, Author, Channel, CustomField, Event, EventBody, Silo, Store, Tag, Team,
-    Ticket,
+    Agent, Assignment, Author, Channel, CustomField, Event, EventBody, Silo, Store, Tag, Team, Ticket,
 };
 
 /// Rendering choices that knobs and options control.
@@ -26,11 +25,7 @@ impl WireFormat {
     }
 
     fn silo(self, silo: Silo) -> &'static str {
-        if self.inbox_silo_name && silo == Silo::Tickets {
-            "inbox"
-        } else {
-            silo.as_str()
-        }
+        if self.inbox_silo_name && silo == Silo::Tickets { "inbox" } else { silo.as_str() }
     }
 }
 
@@ -122,18 +117,12 @@ pub struct TicketOut<'a> {
 impl<'a> TicketOut<'a> {
     fn team(&self, index: u32) -> Ref<'a> {
         let team = &self.store.teams[index as usize];
-        Ref {
-            id: &team.id,
-            name: &team.name,
-        }
+        Ref { id: &team.id, name: &team.name }
     }
 
     fn agent(&self, index: u32) -> Ref<'a> {
         let agent = &self.store.agents[index as usize];
-        Ref {
-            id: &agent.id,
-            name: &agent.name,
-        }
+        Ref { id: &agent.id, name: &agent.name }
     }
 
     fn assignment(&self, assignment: Assignment) -> AssignmentOut<'a> {
@@ -163,12 +152,7 @@ impl<'a> TicketOut<'a> {
                     email: Some(&agent.email),
                 }
             }
-            Author::System => AuthorOut {
-                kind: "system",
-                id: None,
-                name: None,
-                email: None,
-            },
+            Author::System => AuthorOut { kind: "system", id: None, name: None, email: None },
         }
     }
 
@@ -204,21 +188,14 @@ impl<'a> TicketOut<'a> {
             .iter()
             .map(|index| {
                 let customer = &self.store.customers[*index as usize];
-                Person {
-                    email: &customer.email,
-                    name: &customer.name,
-                }
+                Person { email: &customer.email, name: &customer.name }
             })
             .collect()
     }
 }
 
-const AGENT_SOURCE: SourceOut<'static> = SourceOut {
-    kind: "api",
-    detailed_source: "",
-    from: None,
-    integration_type: None,
-};
+const AGENT_SOURCE: SourceOut<'static> =
+    SourceOut { kind: "api", detailed_source: "", from: None, integration_type: None };
 
 fn author_type(author: Author) -> &'static str {
     match author {
@@ -262,13 +239,7 @@ impl Serialize for TicketOut<'_> {
         out.serialize_field("status", ticket.status.as_str())?;
         out.serialize_field("priority", &ticket.priority)?;
         out.serialize_field("subject", &ticket.subject)?;
-        out.serialize_field(
-            "requester",
-            &Person {
-                email: &requester.email,
-                name: &requester.name,
-            },
-        )?;
+        out.serialize_field("requester", &Person { email: &requester.email, name: &requester.name })?;
         out.serialize_field("cc", &self.people(&ticket.cc))?;
         out.serialize_field("teamIDs", &team_ids)?;
         out.serialize_field("assignment", &self.assignment(ticket.assignment))?;
@@ -298,13 +269,7 @@ struct EventsOut<'t, 'a>(&'t TicketOut<'a>);
 impl Serialize for EventsOut<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let ticket = self.0;
-        serializer.collect_seq(
-            ticket
-                .ticket
-                .events
-                .iter()
-                .map(|event| EventOut { ticket, event }),
-        )
+        serializer.collect_seq(ticket.ticket.events.iter().map(|event| EventOut { ticket, event }))
     }
 }
 
@@ -332,36 +297,23 @@ impl Serialize for EventOut<'_, '_> {
             Author::Agent(_) | Author::System => out.serialize_field("source", &AGENT_SOURCE)?,
         }
         match &event.body {
-            EventBody::Message {
-                text,
-                private,
-                html,
-            } => {
+            EventBody::Message { text, private, html } => {
                 let from_agent = matches!(event.author, Author::Agent(_));
                 let message = MessageOut {
                     text,
                     is_private: *private,
                     rich_text_html: html.as_deref(),
-                    rich_text_obj: from_agent.then_some([RichParagraph {
-                        kind: "paragraph",
-                        children: [RichText { text }],
-                    }]),
+                    rich_text_obj: from_agent
+                        .then_some([RichParagraph { kind: "paragraph", children: [RichText { text }] }]),
                 };
                 out.serialize_field("message", &message)?;
             }
-            EventBody::Status { old, new } => out.serialize_field(
-                "status",
-                &Change {
-                    old: old.as_str(),
-                    new: new.as_str(),
-                },
-            )?,
+            EventBody::Status { old, new } => {
+                out.serialize_field("status", &Change { old: old.as_str(), new: new.as_str() })?
+            }
             EventBody::Assignment { old, new } => out.serialize_field(
                 "assignment",
-                &Change {
-                    old: ticket.assignment(*old),
-                    new: ticket.assignment(*new),
-                },
+                &Change { old: ticket.assignment(*old), new: ticket.assignment(*new) },
             )?,
             EventBody::Priority { old, new } => {
                 out.serialize_field("priority", &Change { old, new })?;
@@ -383,20 +335,14 @@ fn audit(store: &Store, created_at: i64, format: WireFormat) -> Value {
 }
 
 fn with_audit(mut object: Value, store: &Store, created_at: i64, format: WireFormat) -> Value {
-    if let (Value::Object(fields), Value::Object(extra)) =
-        (&mut object, audit(store, created_at, format))
-    {
+    if let (Value::Object(fields), Value::Object(extra)) = (&mut object, audit(store, created_at, format)) {
         fields.extend(extra);
     }
     object
 }
 
 pub fn agent(store: &Store, agent: &Agent, format: WireFormat) -> Value {
-    let team_ids: Vec<Uuid> = agent
-        .teams
-        .iter()
-        .map(|index| store.teams[*index as usize].id)
-        .collect();
+    let team_ids: Vec<Uuid> = agent.teams.iter().map(|index| store.teams[*index as usize].id).collect();
     let body = json!({
         "ID": agent.id,
         "accountID": agent.account_id,
@@ -440,9 +386,7 @@ pub fn team(store: &Store, team: &Team, format: WireFormat) -> Value {
 
 pub fn tag(store: &Store, index: u32, format: WireFormat) -> Value {
     let tag: &Tag = &store.tags[index as usize];
-    let count = store
-        .tickets()
-        .filter(|ticket| ticket.tag_ids.contains(&index));
+    let count = store.tickets().filter(|ticket| ticket.tag_ids.contains(&index));
     let body = json!({
         "ID": tag.id,
         "licenseID": store.license_id,

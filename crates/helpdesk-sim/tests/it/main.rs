@@ -1,1 +1,14 @@
-fn main() {}
+//! The simulator against the HelpDesk reference, over real HTTP with reqwest.
+
+// Helpers outside `#[test]` functions are test code too: a panic is the right failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod admin;
+mod auth;
+mod common;
+mod faults;
+mod oauth;
+mod options;
+mod paging;
+mod shape;
+mod writes;
