@@ -16,8 +16,8 @@ use uuid::Uuid;
 use crate::SimError;
 use crate::knobs::{AckBody, Options};
 use crate::listing::ListQuery;
-use crate::model::{Silo, Tag, Team, Webhook};
-use crate::server::{ListQuirk, Sim, api_error};
+use crate::model::{CustomField, Silo, Tag, Team, Webhook};
+use crate::server::{LastPage, ListQuirk, Sim, api_error, lock_page};
 use crate::wire::{self, TicketOut};
 
 pub fn router() -> Router<Arc<Sim>> {
@@ -35,7 +35,7 @@ pub fn router() -> Router<Arc<Sim>> {
         .route("/tags/{id}", get(show_tag))
         .route("/licenses", get(list_licenses))
         .route("/licenses/{id}", get(show_license))
-        .route("/customFields", get(list_custom_fields))
+        .route("/customFields", get(list_custom_fields).post(create_custom_field))
         .route("/customFields/{id}", get(show_custom_field))
         .route("/webhooks", get(list_webhooks).post(create_webhook))
         .route("/webhooks/{id}", get(show_webhook).delete(delete_webhook))
@@ -77,8 +77,19 @@ fn outcome(sim: &Sim, result: Result<Response, SimError>) -> Response {
     result.unwrap_or_else(|error| error_response(&error, &sim.options()))
 }
 
-fn json_bytes(bytes: Vec<u8>) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], bytes).into_response()
+fn json_bytes(bytes: impl Into<Bytes>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], bytes.into()).into_response()
+}
+
+/// A ticket page: the bare array plus the paging headers.
+fn page_response(page: LastPage, options: &Options) -> Response {
+    let (pages, results, body) = page;
+    let mut response = json_bytes(body);
+    response.headers_mut().insert("x-total-pages", pages);
+    if options.total_results_header {
+        response.headers_mut().insert("x-total-results", results);
+    }
+    response
 }
 
 fn ticket_json(sim: &Sim, id: &Uuid) -> Result<Response, SimError> {
@@ -96,16 +107,12 @@ async fn list_tickets(
     RawQuery(query): RawQuery,
 ) -> Response {
     let quirk = quirk.map(|Extension(quirk)| quirk);
-    if quirk == Some(ListQuirk::RepeatPreviousPage) {
-        let last = crate::server::lock_page(&sim).clone();
-        if let Some((pages, results, body)) = last {
-            let mut response = json_bytes(body.to_vec());
-            response.headers_mut().insert("x-total-pages", pages);
-            response.headers_mut().insert("x-total-results", results);
-            return response;
-        }
-    }
     let options = sim.options();
+    if quirk == Some(ListQuirk::RepeatPreviousPage)
+        && let Some(last) = lock_page(&sim).clone()
+    {
+        return page_response(last, &options);
+    }
     let knobs = sim.knobs();
     let format = sim.wire_format();
     let now = sim.clock.now_millis();
@@ -135,15 +142,10 @@ async fn list_tickets(
     };
     drop(page);
     drop(store);
-    let pages = HeaderValue::from(total.div_ceil(query.page_size));
-    let results = HeaderValue::from(total);
-    *crate::server::lock_page(&sim) = Some((pages.clone(), results.clone(), Bytes::from(body.clone())));
-    let mut response = json_bytes(body);
-    response.headers_mut().insert("x-total-pages", pages);
-    if options.total_results_header {
-        response.headers_mut().insert("x-total-results", results);
-    }
-    response
+    let page =
+        (HeaderValue::from(total.div_ceil(query.page_size)), HeaderValue::from(total), Bytes::from(body));
+    *lock_page(&sim) = Some(page.clone());
+    page_response(page, &options)
 }
 
 async fn show_ticket(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
@@ -446,6 +448,46 @@ async fn delete_webhook(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> 
             return Err(SimError::NotFound);
         }
         Ok(ack(&sim.options()))
+    });
+    outcome(&sim, result)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NewCustomField {
+    display_name: String,
+    #[serde(default)]
+    api_key: Option<String>,
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+const CUSTOM_FIELD_TYPES: &[&str] = &["singleLine", "multiLine", "date", "url"];
+
+/// The `apiKey` defaults to the display name in snake case; keys are unique.
+async fn create_custom_field(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    let result = parse_body::<NewCustomField>(&body).and_then(|new| {
+        let kind = CUSTOM_FIELD_TYPES
+            .iter()
+            .find(|kind| **kind == new.kind)
+            .ok_or_else(|| SimError::Validation(format!("invalid type {:?}", new.kind)))?;
+        let api_key = new.api_key.unwrap_or_else(|| new.display_name.to_lowercase().replace(' ', "_"));
+        let now = sim.now();
+        let format = sim.wire_format();
+        let mut store = sim.store_mut();
+        if store.custom_fields.iter().any(|field| field.api_key == api_key) {
+            return Err(SimError::Validation(format!("apiKey {api_key:?} already exists")));
+        }
+        let field = CustomField {
+            id: store.new_id(),
+            api_key,
+            display_name: new.display_name,
+            kind,
+            created_at: now,
+        };
+        let body = wire::custom_field(&store, &field, format);
+        store.custom_fields.push(field);
+        Ok(Json(body).into_response())
     });
     outcome(&sim, result)
 }

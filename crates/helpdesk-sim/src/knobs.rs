@@ -134,6 +134,8 @@ pub struct Options {
     pub refresh_rotation: Rotation,
     /// DELETE of a ticket already in trash removes it for good.
     pub delete_in_trash_is_permanent: bool,
+    /// Publish `priority` events (only `message`, `status` and `assignment` were observed).
+    pub priority_events: bool,
 }
 
 impl Default for Options {
@@ -154,6 +156,7 @@ impl Default for Options {
             require_user_agent: false,
             refresh_rotation: Rotation::PublicClients,
             delete_in_trash_is_permanent: true,
+            priority_events: true,
         }
     }
 }

@@ -427,14 +427,15 @@ impl Store {
             .collect()
     }
 
-    pub fn truth(&self) -> Vec<TicketTruth> {
+    /// Every ticket, counting the events `shown` lets through, by (updatedAt, ID).
+    pub fn truth(&self, shown: impl Fn(&Event) -> bool) -> Vec<TicketTruth> {
         let mut rows: Vec<TicketTruth> = self
             .tickets()
             .map(|ticket| TicketTruth {
                 id: ticket.id,
                 updated_at: Timestamp::from_millis(ticket.updated_at),
                 silo: ticket.silo,
-                event_count: ticket.events.len(),
+                event_count: ticket.events.iter().filter(|event| shown(event)).count(),
                 message_count: ticket
                     .events
                     .iter()

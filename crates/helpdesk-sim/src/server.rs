@@ -169,7 +169,12 @@ impl Sim {
     }
 
     pub fn wire_format(&self) -> WireFormat {
-        WireFormat { precision: self.knobs().precision, inbox_silo_name: self.options().emit_inbox_silo }
+        let options = self.options();
+        WireFormat {
+            precision: self.knobs().precision,
+            inbox_silo_name: options.emit_inbox_silo,
+            priority_events: options.priority_events,
+        }
     }
 
     pub fn requests(&self) -> Vec<RequestRecord> {
@@ -181,7 +186,8 @@ impl Sim {
     }
 
     pub fn truth(&self) -> Vec<TicketTruth> {
-        self.store().truth()
+        let format = self.wire_format();
+        self.store().truth(|event| format.shows(event))
     }
 
     pub fn issue_tokens(&self) -> TokenPair {

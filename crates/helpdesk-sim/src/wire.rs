@@ -17,11 +17,17 @@ pub struct WireFormat {
     pub precision: Precision,
     /// Emit `inbox` instead of `tickets` as the silo name.
     pub inbox_silo_name: bool,
+    /// Show `priority` events; hidden ones leave gaps in event IDs.
+    pub priority_events: bool,
 }
 
 impl WireFormat {
     fn time(self, millis: i64) -> Iso {
         Iso(millis, self.precision)
+    }
+
+    pub fn shows(self, event: &Event) -> bool {
+        self.priority_events || !matches!(event.body, EventBody::Priority { .. })
     }
 
     fn silo(self, silo: Silo) -> &'static str {
@@ -269,7 +275,8 @@ struct EventsOut<'t, 'a>(&'t TicketOut<'a>);
 impl Serialize for EventsOut<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let ticket = self.0;
-        serializer.collect_seq(ticket.ticket.events.iter().map(|event| EventOut { ticket, event }))
+        let shown = ticket.ticket.events.iter().filter(|event| ticket.format.shows(event));
+        serializer.collect_seq(shown.map(|event| EventOut { ticket, event }))
     }
 }
 

@@ -60,30 +60,22 @@ impl Api {
     }
 
     /// Follows `next.value`/`next.ID` from the first page to the last; returns the IDs seen.
-    pub async fn page_all(&self, base: &[(&str, String)], page_size: usize) -> Vec<String> {
+    pub async fn page_all(&self, base: &[(&'static str, String)], page_size: usize) -> Vec<String> {
         let sort_by = base
             .iter()
             .find(|(key, _)| *key == "sortBy")
             .map_or("createdAt".to_owned(), |(_, value)| value.clone());
+        let mut first = base.to_vec();
+        first.push(("pageSize", page_size.to_string()));
         let mut ids = Vec::new();
-        let mut cursor: Option<(String, String)> = None;
+        let mut query = first.clone();
         loop {
-            let mut query = base.to_vec();
-            query.push(("pageSize", page_size.to_string()));
-            if let Some((value, id)) = &cursor {
-                query.push(("next.value", value.clone()));
-                query.push(("next.ID", id.clone()));
-            }
             let (items, _) = self.list(&query).await;
             ids.extend(items.iter().map(|item| item["ID"].as_str().unwrap().to_owned()));
             if items.len() < page_size {
                 return ids;
             }
-            let last = items.last().unwrap();
-            cursor = Some((
-                last[sort_by.as_str()].as_str().unwrap().to_owned(),
-                last["ID"].as_str().unwrap().to_owned(),
-            ));
+            query = after(&first, items.last().unwrap(), &sort_by);
             assert!(ids.len() < 1_000_000, "paging does not end");
         }
     }
@@ -91,6 +83,19 @@ impl Api {
     pub async fn create(&self, body: Value) -> Response {
         self.authed(self.http.post(self.url("/v1/tickets"))).json(&body).send().await.unwrap()
     }
+}
+
+/// Sends and reads a JSON body, whatever the status.
+pub async fn body_of(request: RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
+/// `base` plus the `next.value`/`next.ID` cursor that follows `item`.
+pub fn after(base: &[(&'static str, String)], item: &Value, sort_by: &str) -> Vec<(&'static str, String)> {
+    let mut query = base.to_vec();
+    query.push(("next.value", item[sort_by].as_str().unwrap().to_owned()));
+    query.push(("next.ID", item["ID"].as_str().unwrap().to_owned()));
+    query
 }
 
 pub fn new_ticket(email: &str) -> Value {

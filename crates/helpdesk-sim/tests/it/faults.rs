@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use scoreline_helpdesk_sim::{Fault, RandomFaults, RateLimit, ScriptedFault, SimConfig};
 use serde_json::Value;
 
-use crate::common::{Api, query, spawn, spawn_default};
+use crate::common::{Api, after, query, spawn, spawn_default};
 
 async fn tickets_status(api: &Api) -> u16 {
     api.get("/v1/tickets").send().await.unwrap().status().as_u16()
@@ -109,10 +109,7 @@ async fn list_pages_can_repeat_or_come_out_of_order() {
     let api = spawn(SimConfig { tickets: 500, ..SimConfig::default() }).await;
     let base = [("sortBy", "updatedAt"), ("order", "asc"), ("pageSize", "50")];
     let (first, _) = api.list(&query(&base)).await;
-    let last = first.last().unwrap();
-    let mut next = query(&base);
-    next.push(("next.value", last["updatedAt"].as_str().unwrap().to_owned()));
-    next.push(("next.ID", last["ID"].as_str().unwrap().to_owned()));
+    let next = after(&query(&base), first.last().unwrap(), "updatedAt");
     api.sim.script_fault(ScriptedFault::new("/v1/tickets", 1, Fault::RepeatPreviousPage));
     let (repeated, _) = api.list(&next).await;
     assert_eq!(repeated, first, "the second page repeats the first, so its cursor repeats");

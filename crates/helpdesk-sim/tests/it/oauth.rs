@@ -9,7 +9,7 @@ use scoreline_helpdesk_sim::{Rotation, SimConfig};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::common::{Api, spawn, spawn_default};
+use crate::common::{Api, body_of, spawn, spawn_default};
 
 const REDIRECT: &str = "http://127.0.0.1:4567/oauth/callback";
 const VERIFIER: &str = "a-verifier-that-is-long-enough-to-be-valid-0123456789-abcdefghijklmnop";
@@ -91,6 +91,10 @@ fn refresh_grant(api: &Api, refresh: &str, secret: bool) -> Vec<(&'static str, S
     form
 }
 
+fn assert_error((status, body): (u16, Value), expected_status: u16, error: &str, why: &str) {
+    assert_eq!((status, body["error"].as_str()), (expected_status, Some(error)), "{why}: {body}");
+}
+
 async fn v1_status(api: &Api, token: &str) -> u16 {
     let response = api.http.get(api.url("/v1/tickets")).bearer_auth(token).send().await.unwrap();
     response.status().as_u16()
@@ -112,29 +116,11 @@ async fn consent_code_token_then_the_api_accepts_the_bearer() {
     let access = body["access_token"].as_str().unwrap();
     assert_eq!(v1_status(&api, access).await, 200);
 
-    let info: Value = api
-        .http
-        .get(api.accounts("/v2/info"))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info = body_of(api.http.get(api.accounts("/v2/info")).bearer_auth(access)).await;
     assert_eq!(info["client_id"], api.sim.oauth_client_id());
     assert_eq!(info["expires_in"], 28_800);
     api.sim.clock().advance(Duration::from_secs(3600));
-    let info: Value = api
-        .http
-        .get(api.accounts("/v2/info"))
-        .query(&[("code", access)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info = body_of(api.http.get(api.accounts("/v2/info")).query(&[("code", access)])).await;
     assert_eq!(info["expires_in"], 28_800 - 3600);
 
     api.sim.clock().advance(Duration::from_secs(7 * 3600));
@@ -153,12 +139,11 @@ async fn consent_code_token_then_the_api_accepts_the_bearer() {
     assert_eq!(v1_status(&api, access).await, 401);
     let again = api.http.delete(api.accounts("/v2/token")).query(&[("code", access)]).send().await.unwrap();
     assert_eq!(again.status(), 404);
-    let (status, body) =
-        token(&api, &refresh_grant(&api, refreshed["refresh_token"].as_str().unwrap(), true)).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("invalid_grant")),
-        "revoking the access token revokes its refresh token"
+    assert_error(
+        token(&api, &refresh_grant(&api, refreshed["refresh_token"].as_str().unwrap(), true)).await,
+        401,
+        "invalid_grant",
+        "revoking the access token revokes its refresh token",
     );
 }
 
@@ -194,8 +179,7 @@ async fn codes_are_single_use_short_lived_and_bound_to_the_redirect_uri() {
     let fourth = code(&api, false).await;
     let mut wrong_secret = code_grant(&api, &fourth);
     wrong_secret[3].1 = "nope".to_owned();
-    let (status, body) = token(&api, &wrong_secret).await;
-    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+    assert_error(token(&api, &wrong_secret).await, 401, "invalid_client", "");
 }
 
 #[tokio::test]
@@ -214,9 +198,12 @@ async fn pkce_s256_is_checked_and_public_refresh_tokens_rotate() {
         form
     };
     let wrong = code(&api, true).await;
-    let (status, body) =
-        token(&api, &public(&wrong, Some("not-the-verifier-not-the-verifier-not-the-verifier"))).await;
-    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_grant")));
+    assert_error(
+        token(&api, &public(&wrong, Some("not-the-verifier-not-the-verifier-not-the-verifier"))).await,
+        401,
+        "invalid_grant",
+        "",
+    );
     let missing = code(&api, true).await;
     assert_eq!(token(&api, &public(&missing, None)).await.1["error"], "invalid_grant");
     let no_pkce = code(&api, false).await;
@@ -233,11 +220,11 @@ async fn pkce_s256_is_checked_and_public_refresh_tokens_rotate() {
     let (status, rotated) = token(&api, &refresh_grant(&api, &refresh, false)).await;
     assert_eq!(status, 200);
     assert_ne!(rotated["refresh_token"], refresh.as_str());
-    let (status, body) = token(&api, &refresh_grant(&api, &refresh, false)).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("invalid_grant")),
-        "rotated refresh tokens are single-use"
+    assert_error(
+        token(&api, &refresh_grant(&api, &refresh, false)).await,
+        401,
+        "invalid_grant",
+        "rotated refresh tokens are single-use",
     );
 }
 

@@ -119,3 +119,24 @@ async fn the_429_shape_is_an_option() {
     assert!(!limited.headers().contains_key("retry-after"));
     assert!(limited.bytes().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn priority_events_are_an_option() {
+    let api = spawn_default().await;
+    let id = api.sim.create_ticket(&new_ticket("a@example.com")).unwrap();
+    api.sim.update_ticket(id, &json!({ "priority": 20, "message": { "text": "bump" } })).unwrap();
+    let types = |api: &crate::common::Api| {
+        let ticket = api.sim.ticket_json(id).unwrap();
+        ticket["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["type"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(types(&api), ["message", "message", "priority"]);
+    api.sim.update_options(|options| options.priority_events = false);
+    assert_eq!(types(&api), ["message", "message"]);
+    let row = api.sim.truth().into_iter().find(|row| row.id == id).unwrap();
+    assert_eq!(row.event_count, 2);
+}

@@ -6,7 +6,7 @@ use std::time::Duration;
 use scoreline_helpdesk_sim::{Silo, SimConfig};
 use serde_json::Value;
 
-use crate::common::{Api, new_ticket, query, spawn, with_tickets};
+use crate::common::{Api, after, new_ticket, query, spawn, with_tickets};
 
 fn ids_in(api: &Api, silo: Silo) -> Vec<String> {
     api.sim.truth().into_iter().filter(|row| row.silo == silo).map(|row| row.id.to_string()).collect()
@@ -80,10 +80,7 @@ async fn prev_cursor_returns_the_preceding_page() {
     let api = spawn(with_tickets(500)).await;
     let base = [("sortBy", "updatedAt"), ("order", "asc"), ("pageSize", "50")];
     let (first, _) = api.list(&query(&base)).await;
-    let last = first.last().unwrap();
-    let mut next = query(&base);
-    next.push(("next.value", last["updatedAt"].as_str().unwrap().to_owned()));
-    next.push(("next.ID", last["ID"].as_str().unwrap().to_owned()));
+    let next = after(&query(&base), first.last().unwrap(), "updatedAt");
     let (second, _) = api.list(&next).await;
     let head = &second[0];
     let mut prev = query(&base);

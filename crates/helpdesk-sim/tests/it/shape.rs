@@ -3,7 +3,7 @@
 use scoreline_helpdesk_sim::{SimConfig, Simulator};
 use serde_json::Value;
 
-use crate::common::{query, spawn, spawn_default, with_tickets};
+use crate::common::{body_of, query, spawn, spawn_default, with_tickets};
 
 fn keys(value: &Value) -> Vec<&str> {
     value.as_object().unwrap().keys().map(String::as_str).collect()
@@ -191,15 +191,11 @@ async fn one_ticket_reads_back_with_all_events() {
 #[tokio::test]
 async fn webhooks_can_be_registered_listed_and_deleted() {
     let api = spawn_default().await;
-    let created: Value = api
-        .authed(api.http.post(api.url("/v1/webhooks")))
-        .json(&serde_json::json!({ "url": "http://127.0.0.1:9/hook", "eventType": "tickets.update" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = body_of(
+        api.authed(api.http.post(api.url("/v1/webhooks")))
+            .json(&serde_json::json!({ "url": "http://127.0.0.1:9/hook", "eventType": "tickets.update" })),
+    )
+    .await;
     assert_eq!(created["eventType"], "tickets.update");
     let id = created["ID"].as_str().unwrap().to_owned();
     assert_eq!(api.json("/v1/webhooks").await.as_array().unwrap().len(), 1);
@@ -214,4 +210,36 @@ async fn webhooks_can_be_registered_listed_and_deleted() {
     assert_eq!(deleted.status(), 200);
     assert_eq!(deleted.text().await.unwrap(), "OK");
     assert!(api.json("/v1/webhooks").await.as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn teams_tags_and_custom_fields_can_be_created() {
+    let api = spawn_default().await;
+    let post = |path: &str, body: Value| api.authed(api.http.post(api.url(path))).json(&body).send();
+    let team: Value =
+        post("/v1/teams", serde_json::json!({ "name": "Night shift" })).await.unwrap().json().await.unwrap();
+    assert_eq!(team["name"], "Night shift");
+    let tag: Value = post("/v1/tags", serde_json::json!({ "name": "nightly", "teamID": team["ID"] }))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tag["teamID"], team["ID"]);
+    let field =
+        post("/v1/customFields", serde_json::json!({ "displayName": "Shopify order", "type": "singleLine" }))
+            .await
+            .unwrap();
+    assert_eq!(field.status(), 200);
+    assert_eq!(field.json::<Value>().await.unwrap()["apiKey"], "shopify_order");
+    let bad =
+        post("/v1/customFields", serde_json::json!({ "displayName": "X", "type": "number" })).await.unwrap();
+    assert_eq!(bad.status(), 400);
+    let ticket = serde_json::json!({
+        "requester": { "email": "a@example.com" },
+        "message": { "text": "x" },
+        "customFields": { "shopify_order": "1001" },
+    });
+    let created: Value = api.create(ticket).await.json().await.unwrap();
+    assert_eq!(created["customFields"]["shopify_order"], "1001");
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use scoreline_helpdesk_sim::Silo;
 use serde_json::{Value, json};
 
-use crate::common::{Api, at, new_ticket, spawn_default};
+use crate::common::{Api, at, body_of, new_ticket, spawn_default};
 
 async fn patch(api: &Api, id: &str, body: Value) -> reqwest::Response {
     api.authed(api.http.patch(api.url(&format!("/v1/tickets/{id}")))).json(&body).send().await.unwrap()
@@ -164,15 +164,11 @@ async fn tags_can_be_added_and_removed() {
     let id = created_id(&api).await;
     let tags = api.json("/v1/tags").await;
     let tag = tags[0]["ID"].as_str().unwrap();
-    let added: Value = api
-        .authed(api.http.post(api.url(&format!("/v1/tickets/{id}/tags"))))
-        .json(&json!({ "tagIDs": [tag] }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let added = body_of(
+        api.authed(api.http.post(api.url(&format!("/v1/tickets/{id}/tags"))))
+            .json(&json!({ "tagIDs": [tag] })),
+    )
+    .await;
     assert_eq!(added["tagIDs"], json!([tag]));
     let removed =
         api.authed(api.http.delete(api.url(&format!("/v1/tickets/{id}/tags/{tag}")))).send().await.unwrap();
