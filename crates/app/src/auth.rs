@@ -117,10 +117,10 @@ impl App {
             .await?
             .ok_or_else(|| AppError::field("email", "No user has this email."))?
             .user;
-        if let Actor::User(acting) = actor {
-            if acting.id != user.id {
-                return Err(AppError::NotFound("user"));
-            }
+        if let Actor::User(acting) = actor
+            && acting.id != user.id
+        {
+            return Err(AppError::NotFound("user"));
         }
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {

@@ -66,10 +66,10 @@ impl App {
             Some(password) => errors.check("password", NewPassword::parse(password)),
             None => None,
         };
-        if let Some(role) = role {
-            if !actor.may_grant(role) {
-                errors.push("role", format!("You may not create a {} account.", role.label()));
-            }
+        if let Some(role) = role
+            && !actor.may_grant(role)
+        {
+            errors.push("role", format!("You may not create a {} account.", role.label()));
         }
         for team_id in &input.team_ids {
             if self.db().get_team(*team_id).await?.is_none() {

@@ -99,7 +99,7 @@ impl Config {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
-        if !(self.rate_limit_per_sec > 0.0) {
+        if !self.rate_limit_per_sec.is_finite() || self.rate_limit_per_sec <= 0.0 {
             bail!("rate_limit_per_sec must be above 0 (HelpDesk requests per second per integration)");
         }
         if self.backfill_cap_days < 7 {

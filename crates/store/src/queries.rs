@@ -344,11 +344,11 @@ macro_rules! impl_store {
             }
 
             async fn use_api_token(&self, digest: &TokenDigest, now: Timestamp) -> StoreResult<Option<User>> {
-                let row = sqlx::query(concat!(
+                let row = sqlx::query(
                     "UPDATE api_tokens SET last_used_at = $2
                      WHERE token_hash = $1 AND revoked_at IS NULL
-                     RETURNING user_id"
-                ))
+                     RETURNING user_id",
+                )
                 .bind(&digest[..])
                 .bind(now.as_millis())
                 .fetch_optional(&self.pool)

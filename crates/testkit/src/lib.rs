@@ -1,5 +1,8 @@
 //! Test support shared by every crate's integration tests.
 
+// Test support fails loudly: a panic with a message is the right report for a broken fixture.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod app;
 mod browser;
 mod database;

@@ -78,10 +78,10 @@ pub async fn show_sign_in(
     headers: HeaderMap,
     axum::extract::Query(query): axum::extract::Query<SignInQuery>,
 ) -> Result<Response, ApiError> {
-    if let Some(session) = session_cookie(&headers) {
-        if state.app.session_actor(&session).await?.is_some() {
-            return Ok(Redirect::to(safe_next(&query.next)).into_response());
-        }
+    if let Some(session) = session_cookie(&headers)
+        && state.app.session_actor(&session).await?.is_some()
+    {
+        return Ok(Redirect::to(safe_next(&query.next)).into_response());
     }
     Ok(SignInPage { email: String::new(), next: query.next, error: None }.into_response())
 }

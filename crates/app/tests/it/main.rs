@@ -1,5 +1,7 @@
 //! Use cases against real databases.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
+
 mod sign_in;
 mod staff;
 

@@ -7,7 +7,17 @@ const PASSWORD: &str = "correct horse battery staple";
 
 fn create_user(dir: &std::path::Path, email: &str, role: &str) {
     let mut command = scoreline(dir, &[]);
-    command.args(["users", "create", "--email", email, "--name", "Browser Person", "--role", role, "--password-stdin"]);
+    command.args([
+        "users",
+        "create",
+        "--email",
+        email,
+        "--name",
+        "Browser Person",
+        "--role",
+        role,
+        "--password-stdin",
+    ]);
     let output = run_with_stdin(command, &format!("{PASSWORD}\n"));
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 }
@@ -15,7 +25,14 @@ fn create_user(dir: &std::path::Path, email: &str, role: &str) {
 async fn sign_in(browser: &Browser, server: &Server, email: &str, password: &str) {
     let client = &browser.client;
     client.goto(&server.url("/")).await.unwrap();
-    client.wait().for_element(Locator::Css("input[name=email]")).await.unwrap().send_keys(email).await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("input[name=email]"))
+        .await
+        .unwrap()
+        .send_keys(email)
+        .await
+        .unwrap();
     client.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(password).await.unwrap();
     client.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
 }
@@ -34,7 +51,11 @@ async fn an_admin_created_at_the_console_signs_in_with_a_browser() {
     assert!(error.contains("do not match"), "{error}");
 
     sign_in(&browser, &server, "admin@example.com", PASSWORD).await;
-    client.wait().for_url(&url::Url::parse(&server.url("/interactions/integrations")).unwrap()).await.unwrap();
+    client
+        .wait()
+        .for_url(&url::Url::parse(&server.url("/interactions/integrations")).unwrap())
+        .await
+        .unwrap();
     let heading = client.find(Locator::Css("main h1")).await.unwrap().text().await.unwrap();
     assert_eq!(heading, "Integrations");
     let crumbs = client.find(Locator::Css(".crumbs")).await.unwrap().text().await.unwrap();

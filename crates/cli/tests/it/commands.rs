@@ -24,7 +24,17 @@ async fn cli_users_and_tokens_work_against_the_api(backend: TestBackend) {
     let env = [("SCORELINE_DATABASE_URL", database.url.as_str()), ("SCORELINE_SECRET_KEY", key)];
 
     let mut create = scoreline(dir.path(), &env);
-    create.args(["users", "create", "--email", "Ops@Example.com", "--name", "Ops", "--role", "global_admin", "--password-stdin"]);
+    create.args([
+        "users",
+        "create",
+        "--email",
+        "Ops@Example.com",
+        "--name",
+        "Ops",
+        "--role",
+        "global_admin",
+        "--password-stdin",
+    ]);
     let created = run_with_stdin(create, "a strong password\n");
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     assert!(String::from_utf8_lossy(&created.stdout).contains("created ops@example.com"));
@@ -34,9 +44,15 @@ async fn cli_users_and_tokens_work_against_the_api(backend: TestBackend) {
     let refused = run_with_stdin(bad, "");
     assert!(!refused.status.success());
     let message = String::from_utf8_lossy(&refused.stderr);
-    assert!(message.contains("--email") && message.contains("--role") && message.contains("--name"), "{message}");
+    assert!(
+        message.contains("--email") && message.contains("--role") && message.contains("--name"),
+        "{message}"
+    );
 
-    let token = scoreline(dir.path(), &env).args(["tokens", "create", "--email", "ops@example.com"]).output().unwrap();
+    let token = scoreline(dir.path(), &env)
+        .args(["tokens", "create", "--email", "ops@example.com"])
+        .output()
+        .unwrap();
     assert!(token.status.success(), "{}", String::from_utf8_lossy(&token.stderr));
     let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
 
@@ -56,7 +72,10 @@ async fn cli_users_and_tokens_work_against_the_api(backend: TestBackend) {
 #[test]
 fn bad_configuration_is_explained_with_exit_code_2() {
     let dir = tempfile::tempdir().unwrap();
-    let output = scoreline(dir.path(), &[("SCORELINE_DATABASE_URL", "mysql://localhost/x")]).arg("migrate").output().unwrap();
+    let output = scoreline(dir.path(), &[("SCORELINE_DATABASE_URL", "mysql://localhost/x")])
+        .arg("migrate")
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("sqlite://"));
 

@@ -1,6 +1,8 @@
 //! The real `scoreline` binary: configuration, administration commands, and a browser
 //! signing in to the server it runs.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
+
 mod browser;
 mod commands;
 
@@ -24,7 +26,8 @@ pub fn scoreline(dir: &Path, env: &[(&str, &str)]) -> Command {
 }
 
 pub fn run_with_stdin(mut command: Command, stdin: &str) -> Output {
-    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child =
+        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     child.wait_with_output().unwrap()
 }
@@ -39,7 +42,12 @@ impl Server {
     pub fn start(dir: &Path, env: &[(&str, &str)]) -> Self {
         let mut env = env.to_vec();
         env.push(("SCORELINE_LISTEN", "127.0.0.1:0"));
-        let mut child = scoreline(dir, &env).arg("serve").stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+        let mut child = scoreline(dir, &env)
+            .arg("serve")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
         // The server prints its address once it listens: read it instead of polling.
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let line = lines.next().expect("serve printed nothing").unwrap();

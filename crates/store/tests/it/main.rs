@@ -1,4 +1,6 @@
 //! The store conformance suite: every test runs on SQLite and, when configured, PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
+
 mod conformance;
 mod sqlite_file;

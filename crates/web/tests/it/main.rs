@@ -1,4 +1,6 @@
 //! The HTTP surface, against the real server on port 0 and real databases.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
+
 mod api;
 mod pages;
