@@ -31,10 +31,7 @@ pub trait TokenSource: Send + Sync + fmt::Debug {
     /// HelpDesk refused `rejected`. Return a token that is not `rejected`: the one another task
     /// already refreshed to, or a freshly refreshed one. An `invalid_grant` from the accounts
     /// service should come back as [`HelpDeskError::InvalidGrant`].
-    async fn refresh_rejected(
-        &self,
-        rejected: &SecretString,
-    ) -> Result<SecretString, HelpDeskError>;
+    async fn refresh_rejected(&self, rejected: &SecretString) -> Result<SecretString, HelpDeskError>;
 }
 
 /// A fixed Bearer token that cannot be refreshed (scripts, tests).
@@ -47,10 +44,7 @@ impl TokenSource for StaticToken {
         Ok(self.0.clone())
     }
 
-    async fn refresh_rejected(
-        &self,
-        _rejected: &SecretString,
-    ) -> Result<SecretString, HelpDeskError> {
+    async fn refresh_rejected(&self, _rejected: &SecretString) -> Result<SecretString, HelpDeskError> {
         Err(HelpDeskError::Authentication {
             status: 401,
             detail: Some("the static token was rejected and cannot be refreshed".into()),
@@ -62,32 +56,24 @@ impl TokenSource for StaticToken {
 #[derive(Clone)]
 pub enum Credentials {
     /// Text account id + personal access token, sent as HTTP Basic.
-    PersonalAccessToken {
-        account_id: String,
-        token: SecretString,
-    },
+    PersonalAccessToken { account_id: String, token: SecretString },
     /// OAuth access tokens, sent as `Bearer`.
     OAuth(Arc<dyn TokenSource>),
 }
 
 impl Credentials {
     pub fn personal_access_token(account_id: impl Into<String>, token: SecretString) -> Self {
-        Self::PersonalAccessToken {
-            account_id: account_id.into(),
-            token,
-        }
+        Self::PersonalAccessToken { account_id: account_id.into(), token }
     }
 
     /// Parses `account_id:token` as one string. Splits at the first colon only: the token itself
     /// contains one (`dal:...`).
     pub fn from_basic_pair(pair: &SecretString) -> Result<Self, HelpDeskError> {
         match pair.expose_secret().split_once(':') {
-            Some((account_id, token)) if !account_id.is_empty() && !token.is_empty() => Ok(
-                Self::personal_access_token(account_id, SecretString::from(token)),
-            ),
-            _ => Err(HelpDeskError::InvalidRequest(
-                "credentials must look like <account id>:<token>".into(),
-            )),
+            Some((account_id, token)) if !account_id.is_empty() && !token.is_empty() => {
+                Ok(Self::personal_access_token(account_id, SecretString::from(token)))
+            }
+            _ => Err(HelpDeskError::InvalidRequest("credentials must look like <account id>:<token>".into())),
         }
     }
 
@@ -111,29 +97,22 @@ impl fmt::Debug for Credentials {
 
 /// The credential one attempt is sent with; kept so a 401 can name the token it rejected.
 pub(crate) enum Presented {
-    Basic {
-        account_id: String,
-        token: SecretString,
-    },
+    Basic { account_id: String, token: SecretString },
     Bearer(SecretString),
 }
 
 impl Presented {
     pub(crate) async fn current(credentials: &Credentials) -> Result<Self, HelpDeskError> {
         Ok(match credentials {
-            Credentials::PersonalAccessToken { account_id, token } => Self::Basic {
-                account_id: account_id.clone(),
-                token: token.clone(),
-            },
+            Credentials::PersonalAccessToken { account_id, token } => {
+                Self::Basic { account_id: account_id.clone(), token: token.clone() }
+            }
             Credentials::OAuth(source) => Self::Bearer(source.access_token().await?),
         })
     }
 
     /// The replacement after a 401, or `None` when these credentials cannot be refreshed.
-    pub(crate) async fn refreshed(
-        &self,
-        credentials: &Credentials,
-    ) -> Result<Option<Self>, HelpDeskError> {
+    pub(crate) async fn refreshed(&self, credentials: &Credentials) -> Result<Option<Self>, HelpDeskError> {
         match (self, credentials) {
             (Self::Bearer(rejected), Credentials::OAuth(source)) => {
                 Ok(Some(Self::Bearer(source.refresh_rejected(rejected).await?)))
@@ -144,9 +123,7 @@ impl Presented {
 
     pub(crate) fn apply(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match self {
-            Self::Basic { account_id, token } => {
-                request.basic_auth(account_id, Some(token.expose_secret()))
-            }
+            Self::Basic { account_id, token } => request.basic_auth(account_id, Some(token.expose_secret())),
             Self::Bearer(token) => request.bearer_auth(token.expose_secret()),
         }
     }
@@ -165,8 +142,7 @@ mod tests {
 
     #[test]
     fn basic_pairs_split_at_the_first_colon_and_debug_hides_the_token() {
-        let credentials =
-            Credentials::from_basic_pair(&SecretString::from("acc-1:dal:abc:def")).unwrap();
+        let credentials = Credentials::from_basic_pair(&SecretString::from("acc-1:dal:abc:def")).unwrap();
         let Credentials::PersonalAccessToken { account_id, token } = &credentials else {
             panic!("expected a personal access token");
         };

@@ -15,9 +15,7 @@ use crate::error::error_detail;
 use crate::http::{build_client, exchange};
 use crate::limiter::{RateLimit, RateLimiter};
 use crate::retry::{RetryPolicy, parse_retry_after};
-use crate::{
-    Agent, Credentials, GiveUpReason, HelpDeskError, License, Tag, Team, Ticket, Transient,
-};
+use crate::{Agent, Credentials, GiveUpReason, HelpDeskError, License, Tag, Team, Ticket, Transient};
 
 pub const DEFAULT_API_BASE_URL: &str = "https://api.helpdesk.com";
 
@@ -49,9 +47,7 @@ pub(crate) fn parse_base_url(text: &str) -> Result<Url, HelpDeskError> {
     let url = Url::parse(text)
         .map_err(|error| HelpDeskError::InvalidRequest(format!("base URL {text:?}: {error}")))?;
     if url.cannot_be_a_base() || !matches!(url.scheme(), "http" | "https") {
-        return Err(HelpDeskError::InvalidRequest(format!(
-            "base URL {text:?} is not an http(s) URL"
-        )));
+        return Err(HelpDeskError::InvalidRequest(format!("base URL {text:?} is not an http(s) URL")));
     }
     Ok(url)
 }
@@ -119,10 +115,7 @@ impl HelpDeskClient {
         self.get_list_or_object(&["licenses"]).await
     }
 
-    async fn get_list_or_object<T: DeserializeOwned>(
-        &self,
-        path: &[&str],
-    ) -> Result<T, HelpDeskError> {
+    async fn get_list_or_object<T: DeserializeOwned>(&self, path: &[&str]) -> Result<T, HelpDeskError> {
         Ok(self.get(path, &[], |_| Ok(())).await?.body)
     }
 
@@ -145,14 +138,9 @@ impl HelpDeskClient {
         loop {
             inner.limiter.acquire().await;
             attempts += 1;
-            let failure = match self
-                .attempt(&url, &presented, rejected.as_ref(), &check)
-                .await
-            {
+            let failure = match self.attempt(&url, &presented, rejected.as_ref(), &check).await {
                 Ok(answer) => return Ok(answer),
-                Err(error @ HelpDeskError::Authentication { status: 401, .. })
-                    if rejected.is_none() =>
-                {
+                Err(error @ HelpDeskError::Authentication { status: 401, .. }) if rejected.is_none() => {
                     match presented.refreshed(&inner.credentials).await? {
                         Some(next) => {
                             tracing::info!(
@@ -167,9 +155,7 @@ impl HelpDeskClient {
                 Err(HelpDeskError::Retryable(failure)) => failure,
                 Err(error) => return Err(error),
             };
-            let wait = failure
-                .retry_after()
-                .unwrap_or_else(|| policy.backoff(attempts));
+            let wait = failure.retry_after().unwrap_or_else(|| policy.backoff(attempts));
             if failure.throttles_account() {
                 // Even when this request gives up, the account stays closed for the others.
                 inner.limiter.close_until(Instant::now() + wait);
@@ -183,12 +169,7 @@ impl HelpDeskClient {
                 None
             };
             if let Some(reason) = reason {
-                return Err(HelpDeskError::GaveUp {
-                    attempts,
-                    waited,
-                    reason,
-                    last: failure,
-                });
+                return Err(HelpDeskError::GaveUp { attempts, waited, reason, last: failure });
             }
             tracing::debug!(attempts, wait_ms = wait.as_millis(), %failure, "retrying a HelpDesk request");
             if !failure.throttles_account() {
@@ -215,34 +196,21 @@ impl HelpDeskClient {
                 .map_err(|error| error.to_string())
                 .and_then(|body| check(&body).map(|()| body))
                 .map_err(|reason| HelpDeskError::Retryable(Transient::InvalidBody(reason)))?;
-            return Ok(Answer {
-                body,
-                headers: answer.headers,
-            });
+            return Ok(Answer { body, headers: answer.headers });
         }
-        let secrets: Vec<&str> = [Some(presented), rejected]
-            .into_iter()
-            .flatten()
-            .map(Presented::secret)
-            .collect();
+        let secrets: Vec<&str> =
+            [Some(presented), rejected].into_iter().flatten().map(Presented::secret).collect();
         let detail = error_detail(&answer.body, &secrets);
         Err(match status {
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => HelpDeskError::Authentication {
-                status: status.as_u16(),
-                detail,
-            },
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                HelpDeskError::Authentication { status: status.as_u16(), detail }
+            }
             StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => {
                 self.retryable_status(status, &answer.headers, detail)
             }
-            StatusCode::NOT_IMPLEMENTED => HelpDeskError::Permanent {
-                status: status.as_u16(),
-                detail,
-            },
+            StatusCode::NOT_IMPLEMENTED => HelpDeskError::Permanent { status: status.as_u16(), detail },
             _ if status.is_server_error() => self.retryable_status(status, &answer.headers, detail),
-            _ => HelpDeskError::Permanent {
-                status: status.as_u16(),
-                detail,
-            },
+            _ => HelpDeskError::Permanent { status: status.as_u16(), detail },
         })
     }
 
@@ -256,11 +224,7 @@ impl HelpDeskClient {
             .get(RETRY_AFTER)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| parse_retry_after(value, self.inner.clock.now()));
-        HelpDeskError::Retryable(Transient::Status {
-            status: status.as_u16(),
-            retry_after,
-            detail,
-        })
+        HelpDeskError::Retryable(Transient::Status { status: status.as_u16(), retry_after, detail })
     }
 
     fn endpoint(&self, path: &[&str], query: &[(&str, String)]) -> Result<Url, HelpDeskError> {
@@ -271,8 +235,7 @@ impl HelpDeskClient {
             .push("v1")
             .extend(path);
         if !query.is_empty() {
-            url.query_pairs_mut()
-                .extend_pairs(query.iter().map(|(key, value)| (key, value)));
+            url.query_pairs_mut().extend_pairs(query.iter().map(|(key, value)| (key, value)));
         }
         Ok(url)
     }

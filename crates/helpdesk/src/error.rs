@@ -18,21 +18,11 @@ pub enum HelpDeskError {
     Authentication { status: u16, detail: Option<String> },
     /// The accounts service says the refresh token or authorization code is expired or revoked:
     /// only a new authorization by a person can help.
-    #[error(
-        "the authorization is no longer valid (invalid_grant){}",
-        suffix(description)
-    )]
+    #[error("the authorization is no longer valid (invalid_grant){}", suffix(description))]
     InvalidGrant { description: Option<String> },
     /// Any other OAuth error answer from the accounts service.
-    #[error(
-        "the accounts service refused the request (HTTP {status}, {code}){}",
-        suffix(description)
-    )]
-    OAuth {
-        status: u16,
-        code: String,
-        description: Option<String>,
-    },
+    #[error("the accounts service refused the request (HTTP {status}, {code}){}", suffix(description))]
+    OAuth { status: u16, code: String, description: Option<String> },
     /// The server refused the request for good (a 4xx other than 401/403/429, or 501).
     #[error("HelpDesk refused the request (HTTP {status}){}", suffix(detail))]
     Permanent { status: u16, detail: Option<String> },
@@ -44,12 +34,7 @@ pub enum HelpDeskError {
     UnexpectedResponse(String),
     /// Retries ran out: the attempt budget or the cap on total waiting was reached.
     #[error("gave up after {attempts} attempt(s) and {:.1}s: {reason}; last failure: {last}", waited.as_secs_f64())]
-    GaveUp {
-        attempts: u32,
-        waited: Duration,
-        reason: GiveUpReason,
-        last: Transient,
-    },
+    GaveUp { attempts: u32, waited: Duration, reason: GiveUpReason, last: Transient },
     /// Ticket paging stopped advancing; following it would loop forever.
     #[error("the ticket cursor repeated ({cursor}); paging stopped to avoid a loop")]
     RepeatedCursor { cursor: String },
@@ -115,11 +100,7 @@ pub enum Transient {
     /// 429, or a 5xx other than 501. `retry_after` is the server's advice, already resolved to a
     /// delay.
     #[error("HTTP {status}{}", suffix(detail))]
-    Status {
-        status: u16,
-        retry_after: Option<Duration>,
-        detail: Option<String>,
-    },
+    Status { status: u16, retry_after: Option<Duration>, detail: Option<String> },
     #[error("no complete answer within {:.1}s", .0.as_secs_f64())]
     Timeout(Duration),
     /// Connect failure, reset, or a body cut short.
@@ -145,20 +126,14 @@ impl Transient {
 }
 
 fn suffix(detail: &Option<String>) -> String {
-    detail
-        .as_deref()
-        .map(|text| format!(": {text}"))
-        .unwrap_or_default()
+    detail.as_deref().map(|text| format!(": {text}")).unwrap_or_default()
 }
 
 /// A short, single-line quote of untrusted server text with every known secret blanked out.
 /// Returns `None` for an empty body.
 pub(crate) fn excerpt(body: &[u8], secrets: &[&str]) -> Option<String> {
     let text = String::from_utf8_lossy(body);
-    let mut text: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let mut text: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     for secret in secrets.iter().filter(|secret| !secret.is_empty()) {
         text = text.replace(secret, "[REDACTED]");
     }
@@ -176,20 +151,16 @@ pub(crate) fn excerpt(body: &[u8], secrets: &[&str]) -> Option<String> {
 /// The error text of an HTTP error answer: the `error`/`details` of a JSON body when present,
 /// otherwise a capped excerpt of the raw body.
 pub(crate) fn error_detail(body: &[u8], secrets: &[&str]) -> Option<String> {
-    let message = serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|json| {
-            let field = |name: &str| match json.get(name)? {
-                serde_json::Value::String(text) => Some(text.clone()),
-                serde_json::Value::Null => None,
-                other => Some(other.to_string()),
-            };
-            let parts: Vec<String> = ["error", "error_description", "details"]
-                .into_iter()
-                .filter_map(field)
-                .collect();
-            (!parts.is_empty()).then(|| parts.join(" - "))
-        });
+    let message = serde_json::from_slice::<serde_json::Value>(body).ok().and_then(|json| {
+        let field = |name: &str| match json.get(name)? {
+            serde_json::Value::String(text) => Some(text.clone()),
+            serde_json::Value::Null => None,
+            other => Some(other.to_string()),
+        };
+        let parts: Vec<String> =
+            ["error", "error_description", "details"].into_iter().filter_map(field).collect();
+        (!parts.is_empty()).then(|| parts.join(" - "))
+    });
     match message {
         Some(message) => excerpt(message.as_bytes(), secrets),
         None => excerpt(body, secrets),
@@ -213,10 +184,7 @@ mod tests {
     #[test]
     fn json_error_bodies_give_their_message() {
         let body = br#"{"error":"Bad request","details":{"pageSize":"too big"}}"#;
-        assert_eq!(
-            error_detail(body, &[]).unwrap(),
-            r#"Bad request - {"pageSize":"too big"}"#
-        );
+        assert_eq!(error_detail(body, &[]).unwrap(), r#"Bad request - {"pageSize":"too big"}"#);
         assert_eq!(error_detail(b"", &[]), None);
     }
 }

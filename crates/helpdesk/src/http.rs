@@ -41,22 +41,14 @@ pub(crate) async fn exchange(
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.bytes().await?.to_vec();
-        Ok::<_, reqwest::Error>(Exchange {
-            status,
-            headers,
-            body,
-        })
+        Ok::<_, reqwest::Error>(Exchange { status, headers, body })
     };
     match tokio::time::timeout(timeout, round_trip).await {
         Err(_elapsed) => Err(HelpDeskError::Retryable(Transient::Timeout(timeout))),
         Ok(Ok(exchange)) => Ok(exchange),
         Ok(Err(error)) if error.is_builder() => Err(HelpDeskError::InvalidRequest(describe(error))),
-        Ok(Err(error)) if error.is_timeout() => {
-            Err(HelpDeskError::Retryable(Transient::Timeout(timeout)))
-        }
-        Ok(Err(error)) => Err(HelpDeskError::Retryable(Transient::Connection(describe(
-            error,
-        )))),
+        Ok(Err(error)) if error.is_timeout() => Err(HelpDeskError::Retryable(Transient::Timeout(timeout))),
+        Ok(Err(error)) => Err(HelpDeskError::Retryable(Transient::Connection(describe(error)))),
     }
 }
 

@@ -22,8 +22,8 @@ pub use error::{ErrorKind, GiveUpReason, HelpDeskError, Transient};
 pub use http::USER_AGENT;
 pub use limiter::RateLimit;
 pub use model::{
-    Agent, AgentStatus, Assignment, AuthorType, Change, EventAuthor, EventMessage, EventType,
-    License, NamedRef, Person, Priority, Silo, Tag, Team, Ticket, TicketEvent, TicketStatus,
+    Agent, AgentStatus, Assignment, AuthorType, Change, EventAuthor, EventMessage, EventType, License,
+    NamedRef, Person, Priority, Silo, Tag, Team, Ticket, TicketEvent, TicketStatus,
 };
 pub use oauth::{DEFAULT_ACCOUNTS_URL, OAuthClient, Pkce, TokenInfo, TokenSet};
 pub use retry::RetryPolicy;

@@ -18,10 +18,7 @@ pub struct RateLimit {
 impl Default for RateLimit {
     /// Undocumented upstream; a few requests a second is what well-behaved clients use.
     fn default() -> Self {
-        Self {
-            requests_per_second: 5.0,
-            burst: 5,
-        }
+        Self { requests_per_second: 5.0, burst: 5 }
     }
 }
 
@@ -57,10 +54,7 @@ impl RateLimiter {
         Ok(Self {
             interval,
             tolerance: interval.saturating_mul(limit.burst.max(1) - 1),
-            state: Mutex::new(Schedule {
-                theoretical_arrival: Instant::now(),
-                closed_until: None,
-            }),
+            state: Mutex::new(Schedule { theoretical_arrival: Instant::now(), closed_until: None }),
         })
     }
 
@@ -102,9 +96,7 @@ impl RateLimiter {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Schedule> {
         // The schedule stays consistent even if a holder panicked: every write is a single store.
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -125,21 +117,14 @@ mod tests {
     #[test]
     fn a_rate_must_be_positive() {
         for rate in [0.0, -1.0, f64::NAN] {
-            let limit = RateLimit {
-                requests_per_second: rate,
-                burst: 1,
-            };
+            let limit = RateLimit { requests_per_second: rate, burst: 1 };
             assert!(RateLimiter::new(limit).is_err(), "{rate}");
         }
     }
 
     #[tokio::test(start_paused = true)]
     async fn allows_a_burst_then_the_steady_rate() {
-        let limiter = RateLimiter::new(RateLimit {
-            requests_per_second: 10.0,
-            burst: 3,
-        })
-        .unwrap();
+        let limiter = RateLimiter::new(RateLimit { requests_per_second: 10.0, burst: 3 }).unwrap();
         let times = send_times(&limiter, 5).await;
         let millis: Vec<u128> = times.iter().map(Duration::as_millis).collect();
         assert_eq!(millis, vec![0, 0, 0, 100, 200]);
@@ -147,13 +132,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn closing_holds_waiters_that_reserved_earlier_slots() {
-        let limiter = std::sync::Arc::new(
-            RateLimiter::new(RateLimit {
-                requests_per_second: 1.0,
-                burst: 1,
-            })
-            .unwrap(),
-        );
+        let limiter =
+            std::sync::Arc::new(RateLimiter::new(RateLimit { requests_per_second: 1.0, burst: 1 }).unwrap());
         let start = Instant::now();
         limiter.acquire().await;
         // This waiter holds the slot at 1 s when the account is closed until 3 s.
@@ -170,15 +150,9 @@ mod tests {
         let waited = waiter.await.unwrap();
         assert!(waited >= Duration::from_secs(3), "{waited:?}");
         // After the close the bucket starts empty: one request a second again.
-        let mut all: Vec<Duration> = later
-            .iter()
-            .map(|t| *t + Duration::from_millis(500))
-            .collect();
+        let mut all: Vec<Duration> = later.iter().map(|t| *t + Duration::from_millis(500)).collect();
         all.push(waited);
         all.sort();
-        assert_eq!(
-            all.iter().map(Duration::as_millis).collect::<Vec<_>>(),
-            vec![3000, 4000, 5000]
-        );
+        assert_eq!(all.iter().map(Duration::as_millis).collect::<Vec<_>>(), vec![3000, 4000, 5000]);
     }
 }

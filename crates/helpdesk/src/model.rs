@@ -191,9 +191,7 @@ pub struct Ticket {
 impl Ticket {
     /// The events that are messages (public replies and private notes), oldest first as sent.
     pub fn messages(&self) -> impl Iterator<Item = &TicketEvent> {
-        self.events
-            .iter()
-            .filter(|event| event.kind == EventType::Message)
+        self.events.iter().filter(|event| event.kind == EventType::Message)
     }
 }
 
@@ -407,10 +405,7 @@ mod tests {
         assert_eq!(assignment.agent, None);
         assert_eq!(ticket.extra["detectedLanguage"], "en");
         assert_eq!(ticket.messages().count(), 1);
-        assert_eq!(
-            ticket.events[1].status.as_ref().unwrap().new,
-            Some(TicketStatus::Pending)
-        );
+        assert_eq!(ticket.events[1].status.as_ref().unwrap().new, Some(TicketStatus::Pending));
         assert_eq!(ticket.events[2].kind, EventType::Other("rating".into()));
         assert_eq!(ticket.events[2].extra["rating"], "good");
     }
@@ -419,14 +414,7 @@ mod tests {
     fn a_ticket_round_trips_with_the_api_field_names() {
         let ticket: Ticket = serde_json::from_str(EXAMPLE).unwrap();
         let json = serde_json::to_value(&ticket).unwrap();
-        for field in [
-            "ID",
-            "shortID",
-            "licenseID",
-            "teamIDs",
-            "tagIDs",
-            "detectedLanguage",
-        ] {
+        for field in ["ID", "shortID", "licenseID", "teamIDs", "tagIDs", "detectedLanguage"] {
             assert!(json.get(field).is_some(), "{field} missing");
         }
         assert_eq!(json["priority"], 20);

@@ -37,10 +37,7 @@ impl Pkce {
     pub fn generate() -> Self {
         let bytes: [[u8; 32]; 2] = rand::random();
         let verifier = URL_SAFE_NO_PAD.encode(bytes.concat());
-        Self {
-            challenge: Self::challenge_for(&verifier),
-            verifier: SecretString::from(verifier),
-        }
+        Self { challenge: Self::challenge_for(&verifier), verifier: SecretString::from(verifier) }
     }
 
     /// `BASE64URL(SHA256(verifier))` without padding (RFC 7636 S256).
@@ -51,10 +48,7 @@ impl Pkce {
 
 impl fmt::Debug for Pkce {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Pkce")
-            .field("verifier", &"[REDACTED]")
-            .field("challenge", &self.challenge)
-            .finish()
+        f.debug_struct("Pkce").field("verifier", &"[REDACTED]").field("challenge", &self.challenge).finish()
     }
 }
 
@@ -143,20 +137,14 @@ impl OAuthClient {
 
     /// A new access token. An expired or revoked refresh token is [`HelpDeskError::InvalidGrant`].
     pub async fn refresh(&self, refresh_token: &SecretString) -> Result<TokenSet, HelpDeskError> {
-        self.token_call(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token.expose_secret()),
-        ])
-        .await
+        self.token_call(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token.expose_secret())])
+            .await
     }
 
     /// Revokes an access or refresh token (and its pair). A token the service no longer knows
     /// counts as revoked.
     pub async fn revoke(&self, token: &SecretString) -> Result<(), HelpDeskError> {
-        let request = self
-            .http
-            .delete(self.endpoint("token"))
-            .bearer_auth(token.expose_secret());
+        let request = self.http.delete(self.endpoint("token")).bearer_auth(token.expose_secret());
         let answer = exchange(request, TOKEN_CALL_TIMEOUT).await?;
         if answer.status.is_success() || answer.status == StatusCode::NOT_FOUND {
             return Ok(());
@@ -165,14 +153,8 @@ impl OAuthClient {
     }
 
     /// Validates an access token and says whose it is and until when.
-    pub async fn token_info(
-        &self,
-        access_token: &SecretString,
-    ) -> Result<TokenInfo, HelpDeskError> {
-        let request = self
-            .http
-            .get(self.endpoint("info"))
-            .bearer_auth(access_token.expose_secret());
+    pub async fn token_info(&self, access_token: &SecretString) -> Result<TokenInfo, HelpDeskError> {
+        let request = self.http.get(self.endpoint("info")).bearer_auth(access_token.expose_secret());
         let answer = exchange(request, TOKEN_CALL_TIMEOUT).await?;
         let secrets = [access_token.expose_secret()];
         if !answer.status.is_success() {
@@ -237,11 +219,7 @@ impl OAuthClient {
             Value::String(text) => text.trim().parse().ok()?,
             _ => return None,
         };
-        Some(
-            self.clock
-                .now()
-                .saturating_add(Duration::from_secs(seconds)),
-        )
+        Some(self.clock.now().saturating_add(Duration::from_secs(seconds)))
     }
 
     fn error_of(&self, answer: &Exchange, secrets: &[&str]) -> HelpDeskError {
@@ -255,18 +233,11 @@ impl OAuthClient {
                     .and_then(|text| error_detail(text.as_bytes(), secrets)),
             },
             _ if status == 429 || (answer.status.is_server_error() && status != 501) => {
-                HelpDeskError::Retryable(Transient::Status {
-                    status,
-                    retry_after: None,
-                    detail: detail(),
-                })
+                HelpDeskError::Retryable(Transient::Status { status, retry_after: None, detail: detail() })
             }
             // The token itself was refused (token info, revoke).
             Some("unauthorized" | "access_denied") | None if status == 401 || status == 403 => {
-                HelpDeskError::Authentication {
-                    status,
-                    detail: detail(),
-                }
+                HelpDeskError::Authentication { status, detail: detail() }
             }
             Some(code) => HelpDeskError::OAuth {
                 status,
@@ -274,10 +245,7 @@ impl OAuthClient {
                 description: text_field(&fields, "error_description")
                     .and_then(|text| error_detail(text.as_bytes(), secrets)),
             },
-            None => HelpDeskError::Permanent {
-                status,
-                detail: detail(),
-            },
+            None => HelpDeskError::Permanent { status, detail: detail() },
         }
     }
 }
@@ -296,12 +264,8 @@ fn decode_fields(answer: &Exchange) -> Result<Map<String, Value>, HelpDeskError>
     }
     match serde_json::from_slice(&answer.body) {
         Ok(Value::Object(fields)) => Ok(fields),
-        Ok(_) => Err(HelpDeskError::Retryable(Transient::InvalidBody(
-            "expected a JSON object".into(),
-        ))),
-        Err(error) => Err(HelpDeskError::Retryable(Transient::InvalidBody(
-            error.to_string(),
-        ))),
+        Ok(_) => Err(HelpDeskError::Retryable(Transient::InvalidBody("expected a JSON object".into()))),
+        Err(error) => Err(HelpDeskError::Retryable(Transient::InvalidBody(error.to_string()))),
     }
 }
 

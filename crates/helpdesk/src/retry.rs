@@ -7,9 +7,8 @@ use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 
 /// The IMF-fixdate form of an HTTP date, e.g. `Wed, 21 Oct 2015 07:28:00 GMT`.
-const HTTP_DATE: &[BorrowedFormatItem<'static>] = format_description!(
-    "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-);
+const HTTP_DATE: &[BorrowedFormatItem<'static>] =
+    format_description!("[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT");
 
 /// Bounds on retrying one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,10 +39,7 @@ impl RetryPolicy {
     /// clients that failed together do not retry together.
     pub(crate) fn backoff(&self, retry: u32) -> Duration {
         let doubling = 2u32.saturating_pow(retry.saturating_sub(1));
-        let ceiling = self
-            .initial_backoff
-            .saturating_mul(doubling)
-            .min(self.max_backoff);
+        let ceiling = self.initial_backoff.saturating_mul(doubling).min(self.max_backoff);
         ceiling.mul_f64(rand::random::<f64>())
     }
 }
@@ -55,9 +51,7 @@ pub(crate) fn parse_retry_after(value: &str, now: Timestamp) -> Option<Duration>
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
-    let at = time::PrimitiveDateTime::parse(value, HTTP_DATE)
-        .ok()?
-        .assume_utc();
+    let at = time::PrimitiveDateTime::parse(value, HTTP_DATE).ok()?.assume_utc();
     let millis = (at - now.to_offset_date_time()).whole_milliseconds();
     Some(Duration::from_millis(u64::try_from(millis).unwrap_or(0)))
 }
@@ -74,15 +68,9 @@ mod tests {
             parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now),
             Some(Duration::from_millis(1750))
         );
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
-            Some(Duration::ZERO)
-        );
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon", now), None);
-        assert_eq!(
-            now.to_offset_date_time().format(HTTP_DATE).unwrap(),
-            "Wed, 21 Oct 2015 07:27:58 GMT"
-        );
+        assert_eq!(now.to_offset_date_time().format(HTTP_DATE).unwrap(), "Wed, 21 Oct 2015 07:27:58 GMT");
     }
 
     #[test]
@@ -98,8 +86,7 @@ mod tests {
             assert!(policy.backoff(3) <= Duration::from_millis(350));
             assert!(policy.backoff(40) <= Duration::from_millis(350));
         }
-        let spread: std::collections::HashSet<Duration> =
-            (0..50).map(|_| policy.backoff(3)).collect();
+        let spread: std::collections::HashSet<Duration> = (0..50).map(|_| policy.backoff(3)).collect();
         assert!(spread.len() > 10, "full jitter spreads the waits");
     }
 }

@@ -20,9 +20,7 @@ const QUERY_TIMESTAMP: &[BorrowedFormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
 
 fn query_timestamp(at: Timestamp) -> String {
-    at.to_offset_date_time()
-        .format(QUERY_TIMESTAMP)
-        .unwrap_or_else(|_| at.to_rfc3339())
+    at.to_offset_date_time().format(QUERY_TIMESTAMP).unwrap_or_else(|_| at.to_rfc3339())
 }
 
 /// The field tickets are sorted and paged by.
@@ -125,12 +123,7 @@ pub struct TicketCursor {
 
 impl fmt::Display for TicketCursor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "next.value={} next.ID={}",
-            query_timestamp(self.value),
-            self.id
-        )
+        write!(f, "next.value={} next.ID={}", query_timestamp(self.value), self.id)
     }
 }
 
@@ -249,11 +242,7 @@ impl TicketQuery {
             ("updatedDateFrom", &self.updated_from),
             ("updatedDateTo", &self.updated_to),
         ];
-        params.extend(
-            dates
-                .into_iter()
-                .filter_map(|(name, bound)| Some((name, bound.as_ref()?.to_query()))),
-        );
+        params.extend(dates.into_iter().filter_map(|(name, bound)| Some((name, bound.as_ref()?.to_query()))));
         if let Some(cursor) = cursor {
             params.push(("next.value", query_timestamp(cursor.value)));
             params.push(("next.ID", cursor.id.clone()));
@@ -284,12 +273,8 @@ impl HelpDeskClient {
         &self,
         query: TicketQuery,
     ) -> impl Stream<Item = Result<TicketPage, HelpDeskError>> + Send + 'static {
-        let paging = Paging {
-            client: self.clone(),
-            cursor: query.after.clone(),
-            seen: HashSet::new(),
-            query,
-        };
+        let paging =
+            Paging { client: self.clone(), cursor: query.after.clone(), seen: HashSet::new(), query };
         futures::stream::try_unfold(Some(paging), |paging| async move {
             let Some(mut paging) = paging else {
                 return Ok(None);
@@ -315,22 +300,14 @@ impl Paging {
         let (sort_by, order) = (self.query.sort_by, self.query.order);
         let in_order = |tickets: &Vec<Ticket>| {
             let values = tickets.iter().map(|ticket| sort_by.value_of(ticket));
-            let sorted = values
-                .clone()
-                .zip(values.skip(1))
-                .all(|(a, b)| match order {
-                    Order::Asc => a <= b,
-                    Order::Desc => a >= b,
-                });
+            let sorted = values.clone().zip(values.skip(1)).all(|(a, b)| match order {
+                Order::Asc => a <= b,
+                Order::Desc => a >= b,
+            });
             // The next cursor comes from the last ticket, so a shuffled page would mislead it.
-            sorted
-                .then_some(())
-                .ok_or_else(|| format!("tickets not sorted by {}", sort_by.as_str()))
+            sorted.then_some(()).ok_or_else(|| format!("tickets not sorted by {}", sort_by.as_str()))
         };
-        let answer = self
-            .client
-            .get(&["tickets"], &self.query.params(cursor.as_ref()), in_order)
-            .await?;
+        let answer = self.client.get(&["tickets"], &self.query.params(cursor.as_ref()), in_order).await?;
         let tickets = answer.body;
         let full_page = tickets.len() >= self.query.page_size as usize;
         let next_cursor = match tickets.last() {
@@ -358,10 +335,7 @@ impl Paging {
                 self.query.sort_by.as_str()
             ))
         })?;
-        Ok(TicketCursor {
-            value,
-            id: last.id.clone(),
-        })
+        Ok(TicketCursor { value, id: last.id.clone() })
     }
 
     /// The next cursor must lie beyond the previous one in the sort order and be new.
@@ -376,9 +350,7 @@ impl Paging {
         });
         let repeated = previous == Some(next) || !self.seen.insert(next.clone());
         if went_back || repeated {
-            return Err(HelpDeskError::RepeatedCursor {
-                cursor: next.to_string(),
-            });
+            return Err(HelpDeskError::RepeatedCursor { cursor: next.to_string() });
         }
         Ok(())
     }
@@ -400,17 +372,11 @@ mod tests {
             .status(TicketStatus::OnHold)
             .teams(["t1", "t2"])
             .created(Some(RelativeDate::parse("-2d").unwrap().into()), None)
-            .updated(
-                Some(at.into()),
-                Some(RelativeDate::parse("-0M").unwrap().into()),
-            )
+            .updated(Some(at.into()), Some(RelativeDate::parse("-0M").unwrap().into()))
             .sort(SortBy::CreatedAt, Order::Desc)
             .page_size(50)
             .unwrap();
-        let cursor = TicketCursor {
-            value: at,
-            id: "abc".into(),
-        };
+        let cursor = TicketCursor { value: at, id: "abc".into() };
         let params = query.params(Some(&cursor));
         let expected = [
             ("sortBy", "createdAt"),
@@ -426,10 +392,7 @@ mod tests {
             ("next.value", "2024-05-02T10:11:12.000Z"),
             ("next.ID", "abc"),
         ];
-        let expected: Vec<(&str, String)> = expected
-            .iter()
-            .map(|(k, v)| (*k, (*v).to_owned()))
-            .collect();
+        let expected: Vec<(&str, String)> = expected.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
         assert_eq!(params, expected);
     }
 

@@ -30,10 +30,7 @@ async fn every_request_carries_user_agent_accept_and_basic_auth_split_at_the_fir
         .mount(&server)
         .await;
     let pair = SecretString::from(format!("{ACCOUNT_ID}:{PAT}"));
-    let client = client_with(
-        fast_config(&server.uri()),
-        Credentials::from_basic_pair(&pair).unwrap(),
-    );
+    let client = client_with(fast_config(&server.uri()), Credentials::from_basic_pair(&pair).unwrap());
     let agents = client.list_agents().await.unwrap();
     assert_eq!(agents[0].id, "a1");
     assert_eq!(agents[0].team_ids, ["t1"]);
@@ -55,19 +52,10 @@ async fn teams_tags_licenses_and_one_ticket_are_read_from_their_paths() {
     let server = MockServer::start().await;
     let answers = [
         ("/v1/teams", json!([{ "ID": "t1", "name": "Support" }])),
-        (
-            "/v1/tags",
-            json!([{ "ID": "g1", "name": "vip", "teamID": null }]),
-        ),
-        (
-            "/v1/licenses",
-            json!([{ "ID": 13381337, "defaultTeamID": "t1" }]),
-        ),
+        ("/v1/tags", json!([{ "ID": "g1", "name": "vip", "teamID": null }])),
+        ("/v1/licenses", json!([{ "ID": 13381337, "defaultTeamID": "t1" }])),
         // The id is escaped into one path segment.
-        (
-            "/v1/tickets/a%2Fb",
-            ticket_json("a/b", "2024-05-02T11:00:00.000Z"),
-        ),
+        ("/v1/tickets/a%2Fb", ticket_json("a/b", "2024-05-02T11:00:00.000Z")),
     ];
     for (route, body) in answers {
         Mock::given(method("GET"))
@@ -78,10 +66,7 @@ async fn teams_tags_licenses_and_one_ticket_are_read_from_their_paths() {
             .await;
     }
     let client = pat_client(&server.uri());
-    assert_eq!(
-        client.list_teams().await.unwrap()[0].name.as_deref(),
-        Some("Support")
-    );
+    assert_eq!(client.list_teams().await.unwrap()[0].name.as_deref(), Some("Support"));
     assert_eq!(client.list_tags().await.unwrap()[0].team_id, None);
     assert_eq!(client.list_licenses().await.unwrap()[0].id, 13_381_337);
     assert_eq!(client.get_ticket("a/b").await.unwrap().id, "a/b");
@@ -92,16 +77,12 @@ async fn a_missing_ticket_is_a_permanent_not_found_without_retries() {
     let server = MockServer::start().await;
     Mock::given(path("/v1/tickets/nope"))
         .respond_with(
-            ResponseTemplate::new(404)
-                .set_body_json(json!({"error": "Not found", "details": "ticket"})),
+            ResponseTemplate::new(404).set_body_json(json!({"error": "Not found", "details": "ticket"})),
         )
         .expect(1)
         .mount(&server)
         .await;
-    let error = pat_client(&server.uri())
-        .get_ticket("nope")
-        .await
-        .unwrap_err();
+    let error = pat_client(&server.uri()).get_ticket("nope").await.unwrap_err();
     assert!(error.is_not_found(), "{error}");
     assert_eq!(error.kind(), ErrorKind::Permanent);
     assert!(error.to_string().contains("Not found - ticket"), "{error}");
@@ -121,10 +102,7 @@ async fn an_expired_oauth_token_is_refreshed_once_and_the_request_retried() {
         .mount(&server)
         .await;
     let tokens = RotatingToken::new("old-token", "new-token");
-    let client = client_with(
-        fast_config(&server.uri()),
-        Credentials::oauth(tokens.clone()),
-    );
+    let client = client_with(fast_config(&server.uri()), Credentials::oauth(tokens.clone()));
     assert!(client.list_teams().await.unwrap().is_empty());
     assert_eq!(tokens.refreshes(), 1);
 }
@@ -132,30 +110,16 @@ async fn an_expired_oauth_token_is_refreshed_once_and_the_request_retried() {
 #[tokio::test]
 async fn a_revoked_token_is_an_authentication_error_after_one_refresh_not_a_loop() {
     let server = MockServer::start().await;
-    let recorder = Recorder::new([ResponseTemplate::new(401).set_body_json(
-        json!({"error": "Unauthorized", "details": "token revoked-secret is revoked"}),
-    )]);
-    Mock::given(path("/v1/agents"))
-        .respond_with(recorder.clone())
-        .mount(&server)
-        .await;
+    let recorder = Recorder::new([ResponseTemplate::new(401)
+        .set_body_json(json!({"error": "Unauthorized", "details": "token revoked-secret is revoked"}))]);
+    Mock::given(path("/v1/agents")).respond_with(recorder.clone()).mount(&server).await;
     let tokens = RotatingToken::new("revoked-secret", "also-revoked");
-    let client = client_with(
-        fast_config(&server.uri()),
-        Credentials::oauth(tokens.clone()),
-    );
+    let client = client_with(fast_config(&server.uri()), Credentials::oauth(tokens.clone()));
     let error = client.list_agents().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Authentication);
     assert!(error.needs_reauthorization());
-    assert!(matches!(
-        error,
-        HelpDeskError::Authentication { status: 401, .. }
-    ));
-    assert_eq!(
-        recorder.count(),
-        2,
-        "one attempt and one retry after the refresh"
-    );
+    assert!(matches!(error, HelpDeskError::Authentication { status: 401, .. }));
+    assert_eq!(recorder.count(), 2, "one attempt and one retry after the refresh");
     assert_eq!(tokens.refreshes(), 1);
     // The body echoes the first, rejected token: no token may ever show.
     assert!(!error.to_string().contains("revoked-secret"), "{error}");
@@ -172,10 +136,7 @@ async fn a_rejected_personal_token_or_a_403_fails_at_once() {
             .await;
         let error = pat_client(&server.uri()).list_licenses().await.unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Authentication, "{status}");
-        assert!(
-            error.to_string().contains("rejected the credentials"),
-            "{error}"
-        );
+        assert!(error.to_string().contains("rejected the credentials"), "{error}");
     }
 }
 
@@ -211,10 +172,7 @@ async fn a_token_source_failure_is_reported_without_sending_anything() {
         }
     }
     let server = MockServer::start().await;
-    let client = client_with(
-        fast_config(&server.uri()),
-        Credentials::oauth(Arc::new(Broken)),
-    );
+    let client = client_with(fast_config(&server.uri()), Credentials::oauth(Arc::new(Broken)));
     let error = client.list_agents().await.unwrap_err();
     assert!(error.needs_reauthorization());
     assert!(server.received_requests().await.unwrap().is_empty());

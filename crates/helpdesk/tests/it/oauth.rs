@@ -14,19 +14,11 @@ use crate::support::manual_clock;
 const NOW: &str = "2026-01-01T00:00:00Z";
 
 fn client(server: &MockServer, secret: Option<&str>) -> OAuthClient {
-    OAuthClient::new(
-        &server.uri(),
-        "client-1",
-        secret.map(SecretString::from),
-        manual_clock(NOW),
-    )
-    .unwrap()
+    OAuthClient::new(&server.uri(), "client-1", secret.map(SecretString::from), manual_clock(NOW)).unwrap()
 }
 
 fn form_of(request: &Request) -> HashMap<String, String> {
-    url::form_urlencoded::parse(&request.body)
-        .into_owned()
-        .collect()
+    url::form_urlencoded::parse(&request.body).into_owned().collect()
 }
 
 fn token_answer() -> serde_json::Value {
@@ -41,8 +33,7 @@ fn token_answer() -> serde_json::Value {
 async fn the_authorize_url_asks_for_a_code_with_state_and_an_s256_challenge() {
     let server = MockServer::start().await;
     let pkce = Pkce::generate();
-    let url =
-        client(&server, None).authorize_url("https://qa.example.com/cb?x", "st-1", &pkce.challenge);
+    let url = client(&server, None).authorize_url("https://qa.example.com/cb?x", "st-1", &pkce.challenge);
     assert_eq!(url.path(), "/");
     let query: HashMap<String, String> = url.query_pairs().into_owned().collect();
     let expected = [
@@ -71,20 +62,13 @@ async fn a_code_is_exchanged_with_verifier_and_secret_and_a_json_answer_is_read(
         .await;
     let pkce = Pkce::generate();
     let tokens = client(&server, Some("shh"))
-        .exchange_code(
-            &SecretString::from("code-1"),
-            "https://qa.example.com/cb",
-            &pkce.verifier,
-        )
+        .exchange_code(&SecretString::from("code-1"), "https://qa.example.com/cb", &pkce.verifier)
         .await
         .unwrap();
     assert_eq!(tokens.access_token.expose_secret(), "dal:access-1");
     assert_eq!(tokens.refresh_token.unwrap().expose_secret(), "refresh-1");
     let now = Timestamp::parse_rfc3339(NOW).unwrap();
-    assert_eq!(
-        tokens.expires_at,
-        Some(now.saturating_add(Duration::from_secs(28800)))
-    );
+    assert_eq!(tokens.expires_at, Some(now.saturating_add(Duration::from_secs(28800))));
     assert_eq!(tokens.scope.as_deref(), Some("accounts--my:ro"));
     assert_eq!(tokens.token_type, "Bearer");
     assert_eq!(tokens.account_id.as_deref(), Some("acc-1"));
@@ -113,26 +97,16 @@ async fn a_form_encoded_token_answer_is_read_too() {
         .mount(&server)
         .await;
     let tokens = client(&server, None)
-        .exchange_code(
-            &SecretString::from("c"),
-            "https://x/cb",
-            &SecretString::from("v"),
-        )
+        .exchange_code(&SecretString::from("c"), "https://x/cb", &SecretString::from("v"))
         .await
         .unwrap();
     assert_eq!(tokens.access_token.expose_secret(), "dal:access-2");
     assert!(tokens.refresh_token.is_none());
     assert_eq!(tokens.scope.as_deref(), Some("a,b"));
     let now = Timestamp::parse_rfc3339(NOW).unwrap();
-    assert_eq!(
-        tokens.expires_at,
-        Some(now.saturating_add(Duration::from_secs(60)))
-    );
+    assert_eq!(tokens.expires_at, Some(now.saturating_add(Duration::from_secs(60))));
     let sent = form_of(&server.received_requests().await.unwrap()[0]);
-    assert!(
-        !sent.contains_key("client_secret"),
-        "a public client sends no secret"
-    );
+    assert!(!sent.contains_key("client_secret"), "a public client sends no secret");
 }
 
 #[tokio::test]
@@ -144,10 +118,7 @@ async fn a_refresh_sends_the_refresh_grant() {
         .expect(1)
         .mount(&server)
         .await;
-    let tokens = client(&server, Some("shh"))
-        .refresh(&SecretString::from("refresh-0"))
-        .await
-        .unwrap();
+    let tokens = client(&server, Some("shh")).refresh(&SecretString::from("refresh-0")).await.unwrap();
     assert_eq!(tokens.access_token.expose_secret(), "dal:access-1");
     let sent = form_of(&server.received_requests().await.unwrap()[0]);
     assert_eq!(sent["grant_type"], "refresh_token");
@@ -165,14 +136,8 @@ async fn invalid_grant_is_its_own_error_and_never_quotes_the_refresh_token() {
         })))
         .mount(&server)
         .await;
-    let error = client(&server, Some("shh"))
-        .refresh(&SecretString::from("refresh-0"))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(error, HelpDeskError::InvalidGrant { .. }),
-        "{error:?}"
-    );
+    let error = client(&server, Some("shh")).refresh(&SecretString::from("refresh-0")).await.unwrap_err();
+    assert!(matches!(error, HelpDeskError::InvalidGrant { .. }), "{error:?}");
     assert_eq!(error.kind(), ErrorKind::Authentication);
     let message = error.to_string();
     assert!(message.contains("invalid_grant"), "{message}");
@@ -188,10 +153,7 @@ async fn other_oauth_errors_keep_their_code() {
         })))
         .mount(&server)
         .await;
-    let error = client(&server, Some("shh"))
-        .refresh(&SecretString::from("r"))
-        .await
-        .unwrap_err();
+    let error = client(&server, Some("shh")).refresh(&SecretString::from("r")).await.unwrap_err();
     assert!(
         matches!(&error, HelpDeskError::OAuth { status: 401, code, .. } if code == "invalid_client"),
         "{error:?}"
@@ -203,8 +165,7 @@ async fn token_calls_never_follow_redirects() {
     let server = MockServer::start().await;
     Mock::given(path("/v2/token"))
         .respond_with(
-            ResponseTemplate::new(302)
-                .insert_header("location", format!("{}/elsewhere", server.uri())),
+            ResponseTemplate::new(302).insert_header("location", format!("{}/elsewhere", server.uri())),
         )
         .mount(&server)
         .await;
@@ -214,17 +175,10 @@ async fn token_calls_never_follow_redirects() {
         .mount(&server)
         .await;
     let error = client(&server, Some("shh"))
-        .exchange_code(
-            &SecretString::from("code-1"),
-            "https://x/cb",
-            &SecretString::from("v"),
-        )
+        .exchange_code(&SecretString::from("code-1"), "https://x/cb", &SecretString::from("v"))
         .await
         .unwrap_err();
-    assert!(
-        matches!(error, HelpDeskError::Permanent { status: 302, .. }),
-        "{error:?}"
-    );
+    assert!(matches!(error, HelpDeskError::Permanent { status: 302, .. }), "{error:?}");
 }
 
 #[tokio::test]
@@ -238,10 +192,7 @@ async fn revoke_deletes_the_token_and_an_unknown_token_counts_as_revoked() {
             .expect(1)
             .mount(&server)
             .await;
-        client(&server, None)
-            .revoke(&SecretString::from("dal:access-1"))
-            .await
-            .unwrap();
+        client(&server, None).revoke(&SecretString::from("dal:access-1")).await.unwrap();
     }
 }
 
@@ -260,16 +211,10 @@ async fn token_info_reads_the_owner_and_the_remaining_lifetime() {
         .await;
     let clock = manual_clock(NOW);
     let oauth = OAuthClient::new(&server.uri(), "client-1", None, clock.clone()).unwrap();
-    let info = oauth
-        .token_info(&SecretString::from("dal:access-1"))
-        .await
-        .unwrap();
+    let info = oauth.token_info(&SecretString::from("dal:access-1")).await.unwrap();
     assert_eq!(info.account_id.as_deref(), Some("acc-1"));
     assert_eq!(info.client_id.as_deref(), Some("client-1"));
-    assert_eq!(
-        info.expires_at,
-        Some(clock.now().saturating_add(Duration::from_secs(100)))
-    );
+    assert_eq!(info.expires_at, Some(clock.now().saturating_add(Duration::from_secs(100))));
 }
 
 #[tokio::test]
@@ -281,12 +226,6 @@ async fn an_expired_token_is_an_authentication_error_for_token_info() {
         })))
         .mount(&server)
         .await;
-    let error = client(&server, None)
-        .token_info(&SecretString::from("stale"))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(error, HelpDeskError::Authentication { status: 401, .. }),
-        "{error:?}"
-    );
+    let error = client(&server, None).token_info(&SecretString::from("stale")).await.unwrap_err();
+    assert!(matches!(error, HelpDeskError::Authentication { status: 401, .. }), "{error:?}");
 }

@@ -7,9 +7,7 @@ use serde_json::json;
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{
-    Recorder, client_with, fast_config, manual_clock, pat_client, pat_credentials,
-};
+use crate::support::{Recorder, client_with, fast_config, manual_clock, pat_client, pat_credentials};
 
 fn ok_teams() -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!([{ "ID": "t1", "name": "Support" }]))
@@ -17,21 +15,13 @@ fn ok_teams() -> ResponseTemplate {
 
 fn gave_up(error: &HelpDeskError) -> (u32, GiveUpReason, &Transient) {
     match error {
-        HelpDeskError::GaveUp {
-            attempts,
-            reason,
-            last,
-            ..
-        } => (*attempts, *reason, last),
+        HelpDeskError::GaveUp { attempts, reason, last, .. } => (*attempts, *reason, last),
         other => panic!("expected GaveUp, got {other:?}"),
     }
 }
 
 async fn serve(server: &MockServer, route: &str, recorder: &Recorder) {
-    Mock::given(path(route))
-        .respond_with(recorder.clone())
-        .mount(server)
-        .await;
+    Mock::given(path(route)).respond_with(recorder.clone()).mount(server).await;
 }
 
 #[tokio::test]
@@ -84,10 +74,7 @@ async fn not_implemented_and_other_client_errors_are_not_retried() {
 #[tokio::test]
 async fn retry_after_in_seconds_is_waited_out() {
     let server = MockServer::start().await;
-    let recorder = Recorder::new([
-        ResponseTemplate::new(429).insert_header("retry-after", "1"),
-        ok_teams(),
-    ]);
+    let recorder = Recorder::new([ResponseTemplate::new(429).insert_header("retry-after", "1"), ok_teams()]);
     serve(&server, "/v1/teams", &recorder).await;
     pat_client(&server.uri()).list_teams().await.unwrap();
     let requests = recorder.requests();
@@ -139,12 +126,7 @@ async fn a_retry_after_beyond_the_wait_cap_gives_up_at_once_with_a_clear_error()
     assert_eq!(error.kind(), ErrorKind::GaveUp);
     let (attempts, reason, last) = gave_up(&error);
     assert_eq!(attempts, 1);
-    assert_eq!(
-        reason,
-        GiveUpReason::WaitCapReached {
-            next_wait: Duration::from_secs(3600)
-        }
-    );
+    assert_eq!(reason, GiveUpReason::WaitCapReached { next_wait: Duration::from_secs(3600) });
     assert!(matches!(last, Transient::Status { status: 429, .. }));
     let message = error.to_string();
     assert!(message.contains("gave up after 1 attempt"), "{message}");

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use scoreline_core::{ManualClock, SystemClock, Timestamp};
 use scoreline_helpdesk::{
-    Credentials, HelpDeskClient, HelpDeskConfig, HelpDeskError, RateLimit, RetryPolicy,
-    SecretString, TokenSource,
+    Credentials, HelpDeskClient, HelpDeskConfig, HelpDeskError, RateLimit, RetryPolicy, SecretString,
+    TokenSource,
 };
 use serde_json::{Value, json};
 use wiremock::{Request, Respond, ResponseTemplate};
@@ -19,10 +19,7 @@ pub const PAT: &str = "dal:pat-secret-123";
 /// Retries that fit a test: quick backoff, a few attempts, generous limits.
 pub fn fast_config(base_url: &str) -> HelpDeskConfig {
     let mut config = HelpDeskConfig::new(base_url).unwrap();
-    config.rate_limit = RateLimit {
-        requests_per_second: 1000.0,
-        burst: 100,
-    };
+    config.rate_limit = RateLimit { requests_per_second: 1000.0, burst: 100 };
     config.retry = RetryPolicy {
         max_attempts: 5,
         initial_backoff: Duration::from_millis(5),
@@ -66,10 +63,7 @@ pub struct Recorder {
 
 impl Recorder {
     pub fn new(script: impl IntoIterator<Item = ResponseTemplate>) -> Self {
-        Self {
-            script: Arc::new(Mutex::new(script.into_iter().collect())),
-            log: Arc::default(),
-        }
+        Self { script: Arc::new(Mutex::new(script.into_iter().collect())), log: Arc::default() }
     }
 
     pub fn requests(&self) -> Vec<(Instant, Request)> {
@@ -83,16 +77,9 @@ impl Recorder {
 
 impl Respond for Recorder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        self.log
-            .lock()
-            .unwrap()
-            .push((Instant::now(), request.clone()));
+        self.log.lock().unwrap().push((Instant::now(), request.clone()));
         let mut script = self.script.lock().unwrap();
-        if script.len() > 1 {
-            script.pop_front().unwrap()
-        } else {
-            script.front().cloned().unwrap()
-        }
+        if script.len() > 1 { script.pop_front().unwrap() } else { script.front().cloned().unwrap() }
     }
 }
 
@@ -124,10 +111,7 @@ impl TokenSource for RotatingToken {
         Ok(SecretString::from(self.current.lock().unwrap().clone()))
     }
 
-    async fn refresh_rejected(
-        &self,
-        _rejected: &SecretString,
-    ) -> Result<SecretString, HelpDeskError> {
+    async fn refresh_rejected(&self, _rejected: &SecretString) -> Result<SecretString, HelpDeskError> {
         self.refreshes.fetch_add(1, Ordering::SeqCst);
         let mut current = self.current.lock().unwrap();
         current.clone_from(&self.next);
