@@ -11,7 +11,7 @@ const EXCERPT_CHARS: usize = 160;
 #[derive(Debug, thiserror::Error)]
 pub enum HelpDeskError {
     /// A failure that may pass if the same request is sent again later.
-    #[error("HelpDesk is temporarily unavailable: {0}")]
+    #[error("temporary failure: {0}")]
     Retryable(Transient),
     /// The credentials were refused (HTTP 401/403), also after one refresh of an OAuth token.
     #[error("HelpDesk rejected the credentials (HTTP {status}){}", suffix(detail))]

@@ -9,4 +9,5 @@ mod oauth;
 mod paging;
 mod retries;
 mod sim;
+mod sim_oauth;
 mod support;
