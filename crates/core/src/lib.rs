@@ -3,12 +3,17 @@
 
 mod clock;
 mod ids;
+mod integration;
 mod role;
 mod timestamp;
 mod validate;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use ids::*;
+pub use integration::{
+    AccountId, AuthMethod, BackfillDays, IntegrationState, Retention, RetentionUnit,
+    check_retention_covers_backfill,
+};
 pub use role::{Permission, Role, UnknownRole};
 pub use timestamp::Timestamp;
 pub use validate::{Description, Email, FieldError, FieldErrors, Label, NewPassword, PersonName, UnitName};

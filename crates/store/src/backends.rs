@@ -4,14 +4,23 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use scoreline_core::{AuditEntryId, GroupId, SessionId, TeamId, Timestamp, UserId};
+use scoreline_core::{
+    AuditEntryId, GroupId, IntegrationId, IntegrationState, Retention, SessionId, TeamId, Timestamp, UserId,
+};
+use secrecy::{ExposeSecret, SecretString};
 use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use crate::StoreError;
+use crate::integration_queries::{
+    impl_integration_store, integration_from_row, integration_select, write_credentials,
+};
+use crate::integrations::{
+    Disconnect, Integration, IntegrationSettings, NewCredentials, NewIntegration, OAuthFlow, OAuthTokens,
+    StoredCredentials, aad, last4,
+};
 use crate::model::{
     AuditActor, AuditRecord, Group, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, Page, PageRequest,
     Team, TokenDigest, User, UserCredentials,
@@ -20,6 +29,7 @@ use crate::queries::{
     group_from_row, impl_store, team_from_row, team_select, user_columns, user_from_row, write_audit,
 };
 use crate::store::StoreResult;
+use crate::{Sealer, StoreError};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -112,6 +122,8 @@ impl PostgresStore {
 
 impl_store!(SqliteStore);
 impl_store!(PostgresStore);
+impl_integration_store!(SqliteStore);
+impl_integration_store!(PostgresStore);
 
 /// The migration versions of each backend, in order.
 pub fn migration_versions() -> (Vec<i64>, Vec<i64>) {

@@ -1,12 +1,16 @@
-use scoreline_core::{GroupId, SessionId, TeamId, Timestamp, UserId};
+use scoreline_core::{GroupId, IntegrationId, IntegrationState, SessionId, TeamId, Timestamp, UserId};
 
-use crate::StoreError;
 use crate::backends::{PostgresStore, SqliteStore};
+use crate::integrations::{
+    Disconnect, Integration, IntegrationSettings, IntegrationStore, NewCredentials, NewIntegration,
+    OAuthFlow, OAuthTokens, StoredCredentials,
+};
 use crate::model::{
     AuditRecord, Group, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, Page, PageRequest, Team,
     TokenDigest, User, UserCredentials,
 };
 use crate::store::{Store, StoreResult};
+use crate::{Sealer, StoreError};
 
 /// The configured database, chosen by the URL's scheme. Handlers hold this, not a generic.
 #[derive(Debug, Clone)]
@@ -156,5 +160,106 @@ impl Store for Db {
     }
     async fn list_audit(&self, page: PageRequest) -> StoreResult<Page<AuditRecord>> {
         dispatch!(self.list_audit(page))
+    }
+}
+
+impl IntegrationStore for Db {
+    async fn create_integration(
+        &self,
+        integration: &NewIntegration,
+        credentials: &NewCredentials,
+        sealer: &Sealer,
+        audit: &AuditRecord,
+    ) -> StoreResult<Integration> {
+        dispatch!(self.create_integration(integration, credentials, sealer, audit))
+    }
+    async fn get_integration(&self, id: IntegrationId) -> StoreResult<Option<Integration>> {
+        dispatch!(self.get_integration(id))
+    }
+    async fn list_integrations(&self, page: PageRequest) -> StoreResult<Page<Integration>> {
+        dispatch!(self.list_integrations(page))
+    }
+    async fn count_integrations(&self) -> StoreResult<u64> {
+        dispatch!(self.count_integrations())
+    }
+    async fn update_integration_settings(
+        &self,
+        id: IntegrationId,
+        settings: &IntegrationSettings,
+        now: Timestamp,
+        audit: &AuditRecord,
+    ) -> StoreResult<bool> {
+        dispatch!(self.update_integration_settings(id, settings, now, audit))
+    }
+    async fn set_integration_state(
+        &self,
+        id: IntegrationId,
+        state: IntegrationState,
+        last_error: Option<&str>,
+        now: Timestamp,
+        audit: Option<&AuditRecord>,
+    ) -> StoreResult<()> {
+        dispatch!(self.set_integration_state(id, state, last_error, now, audit))
+    }
+    async fn replace_credentials(
+        &self,
+        id: IntegrationId,
+        credentials: &NewCredentials,
+        sealer: &Sealer,
+        now: Timestamp,
+        audit: &AuditRecord,
+    ) -> StoreResult<()> {
+        dispatch!(self.replace_credentials(id, credentials, sealer, now, audit))
+    }
+    async fn load_credentials(
+        &self,
+        id: IntegrationId,
+        sealer: &Sealer,
+    ) -> StoreResult<Option<StoredCredentials>> {
+        dispatch!(self.load_credentials(id, sealer))
+    }
+    async fn store_refreshed_tokens(
+        &self,
+        id: IntegrationId,
+        expected_version: i64,
+        tokens: &OAuthTokens,
+        sealer: &Sealer,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        dispatch!(self.store_refreshed_tokens(id, expected_version, tokens, sealer, now))
+    }
+    async fn try_lock_refresh(
+        &self,
+        id: IntegrationId,
+        owner: &str,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        dispatch!(self.try_lock_refresh(id, owner, until, now))
+    }
+    async fn unlock_refresh(&self, id: IntegrationId, owner: &str) -> StoreResult<()> {
+        dispatch!(self.unlock_refresh(id, owner))
+    }
+    async fn disconnect_integration(
+        &self,
+        id: IntegrationId,
+        mode: Disconnect,
+        now: Timestamp,
+        audit: &AuditRecord,
+    ) -> StoreResult<()> {
+        dispatch!(self.disconnect_integration(id, mode, now, audit))
+    }
+    async fn create_oauth_flow(&self, flow: &OAuthFlow, sealer: &Sealer) -> StoreResult<()> {
+        dispatch!(self.create_oauth_flow(flow, sealer))
+    }
+    async fn take_oauth_flow(
+        &self,
+        state_digest: &TokenDigest,
+        sealer: &Sealer,
+    ) -> StoreResult<Option<OAuthFlow>> {
+        dispatch!(self.take_oauth_flow(state_digest, sealer))
+    }
+    async fn delete_expired_oauth_flows(&self, now: Timestamp) -> StoreResult<u64> {
+        dispatch!(self.delete_expired_oauth_flows(now))
     }
 }

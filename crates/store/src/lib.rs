@@ -6,6 +6,8 @@
 
 mod backends;
 mod db;
+mod integration_queries;
+pub mod integrations;
 pub mod model;
 mod queries;
 mod seal;
@@ -15,6 +17,7 @@ use std::path::Path;
 
 pub use backends::{PostgresStore, SqliteStore, migration_versions};
 pub use db::{Backend, Db};
+pub use integrations::IntegrationStore;
 pub use seal::Sealer;
 pub use store::{Store, StoreResult};
 

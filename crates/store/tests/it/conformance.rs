@@ -8,9 +8,9 @@ use scoreline_store::model::{
 use scoreline_store::{Store, StoreError};
 use scoreline_testkit::{TestBackend, TestDatabase, on_both_backends};
 
-const T0: Timestamp = Timestamp::from_millis(1_764_000_000_000);
+pub const T0: Timestamp = Timestamp::from_millis(1_764_000_000_000);
 
-fn audit(action: &str) -> AuditRecord {
+pub fn audit(action: &str) -> AuditRecord {
     AuditRecord {
         id: AuditEntryId::new(),
         at: T0,
@@ -22,7 +22,7 @@ fn audit(action: &str) -> AuditRecord {
     }
 }
 
-fn new_user(email: &str, role: Role) -> NewUser {
+pub fn new_user(email: &str, role: Role) -> NewUser {
     NewUser {
         id: UserId::new(),
         email: Email::parse(email).unwrap(),
