@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use futures::TryStreamExt;
 use scoreline_core::Timestamp;
 use scoreline_helpdesk::{
-    Credentials, DateBound, ErrorKind, GiveUpReason, HelpDeskClient, HelpDeskError, SecretString, Silo,
-    TicketPage, TicketQuery,
+    Credentials, DateBound, ErrorKind, GiveUpReason, HelpDeskClient, HelpDeskError, Order, RelativeDate,
+    SecretString, Silo, SortBy, Ticket, TicketPage, TicketQuery, TicketStatus,
 };
 use scoreline_helpdesk_sim::{
     ClockMode, Fault, RandomFaults, RateLimit, RetryAfterForm, ScriptedFault, SimConfig, SimHandle, Simulator,
@@ -258,4 +258,41 @@ async fn a_revoked_pat_is_an_authentication_error_after_a_single_request() {
     assert_eq!(error.kind(), ErrorKind::Authentication, "{error}");
     assert_eq!(sim.requests().len(), 1);
     assert!(!error.to_string().contains(&sim.pat()));
+}
+
+async fn collect(client: &HelpDeskClient, query: TicketQuery) -> Vec<Ticket> {
+    let pages: Vec<TicketPage> = client.list_tickets(query).try_collect().await.unwrap();
+    pages.into_iter().flat_map(|page| page.tickets).collect()
+}
+
+#[tokio::test]
+async fn sort_orders_and_filters_agree_with_the_simulator() {
+    let sim = spawn(1_500, |_| ()).await;
+    let client = client_for(&sim, |_| ());
+    let truth = sim.truth();
+    let in_tickets_silo = || truth.iter().filter(|t| t.silo == scoreline_helpdesk_sim::Silo::Tickets);
+    let expected: HashSet<String> = in_tickets_silo().map(|t| t.id.to_string()).collect();
+    for (sort_by, order) in [(SortBy::CreatedAt, Order::Desc), (SortBy::LastMessageAt, Order::Asc)] {
+        let query = TicketQuery::default().sort(sort_by, order).page_size(64).unwrap();
+        let ids: Vec<String> = collect(&client, query).await.into_iter().map(|t| t.id).collect();
+        assert_eq!(ids.len(), expected.len(), "{sort_by:?} {order:?}");
+        assert_eq!(ids.into_iter().collect::<HashSet<_>>(), expected, "{sort_by:?} {order:?}");
+    }
+
+    let open = collect(&client, TicketQuery::default().status(TicketStatus::Open)).await;
+    let open_truth = in_tickets_silo().filter(|t| t.status == scoreline_helpdesk_sim::Status::Open).count();
+    assert_eq!(open.len(), open_truth);
+    assert!(open.iter().all(|ticket| ticket.status == Some(TicketStatus::Open)));
+
+    let team = client.list_teams().await.unwrap().remove(0).id;
+    let of_team = collect(&client, TicketQuery::default().teams([team.clone()])).await;
+    assert!(!of_team.is_empty());
+    assert!(of_team.iter().all(|ticket| ticket.team_ids.contains(&team)));
+
+    let two_days_ago = sim.now().saturating_sub(Duration::from_secs(2 * 86_400));
+    let recent = TicketQuery::default().updated(Some(RelativeDate::parse("-2d").unwrap().into()), None);
+    let recent = collect(&client, recent).await;
+    let recent_truth = in_tickets_silo().filter(|t| t.updated_at >= two_days_ago).count();
+    assert_eq!(recent.len(), recent_truth);
+    assert!(recent.iter().all(|ticket| ticket.updated_at >= two_days_ago));
 }
