@@ -65,6 +65,8 @@ async fn a_code_is_exchanged_with_verifier_and_secret_and_a_json_answer_is_read(
         .exchange_code(&SecretString::from("code-1"), "https://qa.example.com/cb", &pkce.verifier)
         .await
         .unwrap();
+    let debug = format!("{tokens:?}");
+    assert!(!debug.contains("access-1") && !debug.contains("refresh-1"), "{debug}");
     assert_eq!(tokens.access_token.expose_secret(), "dal:access-1");
     assert_eq!(tokens.refresh_token.unwrap().expose_secret(), "refresh-1");
     let now = Timestamp::parse_rfc3339(NOW).unwrap();
