@@ -1,4 +1,4 @@
-//! Run-time knobs, the options for behaviour the reference only guesses at, and faults.
+//! Run-time knobs, the options for behaviour public sources leave unconfirmed, and faults.
 
 use std::time::Duration;
 
@@ -102,7 +102,7 @@ impl ScriptedFault {
     }
 }
 
-/// Where a behaviour is only a guess in the reference, each choice is an option.
+/// Where public sources leave a behaviour unconfirmed, each choice is an option.
 /// Defaults are the best guesses; `README.md` says why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

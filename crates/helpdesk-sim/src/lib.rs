@@ -45,7 +45,7 @@ pub use knobs::{
     ScriptedFault,
 };
 pub use model::{Silo, Status, TicketTruth};
-pub use server::RequestRecord;
+pub use server::{REQUEST_LOG_CAP, RequestRecord};
 
 use server::{Sim, SimParts};
 

@@ -101,7 +101,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("redirect_uris: {}", sim.redirect_uris().join(" "));
     println!("tickets: {}", sim.truth().len());
     println!("generated_in_ms: {}", generated_in.as_millis());
-    tokio::signal::ctrl_c().await?;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        interrupted = tokio::signal::ctrl_c() => interrupted?,
+        _ = terminate.recv() => {}
+    }
     sim.shutdown().await;
     Ok(())
 }

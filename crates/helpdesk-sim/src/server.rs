@@ -1,6 +1,6 @@
 //! Shared state, the request pipeline (latency, rate limit, faults, log) and the listeners.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
@@ -21,6 +21,9 @@ use crate::knobs::{Fault, FaultPlan, Knobs, Limiter, Options, RateLimitBody, Ret
 use crate::model::{Silo, Store, TicketTruth};
 use crate::wire::WireFormat;
 use crate::{SimError, ops};
+
+/// The request log keeps the latest requests only, so long benchmarks do not grow it forever.
+pub const REQUEST_LOG_CAP: usize = 100_000;
 
 /// One request as the simulator saw it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,7 +71,7 @@ pub struct Sim {
     accounts: Mutex<Accounts>,
     faults: Mutex<FaultPlan>,
     limiter: Mutex<Limiter>,
-    log: Mutex<Vec<RequestRecord>>,
+    log: Mutex<VecDeque<RequestRecord>>,
     /// The last ticket page served, for the repeat-page fault.
     last_page: Mutex<Option<LastPage>>,
     /// Total counts of list queries, valid for one store version.
@@ -111,7 +114,7 @@ impl Sim {
             accounts: Mutex::new(parts.accounts),
             faults: Mutex::new(parts.faults),
             limiter: Mutex::new(Limiter::new()),
-            log: Mutex::new(Vec::new()),
+            log: Mutex::new(VecDeque::new()),
             last_page: Mutex::new(None),
             counts: Mutex::new(HashMap::new()),
             shutdown: parts.shutdown,
@@ -178,7 +181,7 @@ impl Sim {
     }
 
     pub fn requests(&self) -> Vec<RequestRecord> {
-        lock(&self.log).clone()
+        lock(&self.log).iter().cloned().collect()
     }
 
     pub fn clear_requests(&self) {
@@ -303,7 +306,12 @@ async fn pipeline(
         Err(response) => response,
     };
     let status = response.status().as_u16();
-    lock(&sim.log).push(RequestRecord { status, ..record });
+    let mut log = lock(&sim.log);
+    if log.len() == REQUEST_LOG_CAP {
+        log.pop_front();
+    }
+    log.push_back(RequestRecord { status, ..record });
+    drop(log);
     response
 }
 

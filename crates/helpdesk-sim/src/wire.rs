@@ -1,4 +1,4 @@
-//! HelpDesk's JSON, written from the reference: `ID`-style names, ISO times, bare arrays.
+//! HelpDesk's JSON as publicly documented: `ID`-style names, ISO times, bare arrays.
 //! Ticket rendering borrows from the store, so a page of 100 tickets allocates little.
 
 use serde::Serialize;

@@ -153,3 +153,20 @@ async fn latency_is_added_to_every_answer() {
     assert_eq!(tickets_status(&api).await, 200);
     assert!(started.elapsed() >= Duration::from_millis(150));
 }
+
+#[tokio::test]
+async fn the_accounts_service_takes_faults_too() {
+    let api = spawn_default().await;
+    api.sim.script_fault(ScriptedFault::new("/v2/token", 2, Fault::Status { status: 503 }));
+    for _ in 0..2 {
+        let response =
+            api.http.post(api.accounts("/v2/token")).form(&[("grant_type", "x")]).send().await.unwrap();
+        assert_eq!(response.status(), 503);
+    }
+    let response =
+        api.http.post(api.accounts("/v2/token")).form(&[("grant_type", "x")]).send().await.unwrap();
+    assert_eq!(response.status(), 422, "client_id is missing");
+    let log = api.sim.requests();
+    assert!(log.iter().all(|record| record.service == "accounts" && record.uri == "/v2/token"));
+    assert_eq!(log.iter().map(|record| record.status).collect::<Vec<_>>(), [503, 503, 422]);
+}

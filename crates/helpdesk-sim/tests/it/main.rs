@@ -1,4 +1,4 @@
-//! The simulator against the HelpDesk reference, over real HTTP with reqwest.
+//! The simulator against what is known of HelpDesk, over real HTTP with reqwest.
 
 // Helpers outside `#[test]` functions are test code too: a panic is the right failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

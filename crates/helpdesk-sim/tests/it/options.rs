@@ -1,4 +1,4 @@
-//! Every option for behaviour the reference marks as a guess.
+//! Every option for behaviour public sources leave unconfirmed.
 
 use scoreline_helpdesk_sim::{AckBody, RateLimit, RateLimitBody, RetryAfterForm};
 use serde_json::{Value, json};

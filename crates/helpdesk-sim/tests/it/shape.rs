@@ -1,4 +1,4 @@
-//! Field names, types and body shapes as the reference documents them; determinism.
+//! Field names, types and body shapes as HelpDesk documents them; determinism.
 
 use scoreline_helpdesk_sim::{SimConfig, Simulator};
 use serde_json::Value;
