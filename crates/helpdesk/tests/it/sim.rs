@@ -296,3 +296,37 @@ async fn sort_orders_and_filters_agree_with_the_simulator() {
     assert_eq!(recent.len(), recent_truth);
     assert!(recent.iter().all(|ticket| ticket.updated_at >= two_days_ago));
 }
+
+/// Collects every object key below `value`, with its path, so two JSON shapes can be compared.
+fn key_paths(value: &serde_json::Value, prefix: &str, into: &mut HashSet<String>) {
+    match value {
+        serde_json::Value::Object(fields) => {
+            for (key, inner) in fields {
+                let path = format!("{prefix}.{key}");
+                key_paths(inner, &path, into);
+                into.insert(path);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|item| key_paths(item, prefix, into)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn tickets_keep_every_field_event_and_message_the_server_sent() {
+    let sim = spawn(300, |_| ()).await;
+    let client = client_for(&sim, |_| ());
+    let mut checked = 0;
+    for truth in sim.truth().iter().step_by(10) {
+        let ticket = client.get_ticket(&truth.id.to_string()).await.unwrap();
+        assert_eq!(ticket.events.len(), truth.event_count);
+        assert_eq!(ticket.messages().count(), truth.message_count);
+        let (mut sent, mut kept) = (HashSet::new(), HashSet::new());
+        key_paths(&sim.ticket_json(truth.id).unwrap(), "", &mut sent);
+        key_paths(&serde_json::to_value(&ticket).unwrap(), "", &mut kept);
+        let lost: Vec<&String> = sent.difference(&kept).collect();
+        assert!(lost.is_empty(), "fields lost: {lost:?}");
+        checked += 1;
+    }
+    assert_eq!(checked, 30);
+}
