@@ -56,8 +56,9 @@ impl fmt::Debug for Pkce {
 #[derive(Debug, Clone)]
 pub struct TokenSet {
     pub access_token: SecretString,
-    /// Absent when the service keeps the previous refresh token valid (it does not rotate them
-    /// for confidential clients): keep using the stored one.
+    /// The refresh token to store now. After [`OAuthClient::refresh`] it is always present: the
+    /// rotated one, or the one just used when the service did not send a new one (it does not
+    /// rotate them for confidential clients). After a code exchange it may be absent.
     pub refresh_token: Option<SecretString>,
     /// From `expires_in`, read against the injected clock.
     pub expires_at: Option<Timestamp>,
@@ -137,8 +138,11 @@ impl OAuthClient {
 
     /// A new access token. An expired or revoked refresh token is [`HelpDeskError::InvalidGrant`].
     pub async fn refresh(&self, refresh_token: &SecretString) -> Result<TokenSet, HelpDeskError> {
-        self.token_call(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token.expose_secret())])
-            .await
+        let mut tokens = self
+            .token_call(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token.expose_secret())])
+            .await?;
+        tokens.refresh_token.get_or_insert_with(|| refresh_token.clone());
+        Ok(tokens)
     }
 
     /// Revokes an access or refresh token (and its pair). A token the service no longer knows

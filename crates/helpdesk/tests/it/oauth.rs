@@ -112,19 +112,23 @@ async fn a_form_encoded_token_answer_is_read_too() {
 }
 
 #[tokio::test]
-async fn a_refresh_sends_the_refresh_grant() {
+async fn a_refresh_sends_the_refresh_grant_and_keeps_an_unrotated_refresh_token() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v2/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_answer()))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let tokens = client(&server, Some("shh")).refresh(&SecretString::from("refresh-0")).await.unwrap();
+    let rotated = ResponseTemplate::new(200).set_body_json(token_answer());
+    let unrotated = ResponseTemplate::new(200)
+        .set_body_json(json!({ "access_token": "dal:access-2", "expires_in": 60, "token_type": "Bearer" }));
+    let recorder = crate::support::Recorder::new([rotated, unrotated]);
+    Mock::given(method("POST")).and(path("/v2/token")).respond_with(recorder.clone()).mount(&server).await;
+    let oauth = client(&server, Some("shh"));
+    let tokens = oauth.refresh(&SecretString::from("refresh-0")).await.unwrap();
     assert_eq!(tokens.access_token.expose_secret(), "dal:access-1");
-    let sent = form_of(&server.received_requests().await.unwrap()[0]);
+    assert_eq!(tokens.refresh_token.unwrap().expose_secret(), "refresh-1");
+    let sent = form_of(&recorder.requests()[0].1);
     assert_eq!(sent["grant_type"], "refresh_token");
     assert_eq!(sent["refresh_token"], "refresh-0");
+    let tokens = oauth.refresh(&SecretString::from("refresh-1")).await.unwrap();
+    assert_eq!(tokens.access_token.expose_secret(), "dal:access-2");
+    assert_eq!(tokens.refresh_token.unwrap().expose_secret(), "refresh-1");
 }
 
 #[tokio::test]

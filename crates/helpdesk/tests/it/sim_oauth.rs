@@ -76,8 +76,7 @@ async fn the_code_flow_gives_tokens_that_work_refresh_and_revoke() {
     let error = api_client(&sim, bearer(&refreshed.access_token)).list_teams().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Authentication, "{error}");
     // Revoking an access token revokes its refresh token too.
-    let paired = refreshed.refresh_token.unwrap_or(refresh_token);
-    let error = oauth.refresh(&paired).await.unwrap_err();
+    let error = oauth.refresh(&refreshed.refresh_token.unwrap()).await.unwrap_err();
     assert!(error.needs_reauthorization(), "{error:?}");
 }
 
@@ -104,9 +103,7 @@ impl TokenSource for RefreshingSource {
             .refresh_token
             .clone()
             .ok_or(HelpDeskError::InvalidGrant { description: Some("no refresh token".into()) })?;
-        let mut fresh = self.oauth.refresh(&refresh_token).await?;
-        fresh.refresh_token.get_or_insert(refresh_token);
-        *tokens = fresh;
+        *tokens = self.oauth.refresh(&refresh_token).await?;
         Ok(tokens.access_token.clone())
     }
 }
