@@ -29,6 +29,9 @@ pub const CODE_TTL_SECS: i64 = 300;
 /// Per client and account; the oldest token beyond the cap is revoked silently.
 pub const TOKEN_CAP: usize = 25;
 const SCOPE: &str = "accounts--my:ro";
+/// At most three redirects to the authorize page per 30 seconds per client and user.
+const REDIRECTS_PER_WINDOW: usize = 3;
+const REDIRECT_WINDOW_MS: i64 = 30_000;
 
 /// The OAuth app the simulator knows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,6 +97,8 @@ pub struct Accounts {
     codes: HashMap<String, Code>,
     access: Vec<AccessToken>,
     refresh: Vec<RefreshToken>,
+    /// When the authorize page was last reached, for the three-per-30-seconds limit.
+    authorize_visits: Vec<i64>,
     rng: StdRng,
 }
 
@@ -108,6 +113,7 @@ impl Accounts {
             codes: HashMap::new(),
             access: Vec::new(),
             refresh: Vec::new(),
+            authorize_visits: Vec::new(),
             rng,
         }
     }
@@ -177,6 +183,16 @@ impl Accounts {
 
     fn live_access(&self, token: &str, now: i64) -> Option<&AccessToken> {
         self.access.iter().find(|access| access.token == token && !access.revoked && access.expires_at > now)
+    }
+
+    /// Counts a visit to the authorize page; false once three came within 30 seconds.
+    fn note_authorize_visit(&mut self, now: i64) -> bool {
+        self.authorize_visits.retain(|at| now - at < REDIRECT_WINDOW_MS);
+        if self.authorize_visits.len() >= REDIRECTS_PER_WINDOW {
+            return false;
+        }
+        self.authorize_visits.push(now);
+        true
     }
 
     /// Issues a token pair directly, as a finished OAuth flow would.
@@ -357,14 +373,16 @@ struct AuthorizeRequest {
 }
 
 /// Validates authorize parameters; errors go to the `/ooops` page, as the real service does.
+fn oops(sim: &Sim, code: &str, details: &str) -> Redirect {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("oauth_exception", code)
+        .append_pair("exception_details", details)
+        .finish();
+    Redirect::to(&format!("{}/ooops?{query}", sim.accounts_url))
+}
+
 fn check_authorize(sim: &Sim, params: &HashMap<String, String>) -> Result<AuthorizeRequest, Redirect> {
-    let oops = |code: &str, details: &str| {
-        let query = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("oauth_exception", code)
-            .append_pair("exception_details", details)
-            .finish();
-        Redirect::to(&format!("{}/ooops?{query}", sim.accounts_url))
-    };
+    let oops = |code: &str, details: &str| oops(sim, code, details);
     let get = |key: &str| params.get(key).cloned().unwrap_or_default();
     let accounts = sim.accounts();
     let response_type = get("response_type");
@@ -408,6 +426,10 @@ async fn authorize_page(State(sim): State<Arc<Sim>>, RawQuery(query): RawQuery) 
         Ok(request) => request,
         Err(redirect) => return redirect.into_response(),
     };
+    let limited = sim.options().authorize_redirect_limit;
+    if limited && !sim.accounts().note_authorize_visit(sim.now()) {
+        return oops(&sim, "too_many_redirects", "at most 3 redirects per 30 seconds").into_response();
+    }
     if sim.accounts().app.auto_approve {
         return grant(&sim, request);
     }

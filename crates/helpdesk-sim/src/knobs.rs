@@ -136,6 +136,8 @@ pub struct Options {
     pub delete_in_trash_is_permanent: bool,
     /// Publish `priority` events (only `message`, `status` and `assignment` were observed).
     pub priority_events: bool,
+    /// Enforce the documented limit of 3 authorize redirects per 30 s (`too_many_redirects`).
+    pub authorize_redirect_limit: bool,
 }
 
 impl Default for Options {
@@ -157,6 +159,7 @@ impl Default for Options {
             refresh_rotation: Rotation::PublicClients,
             delete_in_trash_is_permanent: true,
             priority_events: true,
+            authorize_redirect_limit: false,
         }
     }
 }

@@ -338,3 +338,30 @@ async fn implicit_grant_and_auto_approve() {
     assert_eq!(fragment["state"], "st4te-123");
     assert_eq!(v1_status(&api, &fragment["access_token"]).await, 200);
 }
+
+#[tokio::test]
+async fn the_26th_refresh_token_silently_revokes_the_oldest() {
+    let api = spawn_default().await;
+    let mut refresh = Vec::new();
+    for _ in 0..26 {
+        let (status, body) = token(&api, &code_grant(&api, &code(&api, false).await)).await;
+        assert_eq!(status, 200);
+        refresh.push(body["refresh_token"].as_str().unwrap().to_owned());
+    }
+    assert_error(token(&api, &refresh_grant(&api, &refresh[0], true)).await, 401, "invalid_grant", "capped");
+    assert_eq!(token(&api, &refresh_grant(&api, &refresh[1], true)).await.0, 200);
+}
+
+#[tokio::test]
+async fn the_redirect_limit_is_an_option() {
+    let api = spawn_default().await;
+    api.sim.update_options(|options| options.authorize_redirect_limit = true);
+    let visit = || api.http.get(api.accounts("/")).query(&authorize_params(&api, false)).send();
+    for _ in 0..3 {
+        assert_eq!(visit().await.unwrap().status(), 200);
+    }
+    let limited = visit().await.unwrap();
+    assert_eq!(param(&location(&limited), "oauth_exception").as_deref(), Some("too_many_redirects"));
+    api.sim.clock().advance(Duration::from_secs(30));
+    assert_eq!(visit().await.unwrap().status(), 200);
+}
