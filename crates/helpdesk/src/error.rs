@@ -10,7 +10,8 @@ const EXCERPT_CHARS: usize = 160;
 /// Use [`HelpDeskError::kind`] to decide what to do; the variants carry the detail for a message.
 #[derive(Debug, thiserror::Error)]
 pub enum HelpDeskError {
-    /// A failure that may pass if the same request is sent again later.
+    /// A failure that may pass if the same request is sent again later (from [`crate::OAuthClient`];
+    /// the API client retries these and reports [`HelpDeskError::GaveUp`]).
     #[error("temporary failure: {0}")]
     Retryable(Transient),
     /// The credentials were refused (HTTP 401/403), also after one refresh of an OAuth token.
@@ -46,7 +47,8 @@ pub enum HelpDeskError {
 /// What a caller should do about an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
-    /// Try again later (this request already used its retries if it was a [`HelpDeskError::GaveUp`]).
+    /// Worth trying again. The API client retries these itself and reports [`ErrorKind::GaveUp`]
+    /// when it stops; the OAuth client, which never retries, returns them as they are.
     Retryable,
     /// The integration needs new credentials or a new authorization.
     Authentication,
