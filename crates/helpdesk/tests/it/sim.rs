@@ -11,7 +11,8 @@ use scoreline_helpdesk::{
     SecretString, Silo, SortBy, Ticket, TicketPage, TicketQuery, TicketStatus,
 };
 use scoreline_helpdesk_sim::{
-    ClockMode, Fault, RandomFaults, RateLimit, RetryAfterForm, ScriptedFault, SimConfig, SimHandle, Simulator,
+    ClockMode, Fault, Precision, RandomFaults, RateLimit, RetryAfterForm, ScriptedFault, SimConfig,
+    SimHandle, Simulator,
 };
 use serde_json::json;
 
@@ -71,6 +72,13 @@ async fn lists_every_ticket_of_a_20k_account_exactly_once() {
     let (ids, pages) = list_all(&client, 100).await.unwrap();
     eprintln!("listed {} tickets in {pages} pages in {:.2}s", ids.len(), started.elapsed().as_secs_f64());
     assert_eq!(ids.len(), 20_000);
+    assert_exactly_once(&sim, &ids);
+}
+
+#[tokio::test]
+async fn timestamps_in_whole_seconds_page_just_as_well() {
+    let sim = spawn(3_000, |config| config.knobs.precision = Precision::Seconds).await;
+    let (ids, _) = list_all(&client_for(&sim, |_| ()), 100).await.unwrap();
     assert_exactly_once(&sim, &ids);
 }
 
