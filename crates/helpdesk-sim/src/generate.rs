@@ -1,7 +1,7 @@
 //! The seeded generator: the same seed, sizes and end time always give the same account.
 
 use rand::rngs::StdRng;
-use rand::seq::{IndexedRandom, SliceRandom};
+use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
 use crate::dates::{DAY_MS, HOUR_MS, MINUTE_MS, Precision};
@@ -165,8 +165,11 @@ pub fn generate(spec: Spec) -> Store {
     let mut created: Vec<i64> =
         (0..spec.tickets).map(|_| start + rng.random_range(0..span - HOUR_MS)).collect();
     created.sort_unstable();
-    let mut tickets: Vec<Ticket> =
-        created.into_iter().map(|at| generate_ticket(&mut store, &mut rng, at, spec.now)).collect();
+    let responders = responders_by_team(&store);
+    let mut tickets: Vec<Ticket> = created
+        .into_iter()
+        .map(|at| generate_ticket(&mut store, &mut rng, &responders, at, spec.now))
+        .collect();
     add_bulk_updates(&mut tickets, &mut rng, start, spec.now);
     for mut ticket in tickets {
         if spec.precision == Precision::Seconds {
@@ -331,9 +334,15 @@ fn weighted<T: Copy>(rng: &mut StdRng, choices: &[(T, u32)]) -> T {
     choices[0].0
 }
 
-fn generate_ticket(store: &mut Store, rng: &mut StdRng, created_at: i64, now: i64) -> Ticket {
+fn generate_ticket(
+    store: &mut Store,
+    rng: &mut StdRng,
+    responders: &[Vec<u32>],
+    created_at: i64,
+    now: i64,
+) -> Ticket {
     let team = rng.random_range(0..store.teams.len() as u32);
-    let agent = rng.random_bool(0.85).then(|| pick_agent(store, rng, team));
+    let agent = rng.random_bool(0.85).then(|| pick_agent(store, rng, &responders[team as usize]));
     let requester = rng.random_range(0..store.customers.len() as u32);
     let final_status = weighted(
         rng,
@@ -420,15 +429,23 @@ fn custom_field_values(rng: &mut StdRng) -> Vec<(u32, String)> {
     values
 }
 
-fn pick_agent(store: &Store, rng: &mut StdRng, team: u32) -> u32 {
-    let candidates: Vec<u32> = (0..store.agents.len() as u32)
-        .filter(|index| {
-            let agent = &store.agents[*index as usize];
-            agent.role != AgentRole::Viewer
-                && agent.status == AgentStatus::Active
-                && agent.teams.contains(&team)
+/// Per team, the agents who answer tickets: active, not viewers.
+fn responders_by_team(store: &Store) -> Vec<Vec<u32>> {
+    (0..store.teams.len() as u32)
+        .map(|team| {
+            (0..store.agents.len() as u32)
+                .filter(|index| {
+                    let agent = &store.agents[*index as usize];
+                    agent.role != AgentRole::Viewer
+                        && agent.status == AgentStatus::Active
+                        && agent.teams.contains(&team)
+                })
+                .collect()
         })
-        .collect();
+        .collect()
+}
+
+fn pick_agent(store: &Store, rng: &mut StdRng, candidates: &[u32]) -> u32 {
     candidates.choose(rng).copied().unwrap_or_else(|| rng.random_range(0..store.agents.len() as u32))
 }
 
@@ -511,16 +528,15 @@ fn add_bulk_updates(tickets: &mut [Ticket], rng: &mut StdRng, start: i64, now: i
         return;
     }
     let batches = (tickets.len() / 800).max(1);
-    let mut order: Vec<usize> = (0..tickets.len()).collect();
     for batch in 0..batches {
         let at = rng.random_range(start + (now - start) / 2..now - HOUR_MS);
         // The first batch is always large, so ties span several full pages.
         let size = if batch == 0 { 250 } else { rng.random_range(50..=250) };
         let size = size.min(tickets.len() / 4);
-        order.shuffle(rng);
         let mut closed = 0;
-        for index in &order {
-            let ticket = &mut tickets[*index];
+        // Random picks; a ticket picked twice is skipped because it now has `updatedAt == at`.
+        for _ in 0..size * 20 {
+            let ticket = &mut tickets[rng.random_range(0..tickets.len())];
             if ticket.silo != Silo::Tickets || ticket.updated_at >= at || ticket.status == Status::Closed {
                 continue;
             }
