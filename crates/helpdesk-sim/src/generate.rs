@@ -309,6 +309,19 @@ fn message_text(lines: &[&str], rng: &mut StdRng) -> String {
     text
 }
 
+/// What a customer writes, for tickets made after generation.
+pub fn client_text(rng: &mut StdRng) -> String {
+    message_text(CLIENT_LINES, rng)
+}
+
+pub fn agent_text(rng: &mut StdRng) -> String {
+    message_text(AGENT_LINES, rng)
+}
+
+pub fn subject(rng: &mut StdRng) -> String {
+    pick(SUBJECTS, rng)
+}
+
 fn agent_html(text: &str, agent: &Agent, rng: &mut StdRng) -> Option<String> {
     rng.random_bool(0.5).then(|| {
         let escaped = text

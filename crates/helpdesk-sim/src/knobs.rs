@@ -21,6 +21,8 @@ pub struct Knobs {
     /// A ticket shows in list results only this long after its `updatedAt` (sim time).
     pub visibility_lag_ms: u64,
     pub precision: Precision,
+    /// Customer and agent changes per minute of sim time (0 = a still account).
+    pub activity_per_minute: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

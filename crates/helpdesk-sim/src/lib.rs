@@ -11,6 +11,7 @@
 //! ```
 
 mod accounts;
+mod activity;
 mod admin;
 mod api;
 mod clock;
@@ -144,6 +145,7 @@ impl Simulator {
         let account_id = store.account_id.to_string();
         let accounts = accounts::Accounts::new(account_id, organization_id, app, rng);
         let faults = knobs::FaultPlan::new(StdRng::seed_from_u64(config.seed ^ 0xfa17_0175));
+        let activity = activity::Activity::new(config.seed, clock.now_millis());
         let (stop, shutdown) = watch::channel(false);
         let sim = Arc::new(Sim::new(SimParts {
             clock,
@@ -154,6 +156,7 @@ impl Simulator {
             options: config.options,
             accounts,
             faults,
+            activity,
             shutdown,
         }));
         let serve = |listener: TcpListener, router: axum::Router| {

@@ -46,6 +46,9 @@ struct Args {
     /// Tickets show in list results only this many milliseconds after their updatedAt.
     #[arg(long, default_value_t = 0)]
     visibility_lag_ms: u64,
+    /// Simulated customer and agent changes per minute (new tickets, replies), 0 = none.
+    #[arg(long, default_value_t = 0.0)]
+    activity_per_minute: f64,
     /// Write and store timestamps with whole seconds instead of milliseconds.
     #[arg(long)]
     second_precision: bool,
@@ -73,6 +76,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             kinds: Vec::new(),
         }),
         visibility_lag_ms: args.visibility_lag_ms,
+        activity_per_minute: args.activity_per_minute,
         precision: if args.second_precision { Precision::Seconds } else { Precision::Millis },
     };
     let config = SimConfig {

@@ -368,6 +368,11 @@ impl Store {
         self.by_id.get(id).and_then(|slot| self.at(*slot))
     }
 
+    /// Slots ever used (removed tickets leave empty slots).
+    pub fn slot_count(&self) -> usize {
+        self.tickets.len()
+    }
+
     pub fn at(&self, slot: u32) -> Option<&Ticket> {
         self.tickets.get(slot as usize).and_then(Option::as_ref)
     }

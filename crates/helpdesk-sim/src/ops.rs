@@ -79,6 +79,10 @@ pub fn parse_input(body: &[u8]) -> Result<TicketInput, SimError> {
     serde_json::from_slice(body).map_err(|error| SimError::Validation(error.to_string()))
 }
 
+pub fn input(body: serde_json::Value) -> Result<TicketInput, SimError> {
+    serde_json::from_value(body).map_err(|error| SimError::Validation(error.to_string()))
+}
+
 fn invalid(message: impl Into<String>) -> SimError {
     SimError::Validation(message.into())
 }

@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::accounts::{Accounts, AuthKind, TokenPair};
+use crate::activity::Activity;
 use crate::clock::SimClock;
 use crate::dates::{Iso, Precision, http_date};
 use crate::knobs::{Fault, FaultPlan, Knobs, Limiter, Options, RateLimitBody, RetryAfterForm, ScriptedFault};
@@ -72,6 +73,7 @@ pub struct Sim {
     faults: Mutex<FaultPlan>,
     limiter: Mutex<Limiter>,
     log: Mutex<VecDeque<RequestRecord>>,
+    activity: Mutex<Activity>,
     /// The last ticket page served, for the repeat-page fault.
     last_page: Mutex<Option<LastPage>>,
     /// Total counts of list queries, valid for one store version.
@@ -99,6 +101,7 @@ pub struct SimParts {
     pub options: Options,
     pub accounts: Accounts,
     pub faults: FaultPlan,
+    pub activity: Activity,
     pub shutdown: watch::Receiver<bool>,
 }
 
@@ -115,6 +118,7 @@ impl Sim {
             faults: Mutex::new(parts.faults),
             limiter: Mutex::new(Limiter::new()),
             log: Mutex::new(VecDeque::new()),
+            activity: Mutex::new(parts.activity),
             last_page: Mutex::new(None),
             counts: Mutex::new(HashMap::new()),
             shutdown: parts.shutdown,
@@ -126,15 +130,25 @@ impl Sim {
         self.knobs().precision.truncate(self.clock.now_millis())
     }
 
-    /// Reads the store, first purging trash and spam that outlived their keep period.
+    /// Reads the store, first making the simulated activity that is due and purging trash and
+    /// spam that outlived their keep period.
     pub fn store(&self) -> RwLockReadGuard<'_, Store> {
         let now = self.clock.now_millis();
+        let knobs = self.knobs();
+        let mut activity = lock(&self.activity);
+        let due = activity.due(now, knobs.activity_per_minute);
         let guard = self.store.read().unwrap_or_else(PoisonError::into_inner);
-        if !guard.purge_due(now) {
+        if due.is_none() && !guard.purge_due(now) {
             return guard;
         }
         drop(guard);
-        self.store_mut().purge(now);
+        let mut store = self.store_mut();
+        if let Some(due) = due {
+            activity.apply(&mut store, due, knobs.precision, &self.options());
+        }
+        drop(activity);
+        store.purge(now);
+        drop(store);
         self.store.read().unwrap_or_else(PoisonError::into_inner)
     }
 

@@ -186,3 +186,21 @@ async fn second_precision_writes_whole_seconds_and_still_pages() {
     millis.sim.update_knobs(|knobs| knobs.precision = Precision::Seconds);
     assert!(millis.sim.truth().iter().all(|row| row.updated_at.as_millis() % 1000 == 0));
 }
+
+#[tokio::test]
+async fn simulated_activity_follows_sim_time_and_the_seed() {
+    let mut truths = Vec::new();
+    for _ in 0..2 {
+        let api = spawn_default().await;
+        api.sim.update_knobs(|knobs| knobs.activity_per_minute = 60.0);
+        let messages = |api: &Api| api.sim.truth().iter().map(|row| row.message_count).sum::<usize>();
+        let before = messages(&api);
+        assert_eq!(messages(&api), before, "no sim time passed, nothing happened");
+        api.sim.clock().advance(Duration::from_secs(10));
+        assert_eq!(messages(&api), before + 10, "one message a second");
+        let (recent, _) = api.list(&query(&[("updatedDateFrom", "-1n"), ("pageSize", "100")])).await;
+        assert!((1..=10).contains(&recent.len()), "{}", recent.len());
+        truths.push(api.sim.truth());
+    }
+    assert_eq!(truths[0], truths[1]);
+}
