@@ -89,8 +89,13 @@ impl App {
 
     /// The user behind a session cookie, if the session is valid.
     pub async fn session_actor(&self, session: &SecretToken) -> AppResult<Option<Actor>> {
+        Ok(self.session(session).await?.map(|(_, actor)| actor))
+    }
+
+    /// The session row and its user, for flows bound to one browser session.
+    pub async fn session(&self, session: &SecretToken) -> AppResult<Option<(SessionId, Actor)>> {
         let found = self.db().find_session_user(&session.digest(), self.clock().now()).await?;
-        Ok(found.map(|(_, user)| Actor::User(user)))
+        Ok(found.map(|(id, user)| (id, Actor::User(user))))
     }
 
     pub async fn sign_out(&self, session: &SecretToken) -> AppResult<()> {

@@ -17,6 +17,11 @@ pub enum AppError {
     InvalidCredentials,
     #[error("too many failed sign-in attempts; try again in {retry_after_secs} seconds")]
     Throttled { retry_after_secs: u64 },
+    /// HelpDesk could not be reached or refused a check; the message says what to do.
+    #[error("{0}")]
+    Upstream(String),
+    #[error(transparent)]
+    OAuth(#[from] crate::OAuthFailure),
     #[error("storage failed")]
     Store(#[source] StoreError),
     #[error("internal error: {0}")]

@@ -4,7 +4,9 @@
 mod actor;
 mod auth;
 mod error;
+mod integrations;
 mod staff;
+mod token_source;
 mod tokens;
 
 use std::sync::Arc;
@@ -16,7 +18,12 @@ use scoreline_store::{Db, Sealer};
 pub use actor::Actor;
 pub use auth::{SignedIn, ThrottleSettings};
 pub use error::AppError;
+pub use integrations::{
+    ConnectIntegration, HelpDeskSettings, OAuthCallback, OAuthFailure, OAuthStart, UpdateIntegration,
+};
+pub use scoreline_helpdesk::RateLimit;
 pub use staff::{CreateGroup, CreateTeam, CreateUser};
+pub use token_source::IntegrationTokens;
 pub use tokens::{IssuedToken, SecretToken};
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -26,11 +33,16 @@ pub struct AppSettings {
     /// How long a browser session lasts.
     pub session_ttl: Duration,
     pub throttle: ThrottleSettings,
+    pub helpdesk: HelpDeskSettings,
 }
 
 impl Default for AppSettings {
     fn default() -> Self {
-        Self { session_ttl: Duration::from_secs(12 * 3600), throttle: ThrottleSettings::default() }
+        Self {
+            session_ttl: Duration::from_secs(12 * 3600),
+            throttle: ThrottleSettings::default(),
+            helpdesk: HelpDeskSettings::default(),
+        }
     }
 }
 
@@ -46,11 +58,14 @@ struct Inner {
     clock: SharedClock,
     sealer: Arc<Sealer>,
     settings: AppSettings,
+    /// Names this process in lock rows shared with other servers.
+    instance_id: String,
 }
 
 impl App {
     pub fn new(db: Db, clock: SharedClock, sealer: Arc<Sealer>, settings: AppSettings) -> Self {
-        Self { inner: Arc::new(Inner { db, clock, sealer, settings }) }
+        let instance_id = format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple());
+        Self { inner: Arc::new(Inner { db, clock, sealer, settings, instance_id }) }
     }
 
     /// Seals and unseals the credentials of integrations.
@@ -64,6 +79,10 @@ impl App {
 
     pub fn clock(&self) -> &SharedClock {
         &self.inner.clock
+    }
+
+    pub fn instance_id(&self) -> &str {
+        &self.inner.instance_id
     }
 
     pub fn settings(&self) -> &AppSettings {

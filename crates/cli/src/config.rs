@@ -112,6 +112,21 @@ impl Config {
         Ok(())
     }
 
+    pub fn helpdesk_settings(&self, public_base: &str) -> scoreline_app::HelpDeskSettings {
+        scoreline_app::HelpDeskSettings {
+            api_url: self.helpdesk_api_url.as_str().trim_end_matches('/').to_owned(),
+            accounts_url: self.accounts_url.as_str().to_owned(),
+            oauth_client_id: self.oauth_client_id.clone(),
+            oauth_client_secret: self.oauth_client_secret.clone(),
+            oauth_redirect_uri: format!("{public_base}/interactions/integrations/oauth/callback"),
+            backfill_cap_days: self.backfill_cap_days,
+            rate_limit: scoreline_app::RateLimit {
+                requests_per_second: self.rate_limit_per_sec,
+                burst: self.rate_limit_per_sec.ceil().clamp(1.0, 100.0) as u32,
+            },
+        }
+    }
+
     pub fn secure_cookies(&self) -> bool {
         self.public_url.as_ref().is_some_and(|url| url.scheme() == "https")
     }

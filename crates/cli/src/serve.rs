@@ -23,19 +23,30 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The app for commands that serve no web pages.
 pub async fn build_app(config: &Config) -> anyhow::Result<App> {
+    build_app_at(config, &format!("http://{}", config.listen)).await
+}
+
+/// The app as served at `public_base` (where OAuth sends browsers back to).
+async fn build_app_at(config: &Config, public_base: &str) -> anyhow::Result<App> {
     let db = connect(config).await?;
     let sealer = Arc::new(config.sealer()?);
     let clock: SharedClock = Arc::new(SystemClock);
-    Ok(App::new(db, clock, sealer, AppSettings::default()))
+    let settings = AppSettings { helpdesk: config.helpdesk_settings(public_base), ..AppSettings::default() };
+    Ok(App::new(db, clock, sealer, settings))
 }
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    let app = build_app(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
+    let public_base = match &config.public_url {
+        Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+        None => format!("http://{address}"),
+    };
+    let app = build_app_at(&config, &public_base).await?;
     let web_config = WebConfig {
         secure_cookies: config.secure_cookies(),
         form_action_origins: vec![config.accounts_url.origin().ascii_serialization()],

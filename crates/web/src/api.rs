@@ -19,7 +19,11 @@ use crate::extract::{ApiActor, ApiJson, ApiQuery, PageQuery, encode_cursor};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Scoreline API", description = "Quality assurance for support teams. Authenticate with `Authorization: Bearer <api token>` (create one with `scoreline tokens create`)."),
-    tags((name = "staff", description = "Users, groups and teams"), (name = "session", description = "Who is calling"))
+    tags(
+        (name = "staff", description = "Users, groups and teams"),
+        (name = "session", description = "Who is calling"),
+        (name = "integrations", description = "Connected HelpDesk accounts")
+    )
 )]
 struct ApiDoc;
 
@@ -29,7 +33,8 @@ pub fn router() -> (axum::Router<WebState>, utoipa::openapi::OpenApi) {
         .routes(routes!(list_users, create_user))
         .routes(routes!(show_user))
         .routes(routes!(list_groups, create_group))
-        .routes(routes!(list_teams, create_team));
+        .routes(routes!(list_teams, create_team))
+        .merge(crate::api_integrations::routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).split_for_parts()
 }
 
@@ -42,7 +47,7 @@ pub struct ItemList<T> {
 }
 
 impl<T> ItemList<T> {
-    fn from_page<S>(page: Page<S>, view: impl Fn(S) -> T) -> Self {
+    pub(crate) fn from_page<S>(page: Page<S>, view: impl Fn(S) -> T) -> Self {
         Self {
             items: page.items.into_iter().map(view).collect(),
             next_cursor: page.next_after.map(encode_cursor),

@@ -84,6 +84,12 @@ impl From<AppError> for ApiError {
                 "rate_limited",
                 format!("Too many failed attempts. Try again in {} minutes.", retry_after_secs.div_ceil(60)),
             ),
+            AppError::Upstream(message) => {
+                Self::new(StatusCode::BAD_GATEWAY, "helpdesk_unavailable", message)
+            }
+            AppError::OAuth(failure) => {
+                Self::new(StatusCode::BAD_REQUEST, "oauth_failed", failure.to_string())
+            }
             AppError::Store(store) if store.is_transient() => Self {
                 internal: Some(format!("{:?}", anyhow_chain(&store))),
                 ..Self::new(

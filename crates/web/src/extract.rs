@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, header};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use scoreline_app::{Actor, SecretToken};
+use scoreline_core::SessionId;
 use scoreline_store::model::PageRequest;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -156,6 +157,40 @@ impl FromRequestParts<WebState> for ApiActor {
 /// The signed-in user of a page; anyone else is sent to the sign-in page.
 pub struct PageActor(pub Actor);
 
+/// The signed-in user of a page and their session, for flows bound to the session.
+pub struct PageSession {
+    pub actor: Actor,
+    pub session_id: SessionId,
+}
+
+impl FromRequestParts<WebState> for PageSession {
+    type Rejection = axum::response::Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let found = match session_cookie(&parts.headers) {
+            Some(session) => {
+                state.app.session(&session).await.map_err(|e| ApiError::from(e).into_response())?
+            }
+            None => None,
+        };
+        match found {
+            Some((session_id, actor)) => Ok(Self { actor, session_id }),
+            None => Err(sign_in_redirect(parts)),
+        }
+    }
+}
+
+fn sign_in_redirect(parts: &Parts) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let next = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let target = format!(
+        "/sign-in?next={}",
+        url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+    );
+    axum::response::Redirect::to(&target).into_response()
+}
+
 impl FromRequestParts<WebState> for PageActor {
     type Rejection = axum::response::Response;
 
@@ -167,17 +202,7 @@ impl FromRequestParts<WebState> for PageActor {
             }
             None => None,
         };
-        match actor {
-            Some(actor) => Ok(Self(actor)),
-            None => {
-                let next = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
-                let target = format!(
-                    "/sign-in?next={}",
-                    url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-                );
-                Err(axum::response::Redirect::to(&target).into_response())
-            }
-        }
+        actor.map(Self).ok_or_else(|| sign_in_redirect(parts))
     }
 }
 

@@ -1,10 +1,12 @@
 //! Scoreline over HTTP: the JSON API (`/api/v1`, with its OpenAPI document) and the HTML UI.
 
 mod api;
+mod api_integrations;
 mod error;
 mod extract;
 mod system;
 mod ui;
+mod ui_integrations;
 
 use std::sync::Arc;
 
@@ -53,7 +55,19 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .route("/", get(ui::home))
         .route("/sign-in", get(ui::show_sign_in).post(ui::sign_in))
         .route("/sign-out", post(ui::sign_out))
-        .route("/interactions/integrations", get(ui::show_integrations))
+        .route("/interactions/integrations", get(ui_integrations::list).post(ui_integrations::create))
+        .route("/interactions/integrations/add", get(ui_integrations::choose))
+        .route("/interactions/integrations/new", get(ui_integrations::show_new))
+        .route("/interactions/integrations/oauth/callback", get(ui_integrations::oauth_callback))
+        .route("/interactions/integrations/{id}", get(ui_integrations::detail).post(ui_integrations::update))
+        .route("/interactions/integrations/{id}/connected", get(ui_integrations::connected))
+        .route("/interactions/integrations/{id}/token", post(ui_integrations::replace_token))
+        .route("/interactions/integrations/{id}/reconnect", post(ui_integrations::reconnect))
+        .route(
+            "/interactions/integrations/{id}/disconnect",
+            get(ui_integrations::confirm_disconnect).post(ui_integrations::disconnect),
+        )
+        .route("/interactions/integrations/{id}/users", get(ui_integrations::manage_users))
         .route("/users", get(ui::show_users).post(ui::create_user))
         .fallback(system::not_found)
         .with_state(state)

@@ -24,7 +24,7 @@ pub struct Layout {
 }
 
 impl Layout {
-    fn for_actor(actor: &Actor) -> Self {
+    pub fn for_actor(actor: &Actor) -> Self {
         let (user_name, role_label) = match actor.user() {
             Some(user) => (user.name.clone(), user.role.label()),
             None => ("system".to_owned(), "Operator"),
@@ -154,18 +154,6 @@ pub async fn home(PageActor(actor): PageActor) -> Response {
 #[template(path = "home.html")]
 struct HomePage {
     layout: Layout,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "integrations.html")]
-struct IntegrationsPage {
-    layout: Layout,
-}
-
-/// *Score ▸ Interactions ▸ View Integrations*.
-pub async fn show_integrations(PageActor(actor): PageActor) -> Result<Response, ApiError> {
-    actor.require(Permission::ManageIntegrations)?;
-    Ok(IntegrationsPage { layout: Layout::for_actor(&actor) }.into_response())
 }
 
 #[derive(Template, WebTemplate)]

@@ -1,0 +1,285 @@
+//! `/api/v1/integrations`: connect, list, edit, replace the token, disconnect.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use scoreline_app::{ConnectIntegration, UpdateIntegration};
+use scoreline_core::{IntegrationId, Timestamp};
+use scoreline_store::integrations::{Disconnect, Integration};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::WebState;
+use crate::api::ItemList;
+use crate::error::ApiError;
+use crate::extract::{ApiActor, ApiJson, ApiQuery, PageQuery};
+
+pub fn routes() -> OpenApiRouter<WebState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_integrations, create_integration))
+        .routes(routes!(show_integration, update_integration, delete_integration))
+        .routes(routes!(replace_token))
+}
+
+/// An integration as the API shows it: never a secret, only whether one is set.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntegrationView {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: IntegrationId,
+    pub kind: String,
+    pub label: String,
+    pub description: String,
+    /// `oauth` or `token`.
+    pub auth_method: String,
+    pub account_id: Option<String>,
+    pub retention: RetentionBody,
+    pub backfill_days: u32,
+    /// `connected`, `needs_reauthorization`, `disconnected`; `awaiting_authorization` only in
+    /// the answer that starts an OAuth connection.
+    pub state: String,
+    pub credential_set: bool,
+    /// The last 4 characters of a personal access token.
+    pub token_last4: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_synced_at: Option<Timestamp>,
+    pub last_error: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+impl From<Integration> for IntegrationView {
+    fn from(i: Integration) -> Self {
+        Self {
+            id: i.id,
+            kind: i.kind,
+            label: i.label,
+            description: i.description,
+            auth_method: i.auth_method.as_str().to_owned(),
+            account_id: i.account_id,
+            retention: RetentionBody {
+                value: i64::from(i.retention.value),
+                unit: i.retention.unit.as_str().to_owned(),
+            },
+            backfill_days: i.backfill_days,
+            state: i.state.as_str().to_owned(),
+            credential_set: i.credential_set,
+            token_last4: i.token_last4,
+            last_synced_at: i.last_synced_at,
+            last_error: i.last_error,
+            created_at: i.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionBody {
+    #[schema(example = 6)]
+    pub value: i64,
+    /// `days`, `weeks`, `months`, `quarters` or `years`.
+    #[schema(example = "months")]
+    pub unit: String,
+}
+
+// Field-level defaults: a container default would make the schema serialize a secret.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthBody {
+    /// `token` or `oauth`.
+    #[serde(default)]
+    pub method: String,
+    /// Token method: the Account ID shown in the Developers Console.
+    #[serde(default)]
+    pub account_id: String,
+    /// Token method: a personal access token with the `accounts--my:ro` scope.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub token: Option<SecretString>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewIntegrationBody {
+    /// Only `helpdesk` for now.
+    #[serde(default)]
+    #[schema(example = "helpdesk")]
+    pub kind: String,
+    #[serde(default)]
+    pub label: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub auth: AuthBody,
+    #[serde(default)]
+    pub retention: Option<RetentionBody>,
+    /// 1 to 28 unless the operator raised the cap; default 7.
+    #[serde(default)]
+    pub backfill_days: Option<i64>,
+}
+
+/// The answer to starting an OAuth connection: send the admin's browser to `authorize_url`;
+/// the integration exists once the accounts server sends them back.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OAuthStarted {
+    pub integration: IntegrationView,
+    pub authorize_url: String,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct UpdateIntegrationBody {
+    pub label: Option<String>,
+    pub description: Option<String>,
+    pub retention: Option<RetentionBody>,
+    pub backfill_days: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceTokenBody {
+    #[serde(default)]
+    pub account_id: String,
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub token: Option<SecretString>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteQuery {
+    /// `keep` (default) keeps the integration's cases; `remove` deletes them with it.
+    pub cases: Option<String>,
+}
+
+fn parse_id(id: &str) -> Result<IntegrationId, ApiError> {
+    id.parse().map_err(|_| ApiError::not_found("integration"))
+}
+
+#[utoipa::path(get, path = "/integrations", tag = "integrations", params(PageQuery), responses((status = 200, body = ItemList<IntegrationView>), (status = 403)))]
+async fn list_integrations(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<Json<ItemList<IntegrationView>>, ApiError> {
+    let page = state.app.list_integrations(&actor, query.to_request()?).await?;
+    Ok(Json(ItemList::from_page(page, IntegrationView::from)))
+}
+
+/// Connects HelpDesk. The token method checks the credentials with HelpDesk first; the OAuth
+/// method answers with the URL where an admin approves access.
+#[utoipa::path(post, path = "/integrations", tag = "integrations", request_body = NewIntegrationBody,
+    responses((status = 201, body = IntegrationView), (status = 201, body = OAuthStarted), (status = 403), (status = 422), (status = 502)))]
+async fn create_integration(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(body): ApiJson<NewIntegrationBody>,
+) -> Result<Response, ApiError> {
+    if body.kind != "helpdesk" {
+        return Err(ApiError::invalid_field("kind", "Only `helpdesk` integrations exist."));
+    }
+    let input = ConnectIntegration {
+        label: body.label,
+        description: body.description,
+        auth_method: body.auth.method,
+        account_id: body.auth.account_id,
+        token: body.auth.token,
+        retention_value: body.retention.as_ref().map(|r| r.value),
+        retention_unit: body.retention.map(|r| r.unit).unwrap_or_default(),
+        backfill_days: body.backfill_days,
+    };
+    if input.auth_method == "oauth" {
+        let started = state.app.start_oauth(&actor, None, input.clone()).await?;
+        let pending = pending_view(&started.integration_id, &input, state.app.clock().now());
+        return Ok((
+            StatusCode::CREATED,
+            Json(OAuthStarted { integration: pending, authorize_url: started.authorize_url }),
+        )
+            .into_response());
+    }
+    let integration = state.app.connect_with_token(&actor, input).await?;
+    Ok((StatusCode::CREATED, Json(IntegrationView::from(integration))).into_response())
+}
+
+/// What the integration will be once authorized.
+fn pending_view(id: &IntegrationId, input: &ConnectIntegration, now: Timestamp) -> IntegrationView {
+    IntegrationView {
+        id: *id,
+        kind: "helpdesk".to_owned(),
+        label: input.label.trim().to_owned(),
+        description: input.description.trim().to_owned(),
+        auth_method: "oauth".to_owned(),
+        account_id: None,
+        retention: RetentionBody {
+            value: input.retention_value.unwrap_or_default(),
+            unit: input.retention_unit.clone(),
+        },
+        backfill_days: input.backfill_days.and_then(|d| u32::try_from(d).ok()).unwrap_or(7),
+        state: "awaiting_authorization".to_owned(),
+        credential_set: false,
+        token_last4: None,
+        last_synced_at: None,
+        last_error: None,
+        created_at: now,
+    }
+}
+
+#[utoipa::path(get, path = "/integrations/{id}", tag = "integrations", params(("id" = String, Path, format = Uuid)), responses((status = 200, body = IntegrationView), (status = 404)))]
+async fn show_integration(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<IntegrationView>, ApiError> {
+    Ok(Json(state.app.get_integration(&actor, parse_id(&id)?).await?.into()))
+}
+
+#[utoipa::path(patch, path = "/integrations/{id}", tag = "integrations", params(("id" = String, Path, format = Uuid)), request_body = UpdateIntegrationBody,
+    responses((status = 200, body = IntegrationView), (status = 404), (status = 422)))]
+async fn update_integration(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateIntegrationBody>,
+) -> Result<Json<IntegrationView>, ApiError> {
+    let change = UpdateIntegration {
+        label: body.label,
+        description: body.description,
+        retention_value: body.retention.as_ref().map(|r| r.value),
+        retention_unit: body.retention.map(|r| r.unit),
+        backfill_days: body.backfill_days,
+    };
+    Ok(Json(state.app.update_integration(&actor, parse_id(&id)?, change).await?.into()))
+}
+
+/// Deletes the credentials at once (revoking OAuth tokens at HelpDesk).
+#[utoipa::path(delete, path = "/integrations/{id}", tag = "integrations", params(("id" = String, Path, format = Uuid), DeleteQuery), responses((status = 204), (status = 404), (status = 422)))]
+async fn delete_integration(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    Query(query): Query<DeleteQuery>,
+) -> Result<StatusCode, ApiError> {
+    let mode = match query.cases.as_deref() {
+        None | Some("keep") => Disconnect::KeepCases,
+        Some("remove") => Disconnect::RemoveEverything,
+        Some(_) => return Err(ApiError::invalid_field("cases", "Use cases=keep or cases=remove.")),
+    };
+    state.app.disconnect_integration(&actor, parse_id(&id)?, mode).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Replaces a token integration's personal access token, once HelpDesk accepts it.
+#[utoipa::path(put, path = "/integrations/{id}/token", tag = "integrations", params(("id" = String, Path, format = Uuid)), request_body = ReplaceTokenBody,
+    responses((status = 200, body = IntegrationView), (status = 404), (status = 422), (status = 502)))]
+async fn replace_token(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ReplaceTokenBody>,
+) -> Result<Json<IntegrationView>, ApiError> {
+    let token = body.token.unwrap_or_else(|| SecretString::from(String::new()));
+    Ok(Json(state.app.replace_token(&actor, parse_id(&id)?, &body.account_id, token).await?.into()))
+}
