@@ -22,6 +22,7 @@ mod listing;
 mod model;
 mod ops;
 mod server;
+mod webhooks;
 mod wire;
 
 use std::sync::Arc;
@@ -158,6 +159,7 @@ impl Simulator {
             faults,
             activity,
             shutdown,
+            http: reqwest::Client::builder().build().map_err(std::io::Error::other)?,
         }));
         let serve = |listener: TcpListener, router: axum::Router| {
             let mut shutdown = stop.subscribe();

@@ -269,6 +269,16 @@ impl Ticket {
     }
 }
 
+/// What webhooks announce about a ticket after a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Announcement {
+    Created,
+    /// Events from this index on are new.
+    Updated {
+        new_events_from: usize,
+    },
+}
+
 /// One row of the ground truth tests compare a sync against.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketTruth {
@@ -305,6 +315,8 @@ pub struct Store {
     tickets: Vec<Option<Ticket>>,
     by_id: HashMap<Uuid, u32>,
     indexes: [SiloIndex; 4],
+    /// Changes for webhooks to announce, kept only while webhooks are registered.
+    outbox: Vec<(Uuid, Announcement)>,
     /// Bumped by every change, so cached counts know when they are stale.
     version: u64,
     next_short_id: u64,
@@ -326,6 +338,7 @@ impl Store {
             tickets: Vec::new(),
             by_id: HashMap::new(),
             indexes: Default::default(),
+            outbox: Vec::new(),
             version: 0,
             next_short_id: 1,
             rng: StdRng::seed_from_u64(seed ^ 0x05ee_d1d5),
@@ -362,6 +375,16 @@ impl Store {
         self.index_add(&ticket, slot);
         self.tickets.push(Some(ticket));
         self.version += 1;
+    }
+
+    pub fn announce(&mut self, id: Uuid, what: Announcement) {
+        if !self.webhooks.is_empty() {
+            self.outbox.push((id, what));
+        }
+    }
+
+    pub fn take_announcements(&mut self) -> Vec<(Uuid, Announcement)> {
+        std::mem::take(&mut self.outbox)
     }
 
     pub fn ticket(&self, id: &Uuid) -> Option<&Ticket> {

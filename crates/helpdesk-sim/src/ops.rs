@@ -8,8 +8,8 @@ use uuid::Uuid;
 use crate::SimError;
 use crate::knobs::Options;
 use crate::model::{
-    Agent, AgentRole, AgentStatus, Assignment, Author, Channel, Customer, EventBody, PRIORITIES, Silo,
-    Status, Store, Ticket,
+    Agent, AgentRole, AgentStatus, Announcement, Assignment, Author, Channel, Customer, EventBody,
+    PRIORITIES, Silo, Status, Store, Ticket,
 };
 
 /// The body of `POST /v1/tickets` and `PATCH /v1/tickets/{ID}` (all optional for PATCH).
@@ -245,6 +245,7 @@ pub fn create_ticket(
     }
     let id = ticket.id;
     store.insert(ticket);
+    store.announce(id, Announcement::Created);
     Ok(id)
 }
 
@@ -294,6 +295,7 @@ pub fn update_ticket(
         .as_ref()
         .map(|people| people.iter().map(|person| customer(store, person)).collect())
         .transpose()?;
+    let new_events_from = current.events.len();
     store.modify(id, |ticket| {
         if let Some(message) = &input.message {
             let body = EventBody::Message { text: message.text.clone(), private, html: None };
@@ -328,6 +330,7 @@ pub fn update_ticket(
         ticket.updated_at = now;
         ticket.updated_by = author;
     });
+    store.announce(*id, Announcement::Updated { new_events_from });
     Ok(())
 }
 
@@ -343,15 +346,22 @@ pub fn delete_ticket(store: &mut Store, id: &Uuid, now: i64, options: &Options) 
 
 /// Moving bumps `updatedAt`, which starts the trash/spam keep period.
 pub fn move_ticket(store: &mut Store, id: &Uuid, silo: Silo, now: i64) -> Result<(), SimError> {
-    store
+    let owner = Author::Agent(store.owner_agent());
+    let moved = store
         .modify(id, |ticket| {
-            if ticket.silo != silo {
+            let moved = ticket.silo != silo;
+            if moved {
                 ticket.silo = silo;
                 ticket.updated_at = now;
-                ticket.updated_by = Author::Agent(0);
+                ticket.updated_by = owner;
             }
+            moved.then_some(ticket.events.len())
         })
-        .ok_or(SimError::NotFound)
+        .ok_or(SimError::NotFound)?;
+    if let Some(new_events_from) = moved {
+        store.announce(*id, Announcement::Updated { new_events_from });
+    }
+    Ok(())
 }
 
 /// Adds an active agent with the `normal` role in the default team.

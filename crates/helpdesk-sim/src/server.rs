@@ -21,7 +21,7 @@ use crate::dates::{Iso, Precision, http_date};
 use crate::knobs::{Fault, FaultPlan, Knobs, Limiter, Options, RateLimitBody, RetryAfterForm, ScriptedFault};
 use crate::model::{Silo, Store, TicketTruth};
 use crate::wire::WireFormat;
-use crate::{SimError, ops};
+use crate::{SimError, ops, webhooks};
 
 /// The request log keeps the latest requests only, so long benchmarks do not grow it forever.
 pub const REQUEST_LOG_CAP: usize = 100_000;
@@ -79,6 +79,8 @@ pub struct Sim {
     /// Total counts of list queries, valid for one store version.
     pub counts: Mutex<HashMap<String, (u64, usize)>>,
     shutdown: watch::Receiver<bool>,
+    /// Sends webhook deliveries.
+    http: reqwest::Client,
 }
 
 /// The headers (`X-Total-Pages`, `X-Total-Results`) and body of a ticket page.
@@ -103,6 +105,7 @@ pub struct SimParts {
     pub faults: FaultPlan,
     pub activity: Activity,
     pub shutdown: watch::Receiver<bool>,
+    pub http: reqwest::Client,
 }
 
 impl Sim {
@@ -122,6 +125,7 @@ impl Sim {
             last_page: Mutex::new(None),
             counts: Mutex::new(HashMap::new()),
             shutdown: parts.shutdown,
+            http: parts.http,
         }
     }
 
@@ -148,7 +152,9 @@ impl Sim {
         }
         drop(activity);
         store.purge(now);
+        let announcements = store.take_announcements();
         drop(store);
+        self.announce(&announcements);
         self.store.read().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -212,26 +218,44 @@ impl Sim {
         self.accounts().issue_tokens(now)
     }
 
+    /// Runs a ticket write, then tells the webhooks about it.
+    fn write<R>(&self, change: impl FnOnce(&mut Store, i64, &Options) -> R) -> R {
+        let (now, options) = (self.now(), self.options());
+        let mut store = self.store_mut();
+        let result = change(&mut store, now, &options);
+        let announcements = store.take_announcements();
+        drop(store);
+        self.announce(&announcements);
+        result
+    }
+
+    fn announce(&self, announcements: &[(Uuid, crate::model::Announcement)]) {
+        if announcements.is_empty() {
+            return;
+        }
+        let (format, now) = (self.wire_format(), self.now());
+        let store = self.store.read().unwrap_or_else(PoisonError::into_inner);
+        let deliveries = webhooks::deliveries(&store, announcements, format, now);
+        drop(store);
+        webhooks::send(&self.http, deliveries);
+    }
+
     pub fn create_ticket(&self, body: &[u8]) -> Result<Uuid, SimError> {
         let input = ops::parse_input(body)?;
-        let (now, options) = (self.now(), self.options());
-        ops::create_ticket(&mut self.store_mut(), &input, now, &options)
+        self.write(|store, now, options| ops::create_ticket(store, &input, now, options))
     }
 
     pub fn update_ticket(&self, id: &Uuid, body: &[u8]) -> Result<(), SimError> {
         let input = ops::parse_input(body)?;
-        let (now, options) = (self.now(), self.options());
-        ops::update_ticket(&mut self.store_mut(), id, &input, now, &options)
+        self.write(|store, now, options| ops::update_ticket(store, id, &input, now, options))
     }
 
     pub fn delete_ticket(&self, id: &Uuid) -> Result<(), SimError> {
-        let (now, options) = (self.now(), self.options());
-        ops::delete_ticket(&mut self.store_mut(), id, now, &options)
+        self.write(|store, now, options| ops::delete_ticket(store, id, now, options))
     }
 
     pub fn move_ticket(&self, id: &Uuid, silo: Silo) -> Result<(), SimError> {
-        let now = self.now();
-        ops::move_ticket(&mut self.store_mut(), id, silo, now)
+        self.write(|store, now, _| ops::move_ticket(store, id, silo, now))
     }
 
     pub fn add_agent(&self, name: &str, email: &str) -> Uuid {

@@ -290,13 +290,7 @@ impl Serialize for EventOut<'_, '_> {
         let Self { ticket, event } = self;
         let mut out = serializer.serialize_struct("Event", 6)?;
         out.serialize_field("ID", &event.id)?;
-        let kind = match event.body {
-            EventBody::Message { .. } => "message",
-            EventBody::Status { .. } => "status",
-            EventBody::Assignment { .. } => "assignment",
-            EventBody::Priority { .. } => "priority",
-        };
-        out.serialize_field("type", kind)?;
+        out.serialize_field("type", event_type(event))?;
         out.serialize_field("date", &ticket.format.time(event.date))?;
         out.serialize_field("author", &ticket.author(event.author))?;
         match event.author {
@@ -327,6 +321,23 @@ impl Serialize for EventOut<'_, '_> {
             }
         }
         out.end()
+    }
+}
+
+/// A `tickets.events.*` webhook payload: `{ticket, event}`.
+pub fn ticket_event(store: &Store, ticket: &Ticket, event: &Event, format: WireFormat) -> Value {
+    let ticket = TicketOut { store, ticket, format };
+    let event = EventOut { ticket: &ticket, event };
+    json!({ "ticket": &ticket, "event": event })
+}
+
+/// The `type` of an event as the API and webhook names spell it.
+pub fn event_type(event: &Event) -> &'static str {
+    match event.body {
+        EventBody::Message { .. } => "message",
+        EventBody::Status { .. } => "status",
+        EventBody::Assignment { .. } => "assignment",
+        EventBody::Priority { .. } => "priority",
     }
 }
 

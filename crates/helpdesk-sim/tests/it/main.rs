@@ -11,4 +11,5 @@ mod oauth;
 mod options;
 mod paging;
 mod shape;
+mod webhooks;
 mod writes;
