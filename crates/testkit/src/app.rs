@@ -1,7 +1,8 @@
 use std::sync::Arc;
 
-use scoreline_app::{Actor, App, AppSettings, CreateUser};
+use scoreline_app::{Actor, App, AppSettings, CreateUser, HelpDeskSettings, RateLimit};
 use scoreline_core::{Clock, ManualClock, SystemClock};
+use scoreline_helpdesk_sim::{SimConfig, SimHandle, Simulator};
 use scoreline_store::Sealer;
 use scoreline_store::model::User;
 use scoreline_web::WebConfig;
@@ -9,33 +10,74 @@ use tokio::sync::oneshot;
 
 use crate::{TestBackend, TestDatabase};
 
-/// The whole server on `127.0.0.1:0` over a fresh database, with a clock the test moves.
+/// The whole server on `127.0.0.1:0` over a fresh database, with a clock the test moves,
+/// and optionally a HelpDesk simulator it is configured to talk to.
 pub struct TestApp {
     pub base_url: String,
     pub app: App,
     pub clock: Arc<ManualClock>,
     pub database: TestDatabase,
+    pub sealer: Arc<Sealer>,
+    pub sim: Option<SimHandle>,
     stop: Option<oneshot::Sender<()>>,
 }
 
+pub const OAUTH_CALLBACK_PATH: &str = "/interactions/integrations/oauth/callback";
+
 impl TestApp {
     pub async fn spawn(backend: TestBackend) -> Self {
+        Self::start(backend, None, |_| HelpDeskSettings::default()).await
+    }
+
+    /// With a HelpDesk simulator as its HelpDesk and accounts server, OAuth configured.
+    pub async fn with_helpdesk(backend: TestBackend, sim: SimConfig) -> Self {
+        let sim = Simulator::spawn(sim).await.expect("start the HelpDesk simulator");
+        let (api_url, accounts_url) = (sim.api_base_url(), sim.accounts_url());
+        let (client_id, client_secret) = (sim.oauth_client_id(), sim.oauth_client_secret());
+        Self::start(backend, Some(sim), move |base_url| HelpDeskSettings {
+            api_url,
+            accounts_url,
+            oauth_client_id: Some(client_id),
+            oauth_client_secret: Some(client_secret.into()),
+            oauth_redirect_uri: format!("{base_url}{OAUTH_CALLBACK_PATH}"),
+            backfill_cap_days: 28,
+            rate_limit: RateLimit { requests_per_second: 200.0, burst: 50 },
+        })
+        .await
+    }
+
+    /// With HelpDesk settings of the test's choosing, given the server's base URL.
+    pub async fn with_settings(backend: TestBackend, helpdesk: impl FnOnce(&str) -> HelpDeskSettings) -> Self {
+        Self::start(backend, None, helpdesk).await
+    }
+
+    async fn start(
+        backend: TestBackend,
+        sim: Option<SimHandle>,
+        helpdesk: impl FnOnce(&str) -> HelpDeskSettings,
+    ) -> Self {
         let database = TestDatabase::fresh(backend).await;
         let clock = Arc::new(ManualClock::new(SystemClock.now()));
         let sealer = Arc::new(Sealer::from_encoded_key(&Sealer::generate_encoded_key()).expect("key"));
-        let app = App::new(database.db.clone(), clock.clone(), sealer, AppSettings::default());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("address"));
-        let router = scoreline_web::router(app.clone(), WebConfig::default());
+        let settings = AppSettings { helpdesk: helpdesk(&base_url), ..AppSettings::default() };
+        let app = App::new(database.db.clone(), clock.clone(), sealer.clone(), settings);
+        let web_config = WebConfig { form_action_origins: sim.iter().map(|s| s.accounts_url()).collect(), ..WebConfig::default() };
+        let router = scoreline_web::router(app.clone(), web_config);
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(scoreline_web::serve(listener, router, async move {
             let _ = stopped.await;
         }));
-        Self { base_url, app, clock, database, stop: Some(stop) }
+        Self { base_url, app, clock, database, sealer, sim, stop: Some(stop) }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
+    }
+
+    pub fn sim(&self) -> &SimHandle {
+        self.sim.as_ref().expect("this TestApp has no HelpDesk simulator")
     }
 
     /// Creates a user directly, as the operator would at the command line.
@@ -52,11 +94,35 @@ impl TestApp {
 
     /// A user of `role` and an API token for them.
     pub async fn api_user(&self, role: &str) -> (User, String) {
-        let user = self
-            .create_user(&format!("{role}.{}@example.com", uuid::Uuid::now_v7().simple()), role, None)
-            .await;
+        let user = self.create_user(&format!("{role}.{}@example.com", uuid::Uuid::now_v7().simple()), role, None).await;
         let issued = self.app.create_api_token(&Actor::System, &user.email, "test").await.expect("token");
         (user, issued.token.expose().to_owned())
+    }
+
+    /// Signs in through the form and returns the `Cookie` header value of the session.
+    pub async fn sign_in(&self, email: &str, password: &str) -> String {
+        let response = Self::http()
+            .post(self.url("/sign-in"))
+            .form(&[("email", email), ("password", password), ("next", "/")])
+            .send()
+            .await
+            .expect("sign in");
+        let set_cookie = response
+            .headers()
+            .get("set-cookie")
+            .unwrap_or_else(|| panic!("sign-in refused with {}", response.status()))
+            .to_str()
+            .expect("cookie");
+        set_cookie.split(';').next().expect("cookie pair").to_owned()
+    }
+
+    /// A new user of `role` with a password, signed in; returns the user and the cookie.
+    pub async fn signed_in(&self, role: &str) -> (User, String) {
+        let email = format!("{role}.{}@example.com", uuid::Uuid::now_v7().simple());
+        let password = "a long enough password";
+        let user = self.create_user(&email, role, Some(password)).await;
+        let cookie = self.sign_in(&email, password).await;
+        (user, cookie)
     }
 
     /// A reqwest client that never follows redirects, so tests see them.

@@ -7,7 +7,7 @@ mod app;
 mod browser;
 mod database;
 
-pub use app::TestApp;
+pub use app::{OAUTH_CALLBACK_PATH, TestApp};
 pub use browser::Browser;
 pub use database::{TestBackend, TestDatabase, postgres_admin_url};
 

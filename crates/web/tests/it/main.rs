@@ -3,4 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
 mod api;
+mod browser_integrations;
+mod integrations;
 mod pages;
+mod secrets;
