@@ -53,7 +53,8 @@ pub fn error_response(error: &SimError, options: &Options) -> Response {
     match error {
         SimError::NotFound => api_error(StatusCode::NOT_FOUND, "Not Found", &error.to_string()),
         SimError::ReadOnlySilo(_) => {
-            api_error(status(options.read_only_status), "Bad Request", &error.to_string())
+            let status = status(options.read_only_status);
+            api_error(status, status.canonical_reason().unwrap_or("Bad Request"), &error.to_string())
         }
         SimError::Validation(details) => {
             api_error(status(options.validation_status), "Validation error", details)

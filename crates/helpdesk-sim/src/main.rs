@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use scoreline_core::Timestamp;
-use scoreline_helpdesk_sim::{ClockMode, Knobs, Precision, RateLimit, SimConfig, Simulator};
+use scoreline_helpdesk_sim::{ClockMode, Knobs, Options, Precision, RateLimit, SimConfig, Simulator};
 
 /// A local HelpDesk API v1 + accounts (OAuth) server over seeded, generated data.
 #[derive(Debug, Parser)]
@@ -55,6 +55,10 @@ struct Args {
     /// Grant OAuth consent without showing the consent page.
     #[arg(long)]
     auto_approve: bool,
+    /// Options for unconfirmed HelpDesk behaviour as JSON, e.g. '{"validation_status": 422}'
+    /// (see the crate README; unnamed options keep their defaults).
+    #[arg(long, value_name = "JSON")]
+    options: Option<String>,
 }
 
 #[tokio::main]
@@ -79,6 +83,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         activity_per_minute: args.activity_per_minute,
         precision: if args.second_precision { Precision::Seconds } else { Precision::Millis },
     };
+    let options = match &args.options {
+        Some(json) => serde_json::from_str(json)?,
+        None => Options::default(),
+    };
     let config = SimConfig {
         seed: args.seed,
         agents: args.agents,
@@ -89,6 +97,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         accounts_port: args.accounts_port,
         knobs,
         oauth_auto_approve: args.auto_approve,
+        options,
         ..SimConfig::default()
     };
     let started = tokio::time::Instant::now();
