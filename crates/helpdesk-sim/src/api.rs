@@ -16,9 +16,9 @@ use uuid::Uuid;
 use crate::SimError;
 use crate::knobs::{AckBody, Options};
 use crate::listing::ListQuery;
-use crate::model::{CustomField, Silo, Tag, Team, Webhook};
+use crate::model::{CustomField, Silo, Store, Tag, Team, Webhook};
 use crate::server::{LastPage, ListQuirk, Sim, api_error, lock_page};
-use crate::wire::{self, TicketOut};
+use crate::wire::{self, TicketOut, WireFormat};
 
 pub fn router() -> Router<Arc<Sim>> {
     let v1 = Router::new()
@@ -228,21 +228,18 @@ fn current_tag_ids(sim: &Sim, id: &Uuid) -> Result<Vec<Value>, SimError> {
     Ok(ticket.tag_ids.iter().map(|index| Value::String(store.tags[*index as usize].id.to_string())).collect())
 }
 
+/// Renders every resource of one kind, each with its `ID` as text.
+type Render = fn(&Store, WireFormat) -> Vec<(String, Value)>;
+
 /// Lists one kind of resource as a bare JSON array.
-fn list_of(
-    sim: &Sim,
-    render: impl Fn(&crate::model::Store, crate::wire::WireFormat) -> Vec<Value>,
-) -> Response {
+fn list_of(sim: &Sim, render: Render) -> Response {
     let format = sim.wire_format();
-    Json(render(&sim.store(), format)).into_response()
+    let all: Vec<Value> = render(&sim.store(), format).into_iter().map(|(_, value)| value).collect();
+    Json(all).into_response()
 }
 
 /// Shows the resource whose `ID` matches, or 404.
-fn one_of(
-    sim: &Sim,
-    id: &str,
-    render: impl Fn(&crate::model::Store, crate::wire::WireFormat) -> Vec<(String, Value)>,
-) -> Response {
+fn one_of(sim: &Sim, id: &str, render: Render) -> Response {
     let format = sim.wire_format();
     let found =
         render(&sim.store(), format).into_iter().find(|(candidate, _)| candidate.eq_ignore_ascii_case(id));
@@ -252,15 +249,15 @@ fn one_of(
     }
 }
 
-fn agents(store: &crate::model::Store, format: crate::wire::WireFormat) -> Vec<(String, Value)> {
+fn agents(store: &Store, format: WireFormat) -> Vec<(String, Value)> {
     store.agents.iter().map(|agent| (agent.id.to_string(), wire::agent(store, agent, format))).collect()
 }
 
-fn teams(store: &crate::model::Store, format: crate::wire::WireFormat) -> Vec<(String, Value)> {
+fn teams(store: &Store, format: WireFormat) -> Vec<(String, Value)> {
     store.teams.iter().map(|team| (team.id.to_string(), wire::team(store, team, format))).collect()
 }
 
-fn tags(store: &crate::model::Store, format: crate::wire::WireFormat) -> Vec<(String, Value)> {
+fn tags(store: &Store, format: WireFormat) -> Vec<(String, Value)> {
     (0..store.tags.len())
         .map(|index| {
             let id = store.tags[index].id.to_string();
@@ -269,11 +266,11 @@ fn tags(store: &crate::model::Store, format: crate::wire::WireFormat) -> Vec<(St
         .collect()
 }
 
-fn licenses(store: &crate::model::Store, format: crate::wire::WireFormat) -> Vec<(String, Value)> {
+fn licenses(store: &Store, format: WireFormat) -> Vec<(String, Value)> {
     vec![(store.license_id.to_string(), wire::license(store, format))]
 }
 
-fn custom_fields(store: &crate::model::Store, format: crate::wire::WireFormat) -> Vec<(String, Value)> {
+fn custom_fields(store: &Store, format: WireFormat) -> Vec<(String, Value)> {
     store
         .custom_fields
         .iter()
@@ -281,16 +278,12 @@ fn custom_fields(store: &crate::model::Store, format: crate::wire::WireFormat) -
         .collect()
 }
 
-fn webhooks(store: &crate::model::Store, format: crate::wire::WireFormat) -> Vec<(String, Value)> {
+fn webhooks(store: &Store, format: WireFormat) -> Vec<(String, Value)> {
     store.webhooks.iter().map(|hook| (hook.id.to_string(), wire::webhook(store, hook, format))).collect()
 }
 
-fn values(pairs: Vec<(String, Value)>) -> Vec<Value> {
-    pairs.into_iter().map(|(_, value)| value).collect()
-}
-
 async fn list_agents(State(sim): State<Arc<Sim>>) -> Response {
-    list_of(&sim, |store, format| values(agents(store, format)))
+    list_of(&sim, agents)
 }
 
 async fn show_agent(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
@@ -298,7 +291,7 @@ async fn show_agent(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Resp
 }
 
 async fn list_teams(State(sim): State<Arc<Sim>>) -> Response {
-    list_of(&sim, |store, format| values(teams(store, format)))
+    list_of(&sim, teams)
 }
 
 async fn show_team(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
@@ -306,7 +299,7 @@ async fn show_team(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Respo
 }
 
 async fn list_tags(State(sim): State<Arc<Sim>>) -> Response {
-    list_of(&sim, |store, format| values(tags(store, format)))
+    list_of(&sim, tags)
 }
 
 async fn show_tag(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
@@ -314,7 +307,7 @@ async fn show_tag(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Respon
 }
 
 async fn list_licenses(State(sim): State<Arc<Sim>>) -> Response {
-    list_of(&sim, |store, format| values(licenses(store, format)))
+    list_of(&sim, licenses)
 }
 
 async fn show_license(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
@@ -322,7 +315,7 @@ async fn show_license(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Re
 }
 
 async fn list_custom_fields(State(sim): State<Arc<Sim>>) -> Response {
-    list_of(&sim, |store, format| values(custom_fields(store, format)))
+    list_of(&sim, custom_fields)
 }
 
 async fn show_custom_field(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
@@ -330,7 +323,7 @@ async fn show_custom_field(State(sim): State<Arc<Sim>>, Path(id): Path<String>) 
 }
 
 async fn list_webhooks(State(sim): State<Arc<Sim>>) -> Response {
-    list_of(&sim, |store, format| values(webhooks(store, format)))
+    list_of(&sim, webhooks)
 }
 
 async fn show_webhook(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
