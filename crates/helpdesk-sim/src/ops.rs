@@ -277,15 +277,17 @@ pub fn update_ticket(
     now: i64,
     options: &Options,
 ) -> Result<(), SimError> {
-    let current = store.ticket(id).ok_or(SimError::NotFound)?.clone();
+    let current = store.ticket(id).ok_or(SimError::NotFound)?;
     if !current.silo.is_writable() {
         return Err(SimError::ReadOnlySilo(current.silo));
     }
-    let author = author(store, input, current.requester)?;
+    let (requester, current_assignment, new_events_from) =
+        (current.requester, current.assignment, current.events.len());
+    let author = author(store, input, requester)?;
     let private = message_privacy(input, author, options)?;
     let status = input.status.as_deref().map(parse_status).transpose()?;
     let priority = input.priority.map(check_priority).transpose()?;
-    let assignment = next_assignment(store, current.assignment, input.assignment.as_ref())?;
+    let assignment = next_assignment(store, current_assignment, input.assignment.as_ref())?;
     let team_ids = input.team_ids.as_deref().map(|ids| indexes(store, ids, team_index)).transpose()?;
     let tag_ids = input.tag_ids.as_deref().map(|ids| indexes(store, ids, tag_index)).transpose()?;
     let followers = input.followers.as_deref().map(|ids| indexes(store, ids, agent_index)).transpose()?;
@@ -295,7 +297,6 @@ pub fn update_ticket(
         .as_ref()
         .map(|people| people.iter().map(|person| customer(store, person)).collect())
         .transpose()?;
-    let new_events_from = current.events.len();
     store.modify(id, |ticket| {
         if let Some(message) = &input.message {
             let body = EventBody::Message { text: message.text.clone(), private, html: None };
