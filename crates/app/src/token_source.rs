@@ -63,9 +63,8 @@ impl IntegrationTokens {
         let _one_task_at_a_time = self.refreshing.lock().await;
         let owner = self.app.instance_id();
         loop {
-            let (version, tokens) = self.stored().await?;
-            if version != seen_version {
-                return Ok(tokens.access_token);
+            if let Some(newer) = self.newer_than(seen_version).await? {
+                return Ok(newer);
             }
             let now = self.app.clock().now();
             let locked = self
@@ -79,10 +78,24 @@ impl IntegrationTokens {
                 tokio::time::sleep(REFRESH_POLL).await;
                 continue;
             }
-            let outcome = self.refresh_locked(version, &tokens).await;
+            // Checked again under the lock: a holder may have finished just before we took it.
+            let outcome = match self.newer_than(seen_version).await {
+                Ok(Some(newer)) => Ok(newer),
+                Ok(None) => match self.stored().await {
+                    Ok((version, tokens)) => self.refresh_locked(version, &tokens).await,
+                    Err(error) => Err(error),
+                },
+                Err(error) => Err(error),
+            };
             let _ = self.app.db().unlock_refresh(self.integration_id, owner).await;
             return outcome;
         }
+    }
+
+    /// The stored access token, if the credentials moved past `seen_version`.
+    async fn newer_than(&self, seen_version: i64) -> Result<Option<SecretString>, HelpDeskError> {
+        let (version, tokens) = self.stored().await?;
+        Ok((version != seen_version).then_some(tokens.access_token))
     }
 
     async fn refresh_locked(

@@ -47,7 +47,10 @@ impl TestApp {
     }
 
     /// With HelpDesk settings of the test's choosing, given the server's base URL.
-    pub async fn with_settings(backend: TestBackend, helpdesk: impl FnOnce(&str) -> HelpDeskSettings) -> Self {
+    pub async fn with_settings(
+        backend: TestBackend,
+        helpdesk: impl FnOnce(&str) -> HelpDeskSettings,
+    ) -> Self {
         Self::start(backend, None, helpdesk).await
     }
 
@@ -63,7 +66,10 @@ impl TestApp {
         let base_url = format!("http://{}", listener.local_addr().expect("address"));
         let settings = AppSettings { helpdesk: helpdesk(&base_url), ..AppSettings::default() };
         let app = App::new(database.db.clone(), clock.clone(), sealer.clone(), settings);
-        let web_config = WebConfig { form_action_origins: sim.iter().map(|s| s.accounts_url()).collect(), ..WebConfig::default() };
+        let web_config = WebConfig {
+            form_action_origins: sim.iter().map(|s| s.accounts_url()).collect(),
+            ..WebConfig::default()
+        };
         let router = scoreline_web::router(app.clone(), web_config);
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(scoreline_web::serve(listener, router, async move {
@@ -94,7 +100,9 @@ impl TestApp {
 
     /// A user of `role` and an API token for them.
     pub async fn api_user(&self, role: &str) -> (User, String) {
-        let user = self.create_user(&format!("{role}.{}@example.com", uuid::Uuid::now_v7().simple()), role, None).await;
+        let user = self
+            .create_user(&format!("{role}.{}@example.com", uuid::Uuid::now_v7().simple()), role, None)
+            .await;
         let issued = self.app.create_api_token(&Actor::System, &user.email, "test").await.expect("token");
         (user, issued.token.expose().to_owned())
     }
@@ -125,6 +133,22 @@ impl TestApp {
         (user, cookie)
     }
 
+    /// Answers the simulator's consent page for `authorize_url` as a person would (Allow or
+    /// Deny) and returns where the accounts server sends the browser back to.
+    pub async fn answer_consent(authorize_url: &str, allow: bool) -> String {
+        let http = Self::http();
+        let page =
+            http.get(authorize_url).send().await.expect("consent page").text().await.expect("consent html");
+        let mut form = hidden_inputs(&page);
+        form.retain(|(name, _)| name != "decision");
+        form.push(("decision".to_owned(), if allow { "allow" } else { "deny" }.to_owned()));
+        let accounts = url::Url::parse(authorize_url).expect("authorize URL");
+        let answer =
+            http.post(accounts.join("/").expect("accounts root")).form(&form).send().await.expect("decision");
+        assert!(answer.status().is_redirection(), "consent answered {}", answer.status());
+        answer.headers()["location"].to_str().expect("location").to_owned()
+    }
+
     /// A reqwest client that never follows redirects, so tests see them.
     pub fn http() -> reqwest::Client {
         reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
@@ -137,4 +161,26 @@ impl Drop for TestApp {
             let _ = stop.send(());
         }
     }
+}
+
+/// The hidden inputs of the first form of a page, unescaped.
+fn hidden_inputs(html: &str) -> Vec<(String, String)> {
+    let first_form = html.split("</form>").next().unwrap_or(html);
+    first_form
+        .split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .filter_map(|rest| {
+            let (name, rest) = rest.split_once('"')?;
+            let value = rest.split_once("value=\"")?.1.split_once('"')?.0;
+            Some((unescape(name), unescape(value)))
+        })
+        .collect()
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }

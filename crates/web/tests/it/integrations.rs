@@ -1,0 +1,420 @@
+//! Connecting HelpDesk over the JSON API and the pages, against the simulator.
+
+use reqwest::StatusCode;
+use scoreline_helpdesk_sim::SimConfig;
+use scoreline_store::model::PageRequest;
+use scoreline_store::{IntegrationStore, Store};
+use scoreline_testkit::{TestApp, TestBackend, on_both_backends};
+use serde_json::{Value, json};
+
+async fn helpdesk(backend: TestBackend) -> TestApp {
+    TestApp::with_helpdesk(backend, SimConfig { tickets: 20, ..SimConfig::default() }).await
+}
+
+fn token_body(test: &TestApp, label: &str, token: &str) -> Value {
+    json!({
+        "kind": "helpdesk",
+        "label": label,
+        "description": "Support inbox",
+        "auth": { "method": "token", "account_id": test.sim().account_id(), "token": token },
+        "retention": { "value": 6, "unit": "months" },
+        "backfill_days": 14
+    })
+}
+
+async fn post_integration(test: &TestApp, auth: &str, body: &Value) -> reqwest::Response {
+    TestApp::http()
+        .post(test.url("/api/v1/integrations"))
+        .header("cookie", auth)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn integration_count(test: &TestApp) -> usize {
+    test.app.db().list_integrations(PageRequest::first(100)).await.unwrap().items.len()
+}
+
+on_both_backends!(
+    a_token_connects_after_helpdesk_accepts_it,
+    refused_or_unreachable_credentials_create_nothing,
+    bad_settings_get_field_errors,
+    oauth_connects_through_consent_and_refuses_forgeries,
+    eight_workers_share_one_token_refresh,
+    a_revoked_authorization_needs_reconnecting_and_keeps_the_integration,
+);
+
+async fn a_token_connects_after_helpdesk_accepts_it(backend: TestBackend) {
+    let test = helpdesk(backend).await;
+    let (_, admin) = test.signed_in("global_admin").await;
+    let pat = test.sim().pat();
+
+    let created = post_integration(&test, &admin, &token_body(&test, "HelpDesk EU", &pat)).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let text = created.text().await.unwrap();
+    assert!(!text.contains(&pat), "the token came back: {text}");
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["state"], "connected");
+    assert_eq!(body["auth_method"], "token");
+    assert_eq!(
+        body["token_last4"],
+        pat.chars().rev().take(4).collect::<String>().chars().rev().collect::<String>()
+    );
+    assert_eq!(body["retention"], json!({ "value": 6, "unit": "months" }));
+    assert_eq!(body["backfill_days"], 14);
+    let id = body["id"].as_str().unwrap().to_owned();
+
+    // Same account, another label: a second integration is fine.
+    let second = post_integration(&test, &admin, &token_body(&test, "HelpDesk US", &pat)).await;
+    assert_eq!(second.status(), StatusCode::CREATED);
+    let list: Value = TestApp::http()
+        .get(test.url("/api/v1/integrations"))
+        .header("cookie", &admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+
+    let patched = TestApp::http()
+        .patch(test.url(&format!("/api/v1/integrations/{id}")))
+        .header("cookie", &admin)
+        .json(&json!({ "label": "HelpDesk Europe", "retention": { "value": 1, "unit": "years" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), StatusCode::OK);
+    let patched: Value = patched.json().await.unwrap();
+    assert_eq!(
+        (patched["label"].as_str(), patched["retention"]["unit"].as_str()),
+        (Some("HelpDesk Europe"), Some("years"))
+    );
+
+    let too_short = TestApp::http()
+        .patch(test.url(&format!("/api/v1/integrations/{id}")))
+        .header("cookie", &admin)
+        .json(&json!({ "retention": { "value": 1, "unit": "weeks" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_short.status(), StatusCode::UNPROCESSABLE_ENTITY, "1 week cannot hold a 14-day backfill");
+
+    // Employees and group admins may not see or change integrations.
+    for role in ["employee", "group_admin", "supervisor"] {
+        let (_, token) = test.api_user(role).await;
+        let listed =
+            TestApp::http().get(test.url("/api/v1/integrations")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(listed.status(), StatusCode::FORBIDDEN, "{role}");
+        let created = TestApp::http()
+            .post(test.url("/api/v1/integrations"))
+            .bearer_auth(&token)
+            .json(&token_body(&test, "X", &pat))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), StatusCode::FORBIDDEN, "{role}");
+    }
+
+    let actions: Vec<String> = test
+        .app
+        .db()
+        .list_audit(PageRequest::first(50))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    assert_eq!(actions.iter().filter(|a| *a == "integration.connect").count(), 2);
+    assert!(actions.contains(&"integration.update".to_owned()));
+
+    let removed = TestApp::http()
+        .delete(test.url(&format!("/api/v1/integrations/{id}?cases=remove")))
+        .header("cookie", &admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), StatusCode::NO_CONTENT);
+    assert_eq!(integration_count(&test).await, 1);
+}
+
+async fn refused_or_unreachable_credentials_create_nothing(backend: TestBackend) {
+    let test = helpdesk(backend).await;
+    let (_, admin) = test.signed_in("global_admin").await;
+
+    let wrong =
+        post_integration(&test, &admin, &token_body(&test, "Wrong", "dal:not-a-token-the-simulator-knows"))
+            .await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error: Value = wrong.json().await.unwrap();
+    assert_eq!(error["fields"][0]["field"], "token");
+    assert!(
+        error["fields"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("HelpDesk rejected this Account ID or token")
+    );
+
+    test.sim().clear_requests();
+    let mut malformed = token_body(&test, "Malformed", &test.sim().pat());
+    malformed["auth"]["account_id"] = json!("12345");
+    let malformed = post_integration(&test, &admin, &malformed).await;
+    assert_eq!(malformed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error: Value = malformed.json().await.unwrap();
+    assert_eq!(error["fields"][0]["field"], "account_id");
+    assert!(test.sim().requests().is_empty(), "a malformed Account ID is refused before asking HelpDesk");
+
+    // HelpDesk unreachable: a port nobody listens on.
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let offline = TestApp::with_settings(backend, |_| scoreline_app::HelpDeskSettings {
+        api_url: format!("http://127.0.0.1:{closed_port}"),
+        ..scoreline_app::HelpDeskSettings::default()
+    })
+    .await;
+    let (_, offline_admin) = offline.signed_in("global_admin").await;
+    let mut body = token_body(&test, "Offline", "dal:whatever");
+    body["auth"]["account_id"] = json!("b7eff798-f8df-4364-8059-649c35c9ed0c");
+    let unreachable = post_integration(&offline, &offline_admin, &body).await;
+    assert_eq!(unreachable.status(), StatusCode::BAD_GATEWAY);
+    let error: Value = unreachable.json().await.unwrap();
+    assert_eq!(error["code"], "helpdesk_unavailable");
+    assert!(error["message"].as_str().unwrap().contains("could not be reached"));
+
+    assert_eq!(integration_count(&test).await, 0);
+    assert_eq!(integration_count(&offline).await, 0);
+}
+
+async fn bad_settings_get_field_errors(backend: TestBackend) {
+    let test = helpdesk(backend).await;
+    let (_, admin) = test.signed_in("global_admin").await;
+    let pat = test.sim().pat();
+    test.sim().clear_requests();
+    let cases: [(&str, Value, &str); 6] = [
+        ("backfill of 5 weeks", json!({ "backfill_days": 35 }), "backfill_days"),
+        ("empty label", json!({ "label": "  " }), "label"),
+        ("unknown unit", json!({ "retention": { "value": 3, "unit": "fortnights" } }), "retention"),
+        ("retention 0", json!({ "retention": { "value": 0, "unit": "days" } }), "retention"),
+        (
+            "retention shorter than backfill",
+            json!({ "retention": { "value": 5, "unit": "days" } }),
+            "retention",
+        ),
+        ("unknown method", json!({ "auth": { "method": "magic" } }), "auth_method"),
+    ];
+    for (what, change, field) in cases {
+        let mut body = token_body(&test, "Valid label", &pat);
+        for (key, value) in change.as_object().unwrap() {
+            body[key] = value.clone();
+        }
+        let response = post_integration(&test, &admin, &body).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{what}");
+        let error: Value = response.json().await.unwrap();
+        let fields: Vec<&str> =
+            error["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+        assert!(fields.contains(&field), "{what}: {error}");
+    }
+    assert!(test.sim().requests().is_empty(), "invalid forms never reach HelpDesk");
+    assert_eq!(integration_count(&test).await, 0);
+}
+
+/// Starts OAuth from the page form and returns where the browser is sent.
+async fn start_oauth_from_page(test: &TestApp, cookie: &str, label: &str) -> String {
+    let started = TestApp::http()
+        .post(test.url("/interactions/integrations"))
+        .header("cookie", cookie)
+        .form(&[
+            ("auth_method", "oauth"),
+            ("label", label),
+            ("description", ""),
+            ("retention_value", "3"),
+            ("retention_unit", "months"),
+            ("backfill_weeks", "2"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), StatusCode::SEE_OTHER);
+    let authorize_url = started.headers()["location"].to_str().unwrap().to_owned();
+    assert!(authorize_url.starts_with(&test.sim().accounts_url()), "{authorize_url}");
+    for parameter in ["response_type=code", "code_challenge_method=S256", "state=", "code_challenge="] {
+        assert!(authorize_url.contains(parameter), "{parameter} missing from {authorize_url}");
+    }
+    authorize_url
+}
+
+async fn follow_callback(cookie: &str, callback: &str) -> reqwest::Response {
+    TestApp::http().get(callback).header("cookie", cookie).send().await.unwrap()
+}
+
+/// Connects by OAuth through the consent page; returns the integration id.
+async fn connect_by_oauth(test: &TestApp, cookie: &str) -> String {
+    let authorize_url = start_oauth_from_page(test, cookie, "HelpDesk OAuth").await;
+    let callback = TestApp::answer_consent(&authorize_url, true).await;
+    let finished = follow_callback(cookie, &callback).await;
+    assert_eq!(finished.status(), StatusCode::SEE_OTHER, "{}", finished.text().await.unwrap());
+    let location = finished.headers()["location"].to_str().unwrap().to_owned();
+    location.trim_start_matches("/interactions/integrations/").trim_end_matches("/connected").to_owned()
+}
+
+async fn oauth_connects_through_consent_and_refuses_forgeries(backend: TestBackend) {
+    let test = helpdesk(backend).await;
+    let (_, admin) = test.signed_in("global_admin").await;
+
+    // Denied consent: nothing is created.
+    let authorize_url = start_oauth_from_page(&test, &admin, "Denied").await;
+    let callback = TestApp::answer_consent(&authorize_url, false).await;
+    assert!(callback.contains("error=access_denied"), "{callback}");
+    let denied = follow_callback(&admin, &callback).await;
+    assert_eq!(denied.status(), StatusCode::BAD_REQUEST);
+    assert!(denied.text().await.unwrap().contains("Access was not granted"));
+
+    // A forged state is refused.
+    let forged =
+        follow_callback(&admin, &test.url("/interactions/integrations/oauth/callback?state=forged&code=abc"))
+            .await;
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    assert!(forged.text().await.unwrap().contains("not valid"));
+
+    // Another admin's session cannot finish this admin's authorization.
+    let (_, other_admin) = test.signed_in("global_admin").await;
+    let authorize_url = start_oauth_from_page(&test, &admin, "Stolen").await;
+    let callback = TestApp::answer_consent(&authorize_url, true).await;
+    let stolen = follow_callback(&other_admin, &callback).await;
+    assert_eq!(stolen.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(integration_count(&test).await, 0, "nothing is created by refused callbacks");
+
+    // The happy path; the same callback cannot be used twice.
+    let authorize_url = start_oauth_from_page(&test, &admin, "HelpDesk OAuth").await;
+    let callback = TestApp::answer_consent(&authorize_url, true).await;
+    let finished = follow_callback(&admin, &callback).await;
+    assert_eq!(finished.status(), StatusCode::SEE_OTHER);
+    let connected_page = finished.headers()["location"].to_str().unwrap().to_owned();
+    let page = TestApp::http()
+        .get(test.url(&connected_page))
+        .header("cookie", &admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("HelpDesk is connected to Scoreline") && page.contains("Manage Users"));
+    let replayed = follow_callback(&admin, &callback).await;
+    assert_eq!(replayed.status(), StatusCode::BAD_REQUEST);
+
+    let integrations = test.app.db().list_integrations(PageRequest::first(10)).await.unwrap().items;
+    assert_eq!(integrations.len(), 1);
+    assert_eq!(integrations[0].auth_method.as_str(), "oauth");
+    assert_eq!(integrations[0].backfill_days, 14);
+    assert!(integrations[0].credential_set && integrations[0].token_last4.is_none());
+
+    // The API flow answers with where to approve access and creates nothing before that.
+    let api_started = post_integration(&test, &admin, &json!({
+        "kind": "helpdesk", "label": "Via API", "auth": { "method": "oauth" }, "retention": { "value": 2, "unit": "months" }
+    }))
+    .await;
+    assert_eq!(api_started.status(), StatusCode::CREATED);
+    let started: Value = api_started.json().await.unwrap();
+    assert_eq!(started["integration"]["state"], "awaiting_authorization");
+    let callback = TestApp::answer_consent(started["authorize_url"].as_str().unwrap(), true).await;
+    assert_eq!(follow_callback(&admin, &callback).await.status(), StatusCode::SEE_OTHER);
+    let id = started["integration"]["id"].as_str().unwrap();
+    let shown: Value = TestApp::http()
+        .get(test.url(&format!("/api/v1/integrations/{id}")))
+        .header("cookie", &admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["label"], "Via API");
+    assert_eq!(shown["state"], "connected");
+}
+
+async fn eight_workers_share_one_token_refresh(backend: TestBackend) {
+    let test = helpdesk(backend).await;
+    let (_, admin) = test.signed_in("global_admin").await;
+    let id: scoreline_core::IntegrationId = connect_by_oauth(&test, &admin).await.parse().unwrap();
+
+    // Past the 8-hour lifetime on our clock: every worker wants a fresh token at once.
+    test.clock.advance(std::time::Duration::from_secs(8 * 3600));
+    test.sim().clear_requests();
+    let mut workers = Vec::new();
+    for _ in 0..8 {
+        let client = test.app.helpdesk_client(id, scoreline_helpdesk::RetryPolicy::default()).await.unwrap();
+        workers.push(tokio::spawn(async move { client.list_agents().await.map(|agents| agents.len()) }));
+    }
+    for worker in workers {
+        assert!(worker.await.unwrap().unwrap() > 0);
+    }
+    let refreshes =
+        test.sim().requests().iter().filter(|r| r.method == "POST" && r.uri.starts_with("/v2/token")).count();
+    assert_eq!(refreshes, 1, "exactly one refresh for eight workers");
+}
+
+async fn a_revoked_authorization_needs_reconnecting_and_keeps_the_integration(backend: TestBackend) {
+    let test = helpdesk(backend).await;
+    let (_, admin) = test.signed_in("global_admin").await;
+    let id_text = connect_by_oauth(&test, &admin).await;
+    let id: scoreline_core::IntegrationId = id_text.parse().unwrap();
+    let stored = test.app.db().load_credentials(id, &test.sealer).await.unwrap().unwrap().oauth.unwrap();
+    use scoreline_helpdesk::ExposeSecret;
+    assert!(
+        test.sim().revoke(stored.refresh_token.as_ref().unwrap().expose_secret()),
+        "the simulator knew the token"
+    );
+
+    test.clock.advance(std::time::Duration::from_secs(8 * 3600));
+    test.sim().clear_requests();
+    let client = test.app.helpdesk_client(id, scoreline_helpdesk::RetryPolicy::default()).await.unwrap();
+    let error = client.list_agents().await.unwrap_err();
+    assert!(error.needs_reauthorization(), "{error}");
+    assert!(test.sim().requests().len() <= 2, "no request flood: {:?}", test.sim().requests());
+    let integration = test.app.db().get_integration(id).await.unwrap().unwrap();
+    assert_eq!(integration.state.as_str(), "needs_reauthorization");
+
+    // Reconnect: same integration, connected again.
+    let detail = TestApp::http()
+        .get(test.url(&format!("/interactions/integrations/{id_text}")))
+        .header("cookie", &admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(detail.contains("Reconnect"));
+    let restart = TestApp::http()
+        .post(test.url(&format!("/interactions/integrations/{id_text}/reconnect")))
+        .header("cookie", &admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(restart.status(), StatusCode::SEE_OTHER);
+    let callback = TestApp::answer_consent(restart.headers()["location"].to_str().unwrap(), true).await;
+    let finished = follow_callback(&admin, &callback).await;
+    assert_eq!(
+        finished.headers()["location"].to_str().unwrap(),
+        format!("/interactions/integrations/{id_text}/connected")
+    );
+    assert_eq!(test.app.db().get_integration(id).await.unwrap().unwrap().state.as_str(), "connected");
+    assert_eq!(integration_count(&test).await, 1);
+
+    // Disconnecting revokes the authorization at HelpDesk and deletes the credentials.
+    test.sim().clear_requests();
+    let gone = TestApp::http()
+        .delete(test.url(&format!("/api/v1/integrations/{id_text}")))
+        .header("cookie", &admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    assert!(test.sim().requests().iter().any(|r| r.method == "DELETE" && r.uri.starts_with("/v2/token")));
+    let kept = test.app.db().get_integration(id).await.unwrap().unwrap();
+    assert_eq!(kept.state.as_str(), "disconnected");
+    assert!(test.app.db().load_credentials(id, &test.sealer).await.unwrap().is_none());
+}
