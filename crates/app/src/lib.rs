@@ -60,12 +60,26 @@ struct Inner {
     settings: AppSettings,
     /// Names this process in lock rows shared with other servers.
     instance_id: String,
+    /// One OAuth refresh at a time per integration within this process; the lock row does the
+    /// same across processes.
+    refresh_locks: std::sync::Mutex<
+        std::collections::HashMap<scoreline_core::IntegrationId, Arc<tokio::sync::Mutex<()>>>,
+    >,
 }
 
 impl App {
     pub fn new(db: Db, clock: SharedClock, sealer: Arc<Sealer>, settings: AppSettings) -> Self {
         let instance_id = format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple());
-        Self { inner: Arc::new(Inner { db, clock, sealer, settings, instance_id }) }
+        Self {
+            inner: Arc::new(Inner {
+                db,
+                clock,
+                sealer,
+                settings,
+                instance_id,
+                refresh_locks: Default::default(),
+            }),
+        }
     }
 
     /// Seals and unseals the credentials of integrations.
@@ -83,6 +97,11 @@ impl App {
 
     pub fn instance_id(&self) -> &str {
         &self.inner.instance_id
+    }
+
+    pub(crate) fn refresh_lock(&self, id: scoreline_core::IntegrationId) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.inner.refresh_locks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        locks.entry(id).or_default().clone()
     }
 
     pub fn settings(&self) -> &AppSettings {

@@ -24,7 +24,6 @@ const REFRESH_POLL: Duration = Duration::from_millis(100);
 pub struct IntegrationTokens {
     app: App,
     integration_id: IntegrationId,
-    refreshing: tokio::sync::Mutex<()>,
 }
 
 impl App {
@@ -37,11 +36,9 @@ impl App {
                 let token = stored.token.ok_or(AppError::NotFound("credentials"))?;
                 Credentials::personal_access_token(integration.account_id.unwrap_or_default(), token)
             }
-            AuthMethod::Oauth => Credentials::oauth(Arc::new(IntegrationTokens {
-                app: self.clone(),
-                integration_id: id,
-                refreshing: tokio::sync::Mutex::new(()),
-            })),
+            AuthMethod::Oauth => {
+                Credentials::oauth(Arc::new(IntegrationTokens { app: self.clone(), integration_id: id }))
+            }
         };
         self.helpdesk_client_with(credentials, retry)
     }
@@ -60,7 +57,8 @@ impl IntegrationTokens {
 
     /// Refreshes unless the stored tokens moved past `seen_version` meanwhile.
     async fn refresh(&self, seen_version: i64) -> Result<SecretString, HelpDeskError> {
-        let _one_task_at_a_time = self.refreshing.lock().await;
+        let in_process = self.app.refresh_lock(self.integration_id);
+        let _one_task_at_a_time = in_process.lock().await;
         let owner = self.app.instance_id();
         loop {
             if let Some(newer) = self.newer_than(seen_version).await? {

@@ -340,12 +340,21 @@ async fn eight_workers_share_one_token_refresh(backend: TestBackend) {
     let (_, admin) = test.signed_in("global_admin").await;
     let id: scoreline_core::IntegrationId = connect_by_oauth(&test, &admin).await.parse().unwrap();
 
+    // A second server on the same database: refreshes must not overlap across processes either.
+    let other_server = scoreline_app::App::new(
+        test.app.db().clone(),
+        test.clock.clone(),
+        test.sealer.clone(),
+        test.app.settings().clone(),
+    );
+
     // Past the 8-hour lifetime on our clock: every worker wants a fresh token at once.
     test.clock.advance(std::time::Duration::from_secs(8 * 3600));
     test.sim().clear_requests();
     let mut workers = Vec::new();
-    for _ in 0..8 {
-        let client = test.app.helpdesk_client(id, scoreline_helpdesk::RetryPolicy::default()).await.unwrap();
+    for worker in 0..8 {
+        let server = if worker % 2 == 0 { &test.app } else { &other_server };
+        let client = server.helpdesk_client(id, scoreline_helpdesk::RetryPolicy::default()).await.unwrap();
         workers.push(tokio::spawn(async move { client.list_agents().await.map(|agents| agents.len()) }));
     }
     for worker in workers {
@@ -353,7 +362,7 @@ async fn eight_workers_share_one_token_refresh(backend: TestBackend) {
     }
     let refreshes =
         test.sim().requests().iter().filter(|r| r.method == "POST" && r.uri.starts_with("/v2/token")).count();
-    assert_eq!(refreshes, 1, "exactly one refresh for eight workers");
+    assert_eq!(refreshes, 1, "exactly one refresh for eight workers on two servers");
 }
 
 async fn a_revoked_authorization_needs_reconnecting_and_keeps_the_integration(backend: TestBackend) {
