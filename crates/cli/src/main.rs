@@ -2,6 +2,7 @@
 
 mod admin;
 mod config;
+mod demo;
 mod serve;
 mod telemetry;
 
@@ -22,6 +23,8 @@ struct Cli {
 enum Command {
     /// Run the web server (migrating the database first).
     Serve,
+    /// Serve with a simulated HelpDesk account to connect and a ready admin login.
+    Demo(demo::DemoArgs),
     /// Apply database migrations and exit.
     Migrate,
     /// Manage users.
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(async move {
         match cli.command {
             Command::Serve => serve::run(config).await,
+            Command::Demo(args) => demo::run(config, args).await,
             Command::Migrate => serve::migrate(&config).await,
             Command::Users(command) => admin::users(&config, command).await,
             Command::Tokens(command) => admin::tokens(&config, command).await,

@@ -29,7 +29,7 @@ pub async fn build_app(config: &Config) -> anyhow::Result<App> {
 }
 
 /// The app as served at `public_base` (where OAuth sends browsers back to).
-async fn build_app_at(config: &Config, public_base: &str) -> anyhow::Result<App> {
+pub async fn build_app_at(config: &Config, public_base: &str) -> anyhow::Result<App> {
     let db = connect(config).await?;
     let sealer = Arc::new(config.sealer()?);
     let clock: SharedClock = Arc::new(SystemClock);
@@ -38,6 +38,13 @@ async fn build_app_at(config: &Config, public_base: &str) -> anyhow::Result<App>
 }
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    let (listener, public_base) = bind(&config).await?;
+    let app = build_app_at(&config, &public_base).await?;
+    serve_app(&config, listener, app).await
+}
+
+/// Binds the configured address; returns the listener and the base URL users reach it at.
+pub async fn bind(config: &Config) -> anyhow::Result<(tokio::net::TcpListener, String)> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -46,7 +53,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         Some(url) => url.as_str().trim_end_matches('/').to_owned(),
         None => format!("http://{address}"),
     };
-    let app = build_app_at(&config, &public_base).await?;
+    Ok((listener, public_base))
+}
+
+pub async fn serve_app(config: &Config, listener: tokio::net::TcpListener, app: App) -> anyhow::Result<()> {
+    let address = listener.local_addr()?;
     let web_config = WebConfig {
         secure_cookies: config.secure_cookies(),
         form_action_origins: vec![config.accounts_url.origin().ascii_serialization()],

@@ -84,3 +84,42 @@ fn bad_configuration_is_explained_with_exit_code_2() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("listen"));
 }
+
+#[tokio::test]
+async fn the_demo_serves_a_simulated_helpdesk_and_an_admin_login() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = Server::run(dir.path(), &[], &["demo", "--tickets", "50"]);
+    let banner = demo.banner.join("\n");
+    let value_of = |label: &str| {
+        demo.banner
+            .iter()
+            .find_map(|line| line.trim().strip_prefix(label))
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_else(|| panic!("{label} missing from {banner}"))
+    };
+    let (account_id, token) = (value_of("Account ID:"), value_of("Token:"));
+    assert!(banner.contains("admin@scoreline.demo") && banner.contains("scoreline-demo"), "{banner}");
+    assert!(dir.path().join("data/demo.db").exists(), "demo data is kept apart from data/scoreline.db");
+
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let signed_in = http
+        .post(demo.url("/sign-in"))
+        .form(&[("email", "admin@scoreline.demo"), ("password", "scoreline-demo"), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let connected = http
+        .post(demo.url("/api/v1/integrations"))
+        .header("cookie", &cookie)
+        .json(&serde_json::json!({
+            "kind": "helpdesk", "label": "Demo HelpDesk",
+            "auth": { "method": "token", "account_id": account_id, "token": token },
+            "retention": { "value": 3, "unit": "months" }
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(connected.status(), StatusCode::CREATED, "{}", connected.text().await.unwrap());
+}

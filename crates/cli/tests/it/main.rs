@@ -32,29 +32,37 @@ pub fn run_with_stdin(mut command: Command, stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-/// A running `scoreline serve`, stopped when dropped.
+/// A running `scoreline serve` (or `demo`), stopped when dropped.
 pub struct Server {
     pub base_url: String,
+    /// What it printed before it listened.
+    pub banner: Vec<String>,
     child: Child,
 }
 
 impl Server {
     pub fn start(dir: &Path, env: &[(&str, &str)]) -> Self {
+        Self::run(dir, env, &["serve"])
+    }
+
+    pub fn run(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Self {
         let mut env = env.to_vec();
         env.push(("SCORELINE_LISTEN", "127.0.0.1:0"));
-        let mut child = scoreline(dir, &env)
-            .arg("serve")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
+        let mut child =
+            scoreline(dir, &env).args(args).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
         // The server prints its address once it listens: read it instead of polling.
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let line = lines.next().expect("serve printed nothing").unwrap();
-        let base_url = line.rsplit(' ').next().unwrap().to_owned();
-        assert!(base_url.starts_with("http://127.0.0.1:"), "{line}");
+        let mut banner = Vec::new();
+        let base_url = loop {
+            let line = lines.next().expect("the server exited before listening").unwrap();
+            if let Some(address) = line.strip_prefix("Scoreline is listening on ") {
+                break address.to_owned();
+            }
+            banner.push(line);
+        };
+        assert!(base_url.starts_with("http://127.0.0.1:"), "{base_url}");
         std::thread::spawn(move || lines.for_each(drop));
-        Self { base_url, child }
+        Self { base_url, banner, child }
     }
 
     pub fn url(&self, path: &str) -> String {
