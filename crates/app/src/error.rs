@@ -22,6 +22,9 @@ pub enum AppError {
     Upstream(String),
     #[error(transparent)]
     OAuth(#[from] crate::OAuthFailure),
+    /// HelpDesk failed or refused during a sync.
+    #[error("HelpDesk: {0}")]
+    HelpDesk(#[source] scoreline_helpdesk::HelpDeskError),
     #[error("storage failed")]
     Store(#[source] StoreError),
     #[error("internal error: {0}")]

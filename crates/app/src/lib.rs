@@ -6,6 +6,7 @@ mod auth;
 mod error;
 mod integrations;
 mod staff;
+mod sync;
 mod token_source;
 mod tokens;
 
@@ -23,6 +24,9 @@ pub use integrations::{
 };
 pub use scoreline_helpdesk::RateLimit;
 pub use staff::{CreateGroup, CreateTeam, CreateUser};
+pub use sync::{
+    ProgressSender, SyncOutcome, SyncProgress, SyncSettings, case_record, is_transient, plan_windows,
+};
 pub use token_source::IntegrationTokens;
 pub use tokens::{IssuedToken, SecretToken};
 
@@ -34,6 +38,7 @@ pub struct AppSettings {
     pub session_ttl: Duration,
     pub throttle: ThrottleSettings,
     pub helpdesk: HelpDeskSettings,
+    pub sync: SyncSettings,
 }
 
 impl Default for AppSettings {
@@ -42,6 +47,7 @@ impl Default for AppSettings {
             session_ttl: Duration::from_secs(12 * 3600),
             throttle: ThrottleSettings::default(),
             helpdesk: HelpDeskSettings::default(),
+            sync: SyncSettings::default(),
         }
     }
 }

@@ -58,4 +58,6 @@ typed_id!(
     AuditEntryId,
     /// One connection to one HelpDesk account.
     IntegrationId,
+    /// One HelpDesk ticket as stored here.
+    CaseId,
 );

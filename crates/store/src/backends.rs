@@ -5,7 +5,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use scoreline_core::{
-    AuditEntryId, GroupId, IntegrationId, IntegrationState, Retention, SessionId, TeamId, Timestamp, UserId,
+    AuditEntryId, CaseId, GroupId, IntegrationId, IntegrationState, Retention, SessionId, TeamId, Timestamp,
+    UserId,
 };
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::Row;
@@ -29,6 +30,13 @@ use crate::queries::{
     group_from_row, impl_store, team_from_row, team_select, user_columns, user_from_row, write_audit,
 };
 use crate::store::StoreResult;
+use crate::sync::{
+    AgentRecord, CaseContent, CaseFilter, CaseRecord, Checkpoint, HelpDeskAgent, PageWrite, StoredCase,
+    SyncPhase, SyncState, SyncWindow,
+};
+use crate::sync_queries::{
+    case_from_row, case_select, ensure_sync_state, impl_sync_store, sync_state_from_row,
+};
 use crate::{Sealer, StoreError};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -124,6 +132,8 @@ impl_store!(SqliteStore);
 impl_store!(PostgresStore);
 impl_integration_store!(SqliteStore);
 impl_integration_store!(PostgresStore);
+impl_sync_store!(SqliteStore);
+impl_sync_store!(PostgresStore);
 
 /// The migration versions of each backend, in order.
 pub fn migration_versions() -> (Vec<i64>, Vec<i64>) {

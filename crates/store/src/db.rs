@@ -1,4 +1,6 @@
-use scoreline_core::{GroupId, IntegrationId, IntegrationState, SessionId, TeamId, Timestamp, UserId};
+use scoreline_core::{
+    CaseId, GroupId, IntegrationId, IntegrationState, SessionId, TeamId, Timestamp, UserId,
+};
 
 use crate::backends::{PostgresStore, SqliteStore};
 use crate::integrations::{
@@ -10,6 +12,10 @@ use crate::model::{
     TokenDigest, User, UserCredentials,
 };
 use crate::store::{Store, StoreResult};
+use crate::sync::{
+    AgentRecord, CaseFilter, CaseRecord, Checkpoint, HelpDeskAgent, PageWrite, StoredCase, SyncPhase,
+    SyncState, SyncStore, SyncWindow,
+};
 use crate::{Sealer, StoreError};
 
 /// The configured database, chosen by the URL's scheme. Handlers hold this, not a generic.
@@ -261,5 +267,85 @@ impl IntegrationStore for Db {
     }
     async fn delete_expired_oauth_flows(&self, now: Timestamp) -> StoreResult<u64> {
         dispatch!(self.delete_expired_oauth_flows(now))
+    }
+}
+
+impl SyncStore for Db {
+    async fn store_page(
+        &self,
+        integration_id: IntegrationId,
+        cases: &[CaseRecord],
+        checkpoint: &Checkpoint,
+        now: Timestamp,
+    ) -> StoreResult<PageWrite> {
+        dispatch!(self.store_page(integration_id, cases, checkpoint, now))
+    }
+    async fn sync_state(&self, integration_id: IntegrationId, now: Timestamp) -> StoreResult<SyncState> {
+        dispatch!(self.sync_state(integration_id, now))
+    }
+    async fn set_sync_phase(
+        &self,
+        integration_id: IntegrationId,
+        phase: SyncPhase,
+        last_error: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        dispatch!(self.set_sync_phase(integration_id, phase, last_error, now))
+    }
+    async fn record_sync_success(&self, integration_id: IntegrationId, now: Timestamp) -> StoreResult<()> {
+        dispatch!(self.record_sync_success(integration_id, now))
+    }
+    async fn request_sync(&self, integration_id: IntegrationId, now: Timestamp) -> StoreResult<()> {
+        dispatch!(self.request_sync(integration_id, now))
+    }
+    async fn acquire_sync_lease(
+        &self,
+        integration_id: IntegrationId,
+        owner: &str,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        dispatch!(self.acquire_sync_lease(integration_id, owner, until, now))
+    }
+    async fn release_sync_lease(&self, integration_id: IntegrationId, owner: &str) -> StoreResult<()> {
+        dispatch!(self.release_sync_lease(integration_id, owner))
+    }
+    async fn plan_windows(&self, integration_id: IntegrationId, windows: &[SyncWindow]) -> StoreResult<()> {
+        dispatch!(self.plan_windows(integration_id, windows))
+    }
+    async fn sync_windows(&self, integration_id: IntegrationId) -> StoreResult<Vec<SyncWindow>> {
+        dispatch!(self.sync_windows(integration_id))
+    }
+    async fn upsert_agents(
+        &self,
+        integration_id: IntegrationId,
+        agents: &[AgentRecord],
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        dispatch!(self.upsert_agents(integration_id, agents, now))
+    }
+    async fn list_helpdesk_agents(&self, integration_id: IntegrationId) -> StoreResult<Vec<HelpDeskAgent>> {
+        dispatch!(self.list_helpdesk_agents(integration_id))
+    }
+    async fn list_cases(&self, filter: &CaseFilter, page: PageRequest) -> StoreResult<Page<StoredCase>> {
+        dispatch!(self.list_cases(filter, page))
+    }
+    async fn get_case(&self, id: CaseId) -> StoreResult<Option<StoredCase>> {
+        dispatch!(self.get_case(id))
+    }
+    async fn count_cases(&self, integration_id: IntegrationId) -> StoreResult<u64> {
+        dispatch!(self.count_cases(integration_id))
+    }
+    async fn newest_case_update(&self, integration_id: IntegrationId) -> StoreResult<Option<Timestamp>> {
+        dispatch!(self.newest_case_update(integration_id))
+    }
+    async fn purge_batch(
+        &self,
+        integration_id: IntegrationId,
+        cutoff: Timestamp,
+        batch: u32,
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        dispatch!(self.purge_batch(integration_id, cutoff, batch, now))
     }
 }

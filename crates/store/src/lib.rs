@@ -12,6 +12,8 @@ pub mod model;
 mod queries;
 mod seal;
 mod store;
+pub mod sync;
+mod sync_queries;
 
 use std::path::Path;
 
@@ -20,6 +22,7 @@ pub use db::{Backend, Db};
 pub use integrations::IntegrationStore;
 pub use seal::Sealer;
 pub use store::{Store, StoreResult};
+pub use sync::SyncStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -4,6 +4,7 @@
 
 mod sign_in;
 mod staff;
+mod sync;
 
 use std::sync::Arc;
 

@@ -1,0 +1,393 @@
+//! The sync engine: backfill in concurrent time windows, then incremental runs over a cursor
+//! taken from HelpDesk's own `updatedAt` values. Every page and its checkpoint are written in
+//! one transaction, so a crash resumes where the last page ended; upserts keep only newer
+//! versions, so re-reading a page is harmless. One server at a time syncs an integration,
+//! under a lease row that it renews while it works.
+
+use std::time::Duration;
+
+use futures::{StreamExt, TryStreamExt};
+use scoreline_core::{IntegrationId, IntegrationState, Timestamp};
+use scoreline_helpdesk::{
+    ErrorKind, HelpDeskClient, HelpDeskError, RetryPolicy, Silo, Ticket, TicketCursor, TicketQuery,
+};
+use scoreline_store::integrations::Integration;
+use scoreline_store::sync::{AgentRecord, CaseContent, CaseRecord, Checkpoint, SyncPhase, SyncWindow};
+use scoreline_store::{IntegrationStore, Store, SyncStore};
+use serde_json::json;
+
+use crate::{App, AppError, AppResult};
+
+#[derive(Debug, Clone)]
+pub struct SyncSettings {
+    /// How often each integration is synced.
+    pub interval: Duration,
+    /// Incremental runs re-read this much before the cursor, for late-visible changes and skew.
+    pub lookback: Duration,
+    /// Incremental runs stop this far before now, where HelpDesk may still be settling.
+    pub safety_lag: Duration,
+    /// Backfill window length.
+    pub window: Duration,
+    /// Backfill windows fetched at once (they share the integration's rate limit).
+    pub concurrency: usize,
+    /// How long a lease lasts without renewal; a dead holder's work is taken over after it.
+    pub lease_ttl: Duration,
+    pub retry: RetryPolicy,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(300),
+            lookback: Duration::from_secs(15 * 60),
+            safety_lag: Duration::from_secs(30),
+            window: Duration::from_secs(24 * 3600),
+            concurrency: 4,
+            lease_ttl: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// The silos a backfill reads; trash and spam only matter for moves, which live runs see.
+const BACKFILL_SILOS: [Silo; 2] = [Silo::Tickets, Silo::Archive];
+const LIVE_SILOS: [Silo; 4] = [Silo::Tickets, Silo::Archive, Silo::Trash, Silo::Spam];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncOutcome {
+    /// A run finished; `written` cases were inserted or changed.
+    Synced { written: u64 },
+    /// Another server holds the lease.
+    Busy,
+    /// The integration is not connected (disconnected or waiting for re-authorization).
+    NotConnected,
+}
+
+/// What a run reports while it works, for progress bars.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncProgress {
+    Windows { done: u64, total: u64 },
+    Page { written: u64 },
+}
+
+pub type ProgressSender = tokio::sync::mpsc::UnboundedSender<SyncProgress>;
+
+impl App {
+    fn sync_settings(&self) -> &SyncSettings {
+        &self.settings().sync
+    }
+
+    /// One sync run of one integration: backfill if it has not finished, else incremental.
+    pub async fn sync_integration(
+        &self,
+        id: IntegrationId,
+        progress: Option<ProgressSender>,
+    ) -> AppResult<SyncOutcome> {
+        let integration = self.db().get_integration(id).await?.ok_or(AppError::NotFound("integration"))?;
+        if integration.state != IntegrationState::Connected {
+            return Ok(SyncOutcome::NotConnected);
+        }
+        let owner = self.instance_id().to_owned();
+        if !self.renew_lease(id, &owner).await? {
+            return Ok(SyncOutcome::Busy);
+        }
+        let heartbeat = self.spawn_heartbeat(id, owner.clone());
+        let outcome = self.sync_locked(&integration, progress.as_ref()).await;
+        heartbeat.abort();
+        let _ = self.db().release_sync_lease(id, &owner).await;
+        match outcome {
+            Ok(written) => {
+                self.db().record_sync_success(id, self.clock().now()).await?;
+                metrics::counter!("scoreline_sync_runs_total", "outcome" => "success").increment(1);
+                Ok(SyncOutcome::Synced { written })
+            }
+            Err(error) => {
+                metrics::counter!("scoreline_sync_runs_total", "outcome" => "error").increment(1);
+                self.record_sync_failure(id, &error).await?;
+                Err(error)
+            }
+        }
+    }
+
+    async fn renew_lease(&self, id: IntegrationId, owner: &str) -> AppResult<bool> {
+        let now = self.clock().now();
+        Ok(self
+            .db()
+            .acquire_sync_lease(id, owner, now.saturating_add(self.sync_settings().lease_ttl), now)
+            .await?)
+    }
+
+    /// Renews the lease at a third of its lifetime while the run lasts.
+    fn spawn_heartbeat(&self, id: IntegrationId, owner: String) -> tokio::task::JoinHandle<()> {
+        let app = self.clone();
+        tokio::spawn(async move {
+            let mut beat = tokio::time::interval(app.sync_settings().lease_ttl / 3);
+            beat.tick().await;
+            loop {
+                beat.tick().await;
+                if let Err(error) = app.renew_lease(id, &owner).await {
+                    tracing::warn!(integration_id = %id, %error, "could not renew the sync lease");
+                }
+            }
+        })
+    }
+
+    async fn record_sync_failure(&self, id: IntegrationId, error: &AppError) -> AppResult<()> {
+        let now = self.clock().now();
+        let message = error.to_string();
+        let phase = match error {
+            AppError::HelpDesk(e) if e.needs_reauthorization() => {
+                if !matches!(e, HelpDeskError::InvalidGrant { .. }) {
+                    // Invalid grants were recorded by the token source already.
+                    self.mark_needs_reauthorization(
+                        id,
+                        "HelpDesk rejected the credentials; reconnect or replace the token.",
+                    )
+                    .await?;
+                }
+                SyncPhase::NeedsReauthorization
+            }
+            _ => SyncPhase::Error,
+        };
+        self.db().set_sync_phase(id, phase, Some(&message), now).await?;
+        Ok(())
+    }
+
+    async fn sync_locked(
+        &self,
+        integration: &Integration,
+        progress: Option<&ProgressSender>,
+    ) -> AppResult<u64> {
+        let id = integration.id;
+        let client = self.helpdesk_client(id, self.sync_settings().retry).await?;
+        self.refresh_agents(id, &client).await?;
+        let state = self.db().sync_state(id, self.clock().now()).await?;
+        let written = match state.cursor_updated_at {
+            None => self.backfill(integration, &client, progress).await?,
+            Some(cursor) => self.incremental(id, &client, cursor, progress).await?,
+        };
+        Ok(written)
+    }
+
+    async fn refresh_agents(&self, id: IntegrationId, client: &HelpDeskClient) -> AppResult<()> {
+        let agents = client.list_agents().await?;
+        let records: Vec<AgentRecord> = agents
+            .into_iter()
+            .map(|agent| AgentRecord {
+                name: agent.name.clone().unwrap_or_else(|| agent.email.clone().unwrap_or_default()),
+                email: agent.email.unwrap_or_default(),
+                roles: agent.roles,
+                status: agent.status.map_or_else(|| "unknown".to_owned(), |s| s.as_str().to_owned()),
+                agent_id: agent.id,
+            })
+            .collect();
+        self.db().upsert_agents(id, &records, self.clock().now()).await?;
+        Ok(())
+    }
+
+    async fn backfill(
+        &self,
+        integration: &Integration,
+        client: &HelpDeskClient,
+        progress: Option<&ProgressSender>,
+    ) -> AppResult<u64> {
+        let id = integration.id;
+        let mut windows = self.db().sync_windows(id).await?;
+        if windows.is_empty() {
+            let planned =
+                plan_windows(self.clock().now(), integration.backfill_days, self.sync_settings().window);
+            self.db().plan_windows(id, &planned).await?;
+            windows = self.db().sync_windows(id).await?;
+        }
+        let total = windows.len() as u64;
+        let mut done = windows.iter().filter(|w| w.done).count() as u64;
+        report(progress, SyncProgress::Windows { done, total });
+        let pending: Vec<SyncWindow> = windows.into_iter().filter(|w| !w.done).collect();
+        let mut runs = futures::stream::iter(
+            pending.into_iter().map(|window| self.fetch_window(id, client, window, progress)),
+        )
+        .buffer_unordered(self.sync_settings().concurrency.max(1));
+        let mut written = 0;
+        while let Some(result) = runs.next().await {
+            written += result?;
+            done += 1;
+            report(progress, SyncProgress::Windows { done, total });
+        }
+        // The incremental cursor starts at the newest change HelpDesk showed us.
+        let newest = self.db().sync_windows(id).await?.iter().map(|w| w.end).max();
+        let cursor = self.newest_case_update(id).await?.or(newest).unwrap_or_else(|| self.clock().now());
+        self.db().store_page(id, &[], &Checkpoint::Cursor { updated_at: cursor }, self.clock().now()).await?;
+        Ok(written)
+    }
+
+    async fn newest_case_update(&self, id: IntegrationId) -> AppResult<Option<Timestamp>> {
+        Ok(self.db().newest_case_update(id).await?)
+    }
+
+    async fn fetch_window(
+        &self,
+        id: IntegrationId,
+        client: &HelpDeskClient,
+        window: SyncWindow,
+        progress: Option<&ProgressSender>,
+    ) -> AppResult<u64> {
+        let silo = parse_silo(&window.silo);
+        let mut query = TicketQuery::default()
+            .silo(silo.clone())
+            .updated(Some(window.start.into()), Some(window.end.into()));
+        if let Some((value, ticket_id)) = &window.after {
+            query = query.after(TicketCursor { value: *value, id: ticket_id.clone() });
+        }
+        let mut pages = std::pin::pin!(client.list_tickets(query));
+        let mut written = 0;
+        while let Some(page) = pages.try_next().await? {
+            metrics::counter!("scoreline_sync_pages_total").increment(1);
+            let cases: Vec<CaseRecord> =
+                page.tickets.iter().map(|ticket| case_record(ticket, &silo)).collect();
+            let checkpoint = Checkpoint::Window {
+                silo: window.silo.clone(),
+                window_start: window.start,
+                after: page.next_cursor.as_ref().map(|c| (c.value, c.id.clone())),
+                done: page.next_cursor.is_none(),
+            };
+            let stored = self.db().store_page(id, &cases, &checkpoint, self.clock().now()).await?;
+            metrics::counter!("scoreline_sync_tickets_stored_total").increment(stored.written);
+            written += stored.written;
+            report(progress, SyncProgress::Page { written: stored.written });
+        }
+        Ok(written)
+    }
+
+    async fn incremental(
+        &self,
+        id: IntegrationId,
+        client: &HelpDeskClient,
+        cursor: Timestamp,
+        progress: Option<&ProgressSender>,
+    ) -> AppResult<u64> {
+        let settings = self.sync_settings();
+        let from = cursor.saturating_sub(settings.lookback);
+        let to = self.clock().now().saturating_sub(settings.safety_lag);
+        let mut written = 0;
+        let mut newest = cursor;
+        for silo in LIVE_SILOS {
+            let query = TicketQuery::default().silo(silo.clone()).updated(Some(from.into()), Some(to.into()));
+            let mut pages = std::pin::pin!(client.list_tickets(query));
+            while let Some(page) = pages.try_next().await? {
+                metrics::counter!("scoreline_sync_pages_total").increment(1);
+                let cases: Vec<CaseRecord> =
+                    page.tickets.iter().map(|ticket| case_record(ticket, &silo)).collect();
+                newest = page.tickets.iter().map(|t| t.updated_at).fold(newest, Timestamp::max);
+                // The cursor moves only once every silo is read: a crash before re-reads the run.
+                let stored = self
+                    .db()
+                    .store_page(id, &cases, &Checkpoint::Cursor { updated_at: cursor }, self.clock().now())
+                    .await?;
+                metrics::counter!("scoreline_sync_tickets_stored_total").increment(stored.written);
+                written += stored.written;
+                report(progress, SyncProgress::Page { written: stored.written });
+            }
+        }
+        self.db().store_page(id, &[], &Checkpoint::Cursor { updated_at: newest }, self.clock().now()).await?;
+        if let Some(lag) = self.clock().now().as_millis().checked_sub(newest.as_millis()) {
+            metrics::gauge!("scoreline_sync_lag_seconds").set(lag as f64 / 1000.0);
+        }
+        Ok(written)
+    }
+
+    /// Asks the scheduler to sync this integration soon.
+    pub async fn request_sync(&self, actor: &crate::Actor, id: IntegrationId) -> AppResult<()> {
+        let integration = self.get_integration(actor, id).await?;
+        if integration.state != IntegrationState::Connected {
+            return Err(AppError::Conflict(
+                "This integration is not connected; reconnect it before syncing.",
+            ));
+        }
+        self.db().request_sync(id, self.clock().now()).await?;
+        let audit =
+            self.audit(actor, "integration.sync_requested", "integration", &id.to_string(), json!({}));
+        self.db().append_audit(&audit).await?;
+        Ok(())
+    }
+}
+
+fn report(progress: Option<&ProgressSender>, event: SyncProgress) {
+    if let Some(progress) = progress {
+        let _ = progress.send(event);
+    }
+}
+
+/// Windows of `window` length covering `[now − backfill_days, now)` for each backfill silo.
+pub fn plan_windows(now: Timestamp, backfill_days: u32, window: Duration) -> Vec<SyncWindow> {
+    let start = now.saturating_sub(Duration::from_secs(u64::from(backfill_days) * 24 * 3600));
+    let mut windows = Vec::new();
+    let mut from = start;
+    while from < now {
+        let to = from.saturating_add(window).min(now);
+        for silo in BACKFILL_SILOS {
+            windows.push(SyncWindow {
+                silo: silo.as_str().to_owned(),
+                start: from,
+                end: to,
+                after: None,
+                done: false,
+            });
+        }
+        from = to;
+    }
+    windows
+}
+
+fn parse_silo(text: &str) -> Silo {
+    match text {
+        "archive" => Silo::Archive,
+        "trash" => Silo::Trash,
+        "spam" => Silo::Spam,
+        _ => Silo::Tickets,
+    }
+}
+
+/// A HelpDesk ticket as a case row. The silo the ticket was listed from wins over its field.
+pub fn case_record(ticket: &Ticket, listed_in: &Silo) -> CaseRecord {
+    let assignment = ticket.assignment.as_ref();
+    let team = assignment.and_then(|a| a.team.as_ref());
+    let agent = assignment.and_then(|a| a.agent.as_ref());
+    CaseRecord {
+        source_id: ticket.id.clone(),
+        short_id: ticket.short_id.clone(),
+        status: ticket.status.as_ref().map_or_else(|| "unknown".to_owned(), |s| s.as_str().to_owned()),
+        priority: ticket.priority.map(i64::from),
+        silo: listed_in.as_str().to_owned(),
+        team_id: team.map(|t| t.id.clone()).or_else(|| ticket.team_ids.first().cloned()),
+        team_name: team.and_then(|t| t.name.clone()),
+        agent_id: agent.map(|a| a.id.clone()),
+        agent_name: agent.and_then(|a| a.name.clone()),
+        created_at: ticket.created_at,
+        updated_at: ticket.updated_at,
+        last_message_at: ticket.last_message_at,
+        message_count: u32::try_from(ticket.messages().count()).unwrap_or(u32::MAX),
+        event_count: u32::try_from(ticket.events.len()).unwrap_or(u32::MAX),
+        content: CaseContent {
+            subject: ticket.subject.clone(),
+            requester: ticket.requester.as_ref().map(|r| json!({ "name": r.name, "email": r.email })),
+            tags: ticket.tag_ids.clone(),
+            custom_fields: serde_json::Value::Object(ticket.custom_fields.clone()),
+            events: serde_json::to_value(&ticket.events).unwrap_or_default(),
+        },
+    }
+}
+
+impl From<HelpDeskError> for AppError {
+    fn from(error: HelpDeskError) -> Self {
+        Self::HelpDesk(error)
+    }
+}
+
+/// Whether a failed run is worth retrying at the next tick without a person's help.
+pub fn is_transient(error: &AppError) -> bool {
+    match error {
+        AppError::HelpDesk(e) => matches!(e.kind(), ErrorKind::Retryable | ErrorKind::GaveUp),
+        AppError::Store(e) => e.is_transient(),
+        _ => false,
+    }
+}
