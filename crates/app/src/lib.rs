@@ -5,6 +5,8 @@ mod actor;
 mod auth;
 mod error;
 mod integrations;
+mod purge;
+mod scheduler;
 mod staff;
 mod sync;
 mod token_source;
@@ -22,6 +24,7 @@ pub use error::AppError;
 pub use integrations::{
     ConnectIntegration, HelpDeskSettings, OAuthCallback, OAuthFailure, OAuthStart, UpdateIntegration,
 };
+pub use purge::{PURGE_BATCH, PurgeReport};
 pub use scoreline_helpdesk::RateLimit;
 pub use staff::{CreateGroup, CreateTeam, CreateUser};
 pub use sync::{

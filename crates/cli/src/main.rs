@@ -5,6 +5,7 @@ mod config;
 mod demo;
 mod serve;
 mod telemetry;
+mod work;
 
 use std::process::ExitCode;
 
@@ -27,6 +28,10 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Apply database migrations and exit.
     Migrate,
+    /// Sync HelpDesk now: ask running servers to, or with --wait run it here and show progress.
+    Sync(work::SyncArgs),
+    /// Remove the content of cases past their integration's retention.
+    Purge(work::PurgeArgs),
     /// Manage users.
     #[command(subcommand)]
     Users(admin::UsersCommand),
@@ -57,6 +62,8 @@ fn main() -> ExitCode {
             Command::Serve => serve::run(config).await,
             Command::Demo(args) => demo::run(config, args).await,
             Command::Migrate => serve::migrate(&config).await,
+            Command::Sync(args) => work::sync(&config, args).await,
+            Command::Purge(args) => work::purge(&config, args).await,
             Command::Users(command) => admin::users(&config, command).await,
             Command::Tokens(command) => admin::tokens(&config, command).await,
         }

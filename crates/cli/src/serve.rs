@@ -63,11 +63,18 @@ pub async fn serve_app(config: &Config, listener: tokio::net::TcpListener, app: 
         form_action_origins: vec![config.accounts_url.origin().ascii_serialization()],
     };
     let router = scoreline_web::router(app.clone(), web_config);
-    tokio::spawn(expire_sessions(app));
+    let background = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(expire_sessions(app.clone()));
+    let worker = {
+        let (app, background) = (app.clone(), background.clone());
+        tokio::spawn(async move { app.run_background(background).await })
+    };
     tracing::info!(%address, "listening");
     // Tests and scripts read this line to find a port chosen with :0.
     println!("Scoreline is listening on http://{address}");
     scoreline_web::serve(listener, router, shutdown_signal()).await?;
+    background.cancel();
+    let _ = worker.await;
     tracing::info!("stopped");
     Ok(())
 }

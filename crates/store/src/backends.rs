@@ -31,8 +31,8 @@ use crate::queries::{
 };
 use crate::store::StoreResult;
 use crate::sync::{
-    AgentRecord, CaseContent, CaseFilter, CaseRecord, Checkpoint, HelpDeskAgent, PageWrite, StoredCase,
-    SyncPhase, SyncState, SyncWindow,
+    AgentRecord, CaseContent, CaseCounts, CaseFilter, CaseRecord, Checkpoint, HelpDeskAgent, PageWrite,
+    StoredCase, SyncPhase, SyncState, SyncWindow,
 };
 use crate::sync_queries::{
     case_from_row, case_select, ensure_sync_state, impl_sync_store, sync_state_from_row,
@@ -128,12 +128,25 @@ impl PostgresStore {
     }
 }
 
+/// SQLite: `secure_delete` zeroes freed pages in the database file; the old page images in
+/// the WAL go when it is checkpointed and truncated.
+async fn flush_deleted_sqlite(pool: &SqlitePool) -> StoreResult<()> {
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await?;
+    Ok(())
+}
+
+/// PostgreSQL: deleted rows are reclaimed by autovacuum; nothing to do here.
+#[allow(clippy::unused_async)]
+async fn flush_deleted_postgres(_pool: &PgPool) -> StoreResult<()> {
+    Ok(())
+}
+
 impl_store!(SqliteStore);
 impl_store!(PostgresStore);
 impl_integration_store!(SqliteStore);
 impl_integration_store!(PostgresStore);
-impl_sync_store!(SqliteStore);
-impl_sync_store!(PostgresStore);
+impl_sync_store!(SqliteStore, flush_deleted_sqlite);
+impl_sync_store!(PostgresStore, flush_deleted_postgres);
 
 /// The migration versions of each backend, in order.
 pub fn migration_versions() -> (Vec<i64>, Vec<i64>) {

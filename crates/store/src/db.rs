@@ -13,8 +13,8 @@ use crate::model::{
 };
 use crate::store::{Store, StoreResult};
 use crate::sync::{
-    AgentRecord, CaseFilter, CaseRecord, Checkpoint, HelpDeskAgent, PageWrite, StoredCase, SyncPhase,
-    SyncState, SyncStore, SyncWindow,
+    AgentRecord, CaseCounts, CaseFilter, CaseRecord, Checkpoint, HelpDeskAgent, PageWrite, StoredCase,
+    SyncPhase, SyncState, SyncStore, SyncWindow,
 };
 use crate::{Sealer, StoreError};
 
@@ -335,6 +335,15 @@ impl SyncStore for Db {
     }
     async fn count_cases(&self, integration_id: IntegrationId) -> StoreResult<u64> {
         dispatch!(self.count_cases(integration_id))
+    }
+    async fn case_counts(&self, integration_id: IntegrationId) -> StoreResult<CaseCounts> {
+        dispatch!(self.case_counts(integration_id))
+    }
+    async fn count_purgeable(&self, integration_id: IntegrationId, cutoff: Timestamp) -> StoreResult<u64> {
+        dispatch!(self.count_purgeable(integration_id, cutoff))
+    }
+    async fn flush_deleted(&self) -> StoreResult<()> {
+        dispatch!(self.flush_deleted())
     }
     async fn newest_case_update(&self, integration_id: IntegrationId) -> StoreResult<Option<Timestamp>> {
         dispatch!(self.newest_case_update(integration_id))

@@ -101,6 +101,8 @@ pub struct SyncState {
     pub last_error: Option<String>,
     /// A "sync now" request not yet served.
     pub requested_at: Option<Timestamp>,
+    /// When this state last changed (a page, a phase, an error).
+    pub changed_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,6 +160,12 @@ pub struct StoredCase {
     pub event_count: u32,
     pub purged_at: Option<Timestamp>,
     pub content: Option<CaseContent>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CaseCounts {
+    pub total: u64,
+    pub held_back: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -243,6 +251,19 @@ pub trait SyncStore: Send + Sync {
     ) -> impl Future<Output = StoreResult<Page<StoredCase>>> + Send;
     fn get_case(&self, id: CaseId) -> impl Future<Output = StoreResult<Option<StoredCase>>> + Send;
     fn count_cases(&self, integration_id: IntegrationId) -> impl Future<Output = StoreResult<u64>> + Send;
+    /// All cases, and those held back because their agent is matched to nobody.
+    fn case_counts(
+        &self,
+        integration_id: IntegrationId,
+    ) -> impl Future<Output = StoreResult<CaseCounts>> + Send;
+    /// Cases whose content a purge with this cutoff would remove.
+    fn count_purgeable(
+        &self,
+        integration_id: IntegrationId,
+        cutoff: Timestamp,
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
+    /// Makes deleted content leave the database files (SQLite: checkpoint and truncate the WAL).
+    fn flush_deleted(&self) -> impl Future<Output = StoreResult<()>> + Send;
     /// The greatest `updatedAt` among the integration's cases.
     fn newest_case_update(
         &self,

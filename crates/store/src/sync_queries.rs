@@ -67,6 +67,7 @@ macro_rules! sync_state_from_row {
             last_success_at: at("last_success_at")?,
             last_error: row.try_get("last_error")?,
             requested_at: at("requested_at")?,
+            changed_at: Timestamp::from_millis(row.try_get("updated_at")?),
         }
     }};
 }
@@ -87,7 +88,7 @@ macro_rules! ensure_sync_state {
 pub(crate) use ensure_sync_state;
 
 macro_rules! impl_sync_store {
-    ($store:ty) => {
+    ($store:ty, $flush_deleted:ident) => {
         impl $crate::SyncStore for $store {
             async fn store_page(
                 &self,
@@ -206,7 +207,7 @@ macro_rules! impl_sync_store {
                 ensure_sync_state!(&self.pool, integration_id, now);
                 let row = sqlx::query(
                     "SELECT phase, cursor_updated_at, tickets_stored, pages_fetched, windows_total, windows_done,
-                            last_success_at, last_error, requested_at
+                            last_success_at, last_error, requested_at, updated_at
                      FROM sync_states WHERE integration_id = $1",
                 )
                 .bind(integration_id.as_uuid())
@@ -464,6 +465,36 @@ macro_rules! impl_sync_store {
                     .fetch_one(&self.pool)
                     .await?;
                 Ok(u64::try_from(count).unwrap_or(0))
+            }
+
+            async fn case_counts(&self, integration_id: IntegrationId) -> StoreResult<CaseCounts> {
+                let row = sqlx::query(
+                    "SELECT COUNT(*) AS total,
+                            COUNT(CASE WHEN c.agent_id IS NOT NULL AND a.matched_user_id IS NULL THEN 1 END) AS held_back
+                     FROM cases c
+                     LEFT JOIN helpdesk_agents a ON a.integration_id = c.integration_id AND a.agent_id = c.agent_id
+                     WHERE c.integration_id = $1",
+                )
+                .bind(integration_id.as_uuid())
+                .fetch_one(&self.pool)
+                .await?;
+                let count = |column: &str| -> StoreResult<u64> { Ok(u64::try_from(row.try_get::<i64, _>(column)?).unwrap_or(0)) };
+                Ok(CaseCounts { total: count("total")?, held_back: count("held_back")? })
+            }
+
+            async fn count_purgeable(&self, integration_id: IntegrationId, cutoff: Timestamp) -> StoreResult<u64> {
+                let count: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM cases WHERE integration_id = $1 AND purged_at IS NULL AND updated_at < $2",
+                )
+                .bind(integration_id.as_uuid())
+                .bind(cutoff.as_millis())
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(u64::try_from(count).unwrap_or(0))
+            }
+
+            async fn flush_deleted(&self) -> StoreResult<()> {
+                $flush_deleted(&self.pool).await
             }
 
             async fn newest_case_update(&self, integration_id: IntegrationId) -> StoreResult<Option<Timestamp>> {
