@@ -3,6 +3,7 @@
 
 mod actor;
 mod auth;
+mod cases;
 mod error;
 mod integrations;
 mod purge;
@@ -20,6 +21,7 @@ use scoreline_store::{Db, Sealer};
 
 pub use actor::Actor;
 pub use auth::{SignedIn, ThrottleSettings};
+pub use cases::IntegrationOverview;
 pub use error::AppError;
 pub use integrations::{
     ConnectIntegration, HelpDeskSettings, OAuthCallback, OAuthFailure, OAuthStart, UpdateIntegration,

@@ -159,6 +159,11 @@ pub struct StoredCase {
     pub message_count: u32,
     pub event_count: u32,
     pub purged_at: Option<Timestamp>,
+    /// Gone once purged, like everything in `content`.
+    pub subject: Option<String>,
+    pub requester: Option<Value>,
+    pub tags: Vec<String>,
+    /// The full content (with events), read for one case only.
     pub content: Option<CaseContent>,
 }
 

@@ -5,9 +5,10 @@ macro_rules! case_select {
         concat!(
             "SELECT c.id, c.integration_id, c.source_id, c.short_id, c.status, c.priority, c.silo, c.team_id,
                     c.team_name, c.agent_id, c.agent_name, c.created_at, c.updated_at, c.last_message_at,
-                    c.message_count, c.event_count, c.purged_at, a.matched_user_id
+                    c.message_count, c.event_count, c.purged_at, a.matched_user_id, cc.subject, cc.requester, cc.tags
              FROM cases c
-             LEFT JOIN helpdesk_agents a ON a.integration_id = c.integration_id AND a.agent_id = c.agent_id ",
+             LEFT JOIN helpdesk_agents a ON a.integration_id = c.integration_id AND a.agent_id = c.agent_id
+             LEFT JOIN case_contents cc ON cc.case_id = c.id ",
             $filter
         )
     };
@@ -21,6 +22,8 @@ macro_rules! case_from_row {
             Ok(u32::try_from(row.try_get::<i64, _>(column)?).unwrap_or(0))
         };
         let user: Option<uuid::Uuid> = row.try_get("matched_user_id")?;
+        let requester: Option<sqlx::types::Json<serde_json::Value>> = row.try_get("requester")?;
+        let tags: Option<sqlx::types::Json<Vec<String>>> = row.try_get("tags")?;
         StoredCase {
             id: CaseId::from_uuid(row.try_get("id")?),
             integration_id: IntegrationId::from_uuid(row.try_get("integration_id")?),
@@ -40,6 +43,9 @@ macro_rules! case_from_row {
             message_count: count("message_count")?,
             event_count: count("event_count")?,
             purged_at: row.try_get::<Option<i64>, _>("purged_at")?.map(Timestamp::from_millis),
+            subject: row.try_get("subject")?,
+            requester: requester.map(|r| r.0),
+            tags: tags.map(|t| t.0).unwrap_or_default(),
             content: $content,
         }
     }};

@@ -22,7 +22,8 @@ use crate::extract::{ApiActor, ApiJson, ApiQuery, PageQuery, encode_cursor};
     tags(
         (name = "staff", description = "Users, groups and teams"),
         (name = "session", description = "Who is calling"),
-        (name = "integrations", description = "Connected HelpDesk accounts")
+        (name = "integrations", description = "Connected HelpDesk accounts"),
+        (name = "cases", description = "HelpDesk tickets as stored for scoring")
     )
 )]
 struct ApiDoc;
@@ -34,7 +35,8 @@ pub fn router() -> (axum::Router<WebState>, utoipa::openapi::OpenApi) {
         .routes(routes!(show_user))
         .routes(routes!(list_groups, create_group))
         .routes(routes!(list_teams, create_team))
-        .merge(crate::api_integrations::routes());
+        .merge(crate::api_integrations::routes())
+        .merge(crate::api_cases::routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).split_for_parts()
 }
 

@@ -4,9 +4,9 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use scoreline_app::{ConnectIntegration, UpdateIntegration};
+use scoreline_app::{ConnectIntegration, IntegrationOverview, UpdateIntegration};
 use scoreline_core::{IntegrationId, Timestamp};
-use scoreline_store::integrations::{Disconnect, Integration};
+use scoreline_store::integrations::Disconnect;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -23,6 +23,7 @@ pub fn routes() -> OpenApiRouter<WebState> {
         .routes(routes!(list_integrations, create_integration))
         .routes(routes!(show_integration, update_integration, delete_integration))
         .routes(routes!(replace_token))
+        .routes(routes!(sync_integration))
 }
 
 /// An integration as the API shows it: never a secret, only whether one is set.
@@ -44,15 +45,30 @@ pub struct IntegrationView {
     pub credential_set: bool,
     /// The last 4 characters of a personal access token.
     pub token_last4: Option<String>,
+    /// Sync phase: `pending`, `backfilling`, `live`, `paused`, `needs_reauthorization`, `error`.
+    pub phase: String,
+    pub progress: ProgressView,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub last_synced_at: Option<Timestamp>,
     pub last_error: Option<String>,
+    pub cases_count: u64,
+    /// Cases whose HelpDesk agent is matched to nobody: stored, not offered to lists.
+    pub held_back_count: u64,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 
-impl From<Integration> for IntegrationView {
-    fn from(i: Integration) -> Self {
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct ProgressView {
+    pub windows_done: u64,
+    pub windows_total: u64,
+    pub tickets_stored: u64,
+    pub pages_fetched: u64,
+}
+
+impl From<IntegrationOverview> for IntegrationView {
+    fn from(overview: IntegrationOverview) -> Self {
+        let (i, sync) = (overview.integration, overview.sync);
         Self {
             id: i.id,
             kind: i.kind,
@@ -68,8 +84,17 @@ impl From<Integration> for IntegrationView {
             state: i.state.as_str().to_owned(),
             credential_set: i.credential_set,
             token_last4: i.token_last4,
+            phase: sync.phase.as_str().to_owned(),
+            progress: ProgressView {
+                windows_done: sync.windows_done,
+                windows_total: sync.windows_total,
+                tickets_stored: sync.tickets_stored,
+                pages_fetched: sync.pages_fetched,
+            },
             last_synced_at: i.last_synced_at,
-            last_error: i.last_error,
+            last_error: i.last_error.or(sync.last_error),
+            cases_count: overview.cases.total,
+            held_back_count: overview.cases.held_back,
             created_at: i.created_at,
         }
     }
@@ -165,7 +190,7 @@ async fn list_integrations(
     ApiActor(actor): ApiActor,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<ItemList<IntegrationView>>, ApiError> {
-    let page = state.app.list_integrations(&actor, query.to_request()?).await?;
+    let page = state.app.list_integration_overviews(&actor, query.to_request()?).await?;
     Ok(Json(ItemList::from_page(page, IntegrationView::from)))
 }
 
@@ -201,7 +226,8 @@ async fn create_integration(
             .into_response());
     }
     let integration = state.app.connect_with_token(&actor, input).await?;
-    Ok((StatusCode::CREATED, Json(IntegrationView::from(integration))).into_response())
+    let overview = state.app.integration_overview(&actor, integration.id).await?;
+    Ok((StatusCode::CREATED, Json(IntegrationView::from(overview))).into_response())
 }
 
 /// What the integration will be once authorized.
@@ -221,8 +247,12 @@ fn pending_view(id: &IntegrationId, input: &ConnectIntegration, now: Timestamp) 
         state: "awaiting_authorization".to_owned(),
         credential_set: false,
         token_last4: None,
+        phase: "pending".to_owned(),
+        progress: ProgressView::default(),
         last_synced_at: None,
         last_error: None,
+        cases_count: 0,
+        held_back_count: 0,
         created_at: now,
     }
 }
@@ -233,7 +263,7 @@ async fn show_integration(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<IntegrationView>, ApiError> {
-    Ok(Json(state.app.get_integration(&actor, parse_id(&id)?).await?.into()))
+    Ok(Json(state.app.integration_overview(&actor, parse_id(&id)?).await?.into()))
 }
 
 #[utoipa::path(patch, path = "/integrations/{id}", tag = "integrations", params(("id" = String, Path, format = Uuid)), request_body = UpdateIntegrationBody,
@@ -251,7 +281,9 @@ async fn update_integration(
         retention_unit: body.retention.map(|r| r.unit),
         backfill_days: body.backfill_days,
     };
-    Ok(Json(state.app.update_integration(&actor, parse_id(&id)?, change).await?.into()))
+    let id = parse_id(&id)?;
+    state.app.update_integration(&actor, id, change).await?;
+    Ok(Json(state.app.integration_overview(&actor, id).await?.into()))
 }
 
 /// Deletes the credentials at once (revoking OAuth tokens at HelpDesk).
@@ -281,5 +313,20 @@ async fn replace_token(
     ApiJson(body): ApiJson<ReplaceTokenBody>,
 ) -> Result<Json<IntegrationView>, ApiError> {
     let token = body.token.unwrap_or_else(|| SecretString::from(String::new()));
-    Ok(Json(state.app.replace_token(&actor, parse_id(&id)?, &body.account_id, token).await?.into()))
+    let id = parse_id(&id)?;
+    state.app.replace_token(&actor, id, &body.account_id, token).await?;
+    Ok(Json(state.app.integration_overview(&actor, id).await?.into()))
+}
+
+/// Starts a sync now ("Sync now"): a running server picks it up within seconds.
+#[utoipa::path(post, path = "/integrations/{id}/sync", tag = "integrations", params(("id" = String, Path, format = Uuid)),
+    responses((status = 202, body = IntegrationView), (status = 404), (status = 409)))]
+async fn sync_integration(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<IntegrationView>), ApiError> {
+    let id = parse_id(&id)?;
+    state.app.request_sync(&actor, id).await?;
+    Ok((StatusCode::ACCEPTED, Json(state.app.integration_overview(&actor, id).await?.into())))
 }

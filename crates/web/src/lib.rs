@@ -1,11 +1,13 @@
 //! Scoreline over HTTP: the JSON API (`/api/v1`, with its OpenAPI document) and the HTML UI.
 
 mod api;
+mod api_cases;
 mod api_integrations;
 mod error;
 mod extract;
 mod system;
 mod ui;
+mod ui_cases;
 mod ui_integrations;
 
 use std::sync::Arc;
@@ -68,6 +70,8 @@ pub fn router(app: App, config: WebConfig) -> Router {
             get(ui_integrations::confirm_disconnect).post(ui_integrations::disconnect),
         )
         .route("/interactions/integrations/{id}/users", get(ui_integrations::manage_users))
+        .route("/interactions/integrations/{id}/sync", post(ui_integrations::sync_now))
+        .route("/cases/{id}", get(ui_cases::show))
         .route("/users", get(ui::show_users).post(ui::create_user))
         .fallback(system::not_found)
         .with_state(state)

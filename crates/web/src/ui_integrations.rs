@@ -9,6 +9,7 @@ use scoreline_app::{Actor, AppError, ConnectIntegration, OAuthCallback, UpdateIn
 use scoreline_core::{FieldError, IntegrationId, Permission, RetentionUnit};
 use scoreline_store::integrations::{Disconnect, Integration};
 use scoreline_store::model::PageRequest;
+use scoreline_store::sync::{CaseCounts, CaseFilter, StoredCase, SyncState};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -247,6 +248,9 @@ pub async fn connected(
 struct DetailPage {
     layout: Layout,
     integration: Integration,
+    sync: SyncState,
+    counts: CaseCounts,
+    cases: Vec<StoredCase>,
     form: SettingsForm,
     errors: Vec<FieldError>,
     problem: Option<String>,
@@ -288,22 +292,37 @@ pub struct DetailQuery {
     saved: Option<String>,
 }
 
-fn detail_page(
+async fn detail_page(
+    state: &WebState,
     actor: &Actor,
-    integration: Integration,
-    form: SettingsForm,
+    id: IntegrationId,
     errors: Vec<FieldError>,
-) -> DetailPage {
-    DetailPage {
+    form: Option<SettingsForm>,
+) -> Result<DetailPage, ApiError> {
+    let overview = state.app.integration_overview(actor, id).await?;
+    let filter = CaseFilter { integration_id: Some(id), ..CaseFilter::default() };
+    let cases = match state.app.list_cases(actor, &filter, PageRequest::first(RECENT_CASES)).await {
+        Ok(page) => page.items,
+        Err(AppError::PermissionDenied { .. }) => Vec::new(),
+        Err(other) => return Err(other.into()),
+    };
+    let form = form.unwrap_or_else(|| SettingsForm::of(&overview.integration));
+    Ok(DetailPage {
         layout: Layout::for_actor(actor),
-        integration,
+        integration: overview.integration,
+        sync: overview.sync,
+        counts: overview.cases,
+        cases,
         form,
         errors,
         problem: None,
         notice: None,
         units: RetentionUnit::ALL.iter().map(|u| u.as_str()).collect(),
-    }
+    })
 }
+
+/// How many cases the integration page lists.
+const RECENT_CASES: u32 = 25;
 
 pub async fn detail(
     State(state): State<WebState>,
@@ -311,12 +330,11 @@ pub async fn detail(
     Path(id): Path<String>,
     Query(query): Query<DetailQuery>,
 ) -> Result<Response, ApiError> {
-    let integration = state.app.get_integration(&actor, parse_id(&id)?).await?;
-    let form = SettingsForm::of(&integration);
-    let mut page = detail_page(&actor, integration, form, Vec::new());
+    let mut page = detail_page(&state, &actor, parse_id(&id)?, Vec::new(), None).await?;
     page.notice = match query.saved.as_deref() {
         Some("settings") => Some("Settings saved."),
         Some("token") => Some("Token replaced; HelpDesk accepted it."),
+        Some("sync") => Some("Sync requested; it starts within seconds."),
         _ => None,
     };
     Ok(page.into_response())
@@ -340,9 +358,8 @@ pub async fn update(
     match state.app.update_integration(&actor, id, change).await {
         Ok(_) => Ok(Redirect::to(&integration_path(id, "?saved=settings")).into_response()),
         Err(AppError::Validation(errors)) => {
-            let integration = state.app.get_integration(&actor, id).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, detail_page(&actor, integration, form, errors))
-                .into_response())
+            let page = detail_page(&state, &actor, id, errors, Some(form)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(other) => Err(other.into()),
     }
@@ -364,19 +381,24 @@ pub async fn replace_token(
     match state.app.replace_token(&actor, id, "", SecretString::from(form.token)).await {
         Ok(_) => Ok(Redirect::to(&integration_path(id, "?saved=token")).into_response()),
         Err(error @ (AppError::Validation(_) | AppError::Upstream(_))) => {
-            let integration = state.app.get_integration(&actor, id).await?;
-            let form = SettingsForm::of(&integration);
             let (status, errors, problem) = match error {
                 AppError::Validation(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors, None),
                 AppError::Upstream(problem) => (StatusCode::BAD_GATEWAY, Vec::new(), Some(problem)),
                 _ => unreachable!("matched above"),
             };
-            let mut page = detail_page(&actor, integration, form, errors);
+            let mut page = detail_page(&state, &actor, id, errors, None).await?;
             page.problem = problem;
             Ok((status, page).into_response())
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// "Sync now".
+pub async fn sync_now(State(state): State<WebState>, PageActor(actor): PageActor, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    state.app.request_sync(&actor, id).await?;
+    Ok(Redirect::to(&integration_path(id, "?saved=sync")).into_response())
 }
 
 /// Sends the admin to authorize an OAuth integration again; its data stays.
