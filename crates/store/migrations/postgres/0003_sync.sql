@@ -41,10 +41,10 @@ CREATE INDEX cases_by_agent ON cases (integration_id, agent_id, updated_at);
 CREATE TABLE case_contents (
     case_id       UUID PRIMARY KEY NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
     subject       TEXT,
-    requester     TEXT,
-    tags          TEXT NOT NULL,
-    custom_fields TEXT NOT NULL,
-    events        TEXT NOT NULL
+    requester     JSONB,
+    tags          JSONB NOT NULL,
+    custom_fields JSONB NOT NULL,
+    events        JSONB NOT NULL
 );
 
 CREATE TABLE sync_states (

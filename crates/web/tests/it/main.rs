@@ -4,6 +4,7 @@
 
 mod api;
 mod browser_integrations;
+mod cases;
 mod integrations;
 mod pages;
 mod secrets;
