@@ -172,6 +172,7 @@ impl HelpDeskClient {
                 return Err(HelpDeskError::GaveUp { attempts, waited, reason, last: failure });
             }
             tracing::debug!(attempts, wait_ms = wait.as_millis(), %failure, "retrying a HelpDesk request");
+            metrics::counter!("scoreline_helpdesk_retries_total").increment(1);
             if !failure.throttles_account() {
                 tokio::time::sleep(wait).await;
             }

@@ -60,11 +60,14 @@ impl RateLimiter {
 
     /// Waits until this request may be sent.
     pub(crate) async fn acquire(&self) {
+        let asked = Instant::now();
         loop {
             let slot = self.reserve();
             tokio::time::sleep_until(slot).await;
             // A `Retry-After` may have closed the account while this request slept.
             if self.closed_at(Instant::now()).is_none() {
+                metrics::histogram!("scoreline_helpdesk_rate_limit_wait_seconds")
+                    .record(asked.elapsed().as_secs_f64());
                 return;
             }
         }
