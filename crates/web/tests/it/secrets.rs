@@ -45,29 +45,6 @@ fn json_of(text: &str) -> Value {
     serde_json::from_str(text).unwrap()
 }
 
-/// The hidden inputs of the consent page's first form (the Allow button's).
-fn allow_form(html: &str) -> Vec<(String, String)> {
-    let form = html.split("</form>").next().unwrap();
-    let unescape = |text: &str| {
-        text.replace("&quot;", "\"")
-            .replace("&#39;", "'")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&")
-    };
-    let fields: Vec<_> = form
-        .split("<input type=\"hidden\" name=\"")
-        .skip(1)
-        .map(|rest| {
-            let (name, rest) = rest.split_once('"').unwrap();
-            let value = rest.split_once("value=\"").unwrap().1.split_once('"').unwrap().0;
-            (unescape(name), unescape(value))
-        })
-        .collect();
-    assert!(fields.contains(&("decision".to_owned(), "allow".to_owned())), "{fields:?}");
-    fields
-}
-
 /// An OAuth connection started over the API, approved on the simulator's consent page, and
 /// finished by the admin's session at the callback; returns the integration id and the code
 /// and state that travelled through the browser.
@@ -88,15 +65,7 @@ async fn connect_by_oauth(
     let id = started["integration"]["id"].as_str().unwrap().to_owned();
     let authorize_url = started["authorize_url"].as_str().unwrap();
 
-    let consent = http.get(authorize_url).send().await.unwrap().text().await.unwrap();
-    let decision = http
-        .post(format!("{}/", test.sim().accounts_url()))
-        .form(&allow_form(&consent))
-        .send()
-        .await
-        .unwrap();
-    assert!(decision.status().is_redirection(), "consent answered {}", decision.status());
-    let callback = decision.headers()["location"].to_str().unwrap().to_owned();
+    let callback = TestApp::answer_consent(authorize_url, true).await;
     assert!(callback.starts_with(&test.url(OAUTH_CALLBACK_PATH)), "{callback}");
     let travelled =
         url::Url::parse(&callback).unwrap().query_pairs().map(|(_, value)| value.into_owned()).collect();
