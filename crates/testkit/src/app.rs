@@ -149,6 +149,21 @@ impl TestApp {
         answer.headers()["location"].to_str().expect("location").to_owned()
     }
 
+    /// GETs `path` as `auth` (a session cookie from [`Self::sign_in`] or an API token) and
+    /// returns the body as JSON.
+    pub async fn get_json(&self, auth: &str, path: &str) -> serde_json::Value {
+        self.get(auth, path).await.json().await.expect("a JSON body")
+    }
+
+    /// GETs `path` as `auth` and returns the body as text.
+    pub async fn get_text(&self, auth: &str, path: &str) -> String {
+        self.get(auth, path).await.text().await.expect("a text body")
+    }
+
+    pub async fn get(&self, auth: &str, path: &str) -> reqwest::Response {
+        authorized(Self::http().get(self.url(path)), auth).send().await.expect("GET")
+    }
+
     /// A reqwest client that never follows redirects, so tests see them.
     pub fn http() -> reqwest::Client {
         reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
@@ -160,6 +175,15 @@ impl Drop for TestApp {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+}
+
+/// Sends `auth` as the session cookie it is, or else as a Bearer API token.
+pub fn authorized(request: reqwest::RequestBuilder, auth: &str) -> reqwest::RequestBuilder {
+    if auth.starts_with("scoreline_session=") {
+        request.header("cookie", auth)
+    } else {
+        request.bearer_auth(auth)
     }
 }
 

@@ -42,15 +42,7 @@ on_both_backends!(cases_are_listed_filtered_and_shown, purged_cases_keep_a_tombs
 async fn cases_are_listed_filtered_and_shown(backend: TestBackend) {
     let (test, id, admin) = synced(backend).await;
     let http = TestApp::http();
-    let integration: Value = http
-        .get(test.url(&format!("/api/v1/integrations/{id}")))
-        .header("cookie", &admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let integration: Value = test.get_json(&admin, &format!("/api/v1/integrations/{id}")).await;
     assert_eq!(integration["phase"], "live");
     let total = integration["cases_count"].as_u64().unwrap();
     assert!(total > 20, "{integration}");
@@ -115,36 +107,12 @@ async fn cases_are_listed_filtered_and_shown(backend: TestBackend) {
         .find(|c| c["subject"] == "Canary ticket")
         .expect("the canary was synced");
     let case_id = canary["id"].as_str().unwrap();
-    let case: Value = http
-        .get(test.url(&format!("/api/v1/cases/{case_id}")))
-        .header("cookie", &admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let case: Value = test.get_json(&admin, &format!("/api/v1/cases/{case_id}")).await;
     assert!(case["events"].as_array().unwrap().iter().any(|e| e["message"]["text"] == CANARY));
     assert_eq!(case["requester"]["email"], "c@example.com");
-    let page = http
-        .get(test.url(&format!("/cases/{case_id}")))
-        .header("cookie", &admin)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = test.get_text(&admin, &format!("/cases/{case_id}")).await;
     assert!(page.contains("Canary ticket") && page.contains(CANARY));
-    let detail = http
-        .get(test.url(&format!("/interactions/integrations/{id}")))
-        .header("cookie", &admin)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let detail = test.get_text(&admin, &format!("/interactions/integrations/{id}")).await;
     assert!(
         detail.contains("Sync now") && detail.contains("href=\"/cases/"),
         "the integration page lists cases"
@@ -201,15 +169,8 @@ async fn purged_cases_keep_a_tombstone_and_lose_their_content(backend: TestBacke
             && tombstone["source_id"].is_string()
             && tombstone["updated_at"].is_string()
     );
-    let case: Value = http
-        .get(test.url(&format!("/api/v1/cases/{}", tombstone["id"].as_str().unwrap())))
-        .header("cookie", &admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let case: Value =
+        test.get_json(&admin, &format!("/api/v1/cases/{}", tombstone["id"].as_str().unwrap())).await;
     assert!(case.get("events").is_none(), "{case}");
 
     let actions: Vec<String> = {

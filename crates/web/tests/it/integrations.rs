@@ -68,15 +68,7 @@ async fn a_token_connects_after_helpdesk_accepts_it(backend: TestBackend) {
     // Same account, another label: a second integration is fine.
     let second = post_integration(&test, &admin, &token_body(&test, "HelpDesk US", &pat)).await;
     assert_eq!(second.status(), StatusCode::CREATED);
-    let list: Value = TestApp::http()
-        .get(test.url("/api/v1/integrations"))
-        .header("cookie", &admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = test.get_json(&admin, "/api/v1/integrations").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
 
     let patched = TestApp::http()
@@ -292,15 +284,7 @@ async fn oauth_connects_through_consent_and_refuses_forgeries(backend: TestBacke
     let finished = follow_callback(&admin, &callback).await;
     assert_eq!(finished.status(), StatusCode::SEE_OTHER);
     let connected_page = finished.headers()["location"].to_str().unwrap().to_owned();
-    let page = TestApp::http()
-        .get(test.url(&connected_page))
-        .header("cookie", &admin)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = test.get_text(&admin, &connected_page).await;
     assert!(page.contains("HelpDesk is connected to Scoreline") && page.contains("Manage Users"));
     let replayed = follow_callback(&admin, &callback).await;
     assert_eq!(replayed.status(), StatusCode::BAD_REQUEST);
@@ -322,15 +306,7 @@ async fn oauth_connects_through_consent_and_refuses_forgeries(backend: TestBacke
     let callback = TestApp::answer_consent(started["authorize_url"].as_str().unwrap(), true).await;
     assert_eq!(follow_callback(&admin, &callback).await.status(), StatusCode::SEE_OTHER);
     let id = started["integration"]["id"].as_str().unwrap();
-    let shown: Value = TestApp::http()
-        .get(test.url(&format!("/api/v1/integrations/{id}")))
-        .header("cookie", &admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shown: Value = test.get_json(&admin, &format!("/api/v1/integrations/{id}")).await;
     assert_eq!(shown["label"], "Via API");
     assert_eq!(shown["state"], "connected");
 }
@@ -387,15 +363,7 @@ async fn a_revoked_authorization_needs_reconnecting_and_keeps_the_integration(ba
     assert_eq!(integration.state.as_str(), "needs_reauthorization");
 
     // Reconnect: same integration, connected again.
-    let detail = TestApp::http()
-        .get(test.url(&format!("/interactions/integrations/{id_text}")))
-        .header("cookie", &admin)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let detail = test.get_text(&admin, &format!("/interactions/integrations/{id_text}")).await;
     assert!(detail.contains("Reconnect"));
     let restart = TestApp::http()
         .post(test.url(&format!("/interactions/integrations/{id_text}/reconnect")))
