@@ -33,6 +33,9 @@ pub struct SyncSettings {
     /// How long a lease lasts without renewal; a dead holder's work is taken over after it.
     pub lease_ttl: Duration,
     pub retry: RetryPolicy,
+    /// Limit for one HelpDesk request attempt, from sending to the last byte; a hung answer
+    /// counts as a failed attempt and is retried.
+    pub attempt_timeout: Duration,
 }
 
 impl Default for SyncSettings {
@@ -45,6 +48,7 @@ impl Default for SyncSettings {
             concurrency: 4,
             lease_ttl: Duration::from_secs(60),
             retry: RetryPolicy::default(),
+            attempt_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -91,9 +95,12 @@ impl App {
         if !self.renew_lease(id, &owner).await? {
             return Ok(SyncOutcome::Busy);
         }
-        let heartbeat = self.spawn_heartbeat(id, owner.clone());
+        // A guard, not a call after the run: when this future is dropped midway (a cancelled
+        // task, a shutdown), a detached heartbeat would renew the lease forever and lock every
+        // other server out of this integration.
+        let heartbeat = Heartbeat(self.spawn_heartbeat(id, owner.clone()));
         let outcome = self.sync_locked(&integration, progress.as_ref()).await;
-        heartbeat.abort();
+        drop(heartbeat);
         let _ = self.db().release_sync_lease(id, &owner).await;
         match outcome {
             Ok(written) => {
@@ -182,6 +189,7 @@ impl App {
             })
             .collect();
         self.db().upsert_agents(id, &records, self.clock().now()).await?;
+        self.auto_match_after_refresh(id).await?;
         Ok(())
     }
 
@@ -213,9 +221,12 @@ impl App {
             done += 1;
             report(progress, SyncProgress::Windows { done, total });
         }
-        // The incremental cursor starts at the newest change HelpDesk showed us.
-        let newest = self.db().sync_windows(id).await?.iter().map(|w| w.end).max();
-        let cursor = self.newest_case_update(id).await?.or(newest).unwrap_or_else(|| self.clock().now());
+        // The incremental cursor starts at the newest change HelpDesk showed us. With no case at
+        // all it starts where the backfill started, not where it ended: the end is our clock's
+        // "now", and when our clock runs ahead of HelpDesk by more than the lookback, tickets
+        // changed right after the backfill would fall before the first incremental read.
+        let oldest = self.db().sync_windows(id).await?.iter().map(|w| w.start).min();
+        let cursor = self.newest_case_update(id).await?.or(oldest).unwrap_or_else(|| self.clock().now());
         self.db().store_page(id, &[], &Checkpoint::Cursor { updated_at: cursor }, self.clock().now()).await?;
         Ok(written)
     }
@@ -308,6 +319,15 @@ impl App {
             self.audit(actor, "integration.sync_requested", "integration", &id.to_string(), json!({}));
         self.db().append_audit(&audit).await?;
         Ok(())
+    }
+}
+
+/// Stops the lease heartbeat when dropped.
+struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

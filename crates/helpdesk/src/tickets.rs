@@ -251,6 +251,36 @@ impl TicketQuery {
     }
 }
 
+impl TicketQuery {
+    /// Whether `ticket` may appear on a page of this listing. (A page of this same listing
+    /// served again is the repeated-cursor check's business, which reports it as such.)
+    fn admits(&self, ticket: &Ticket) -> Result<(), String> {
+        // `inbox` is what newer APIs call the `tickets` silo.
+        fn canonical(silo: &Silo) -> &str {
+            match silo.as_str() {
+                "inbox" => "tickets",
+                other => other,
+            }
+        }
+        if let (Some(wanted), Some(got)) = (&self.silo, &ticket.silo)
+            && canonical(wanted) != canonical(got)
+        {
+            return Err(format!("ticket {} is in silo {got}, not {wanted}", ticket.id));
+        }
+        let within = |at: Timestamp, from: &Option<DateBound>, to: &Option<DateBound>| {
+            let after_from = !matches!(from, Some(DateBound::At(from)) if at < *from);
+            let before_to = !matches!(to, Some(DateBound::At(to)) if at >= *to);
+            after_from && before_to
+        };
+        if !within(ticket.updated_at, &self.updated_from, &self.updated_to)
+            || !within(ticket.created_at, &self.created_from, &self.created_to)
+        {
+            return Err(format!("ticket {} lies outside the requested dates", ticket.id));
+        }
+        Ok(())
+    }
+}
+
 /// One page of a ticket listing.
 #[derive(Debug, Clone)]
 pub struct TicketPage {
@@ -307,7 +337,15 @@ impl Paging {
             // The next cursor comes from the last ticket, so a shuffled page would mislead it.
             sorted.then_some(()).ok_or_else(|| format!("tickets not sorted by {}", sort_by.as_str()))
         };
-        let answer = self.client.get(&["tickets"], &self.query.params(cursor.as_ref()), in_order).await?;
+        let query = &self.query;
+        let fits = |tickets: &Vec<Ticket>| {
+            in_order(tickets)?;
+            // A proxy or cache that answers with another listing's page (another silo or date
+            // window) would otherwise end this listing early (a short page) or move its cursor;
+            // refused, the request is sent again.
+            tickets.iter().try_for_each(|ticket| query.admits(ticket))
+        };
+        let answer = self.client.get(&["tickets"], &self.query.params(cursor.as_ref()), fits).await?;
         let tickets = answer.body;
         let full_page = tickets.len() >= self.query.page_size as usize;
         let next_cursor = match tickets.last() {

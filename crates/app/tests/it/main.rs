@@ -5,6 +5,8 @@
 mod sign_in;
 mod staff;
 mod sync;
+mod sync_faults;
+mod sync_support;
 
 use std::sync::Arc;
 

@@ -1,73 +1,15 @@
 //! The sync engine against the HelpDesk simulator: the stored cases must equal the simulator's
 //! ground truth after each scenario, on both backends.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use scoreline_app::{Actor, ConnectIntegration, SyncOutcome};
-use scoreline_core::{Clock, IntegrationId, Timestamp};
-use scoreline_helpdesk_sim::{SimConfig, SimHandle};
+use scoreline_app::SyncOutcome;
+use scoreline_core::Clock;
+use scoreline_helpdesk_sim::SimConfig;
 use scoreline_store::SyncStore;
-use scoreline_store::model::PageRequest;
-use scoreline_store::sync::CaseFilter;
-use scoreline_testkit::{TestApp, TestBackend, on_both_backends};
+use scoreline_testkit::{TestBackend, on_both_backends};
 
-const DAY: Duration = Duration::from_secs(24 * 3600);
-
-/// source id → (updatedAt, message count, silo)
-type Snapshot = BTreeMap<String, (Timestamp, u32, String)>;
-
-async fn connected(backend: TestBackend, sim: SimConfig, backfill_days: i64) -> (TestApp, IntegrationId) {
-    let test = TestApp::with_helpdesk(backend, sim).await;
-    test.clock.set(test.sim().now());
-    let input = ConnectIntegration {
-        label: "Sync test".into(),
-        auth_method: "token".into(),
-        account_id: test.sim().account_id(),
-        token: Some(test.sim().pat().into()),
-        retention_value: Some(1),
-        retention_unit: "years".into(),
-        backfill_days: Some(backfill_days),
-        ..ConnectIntegration::default()
-    };
-    let integration = test.app.connect_with_token(&Actor::System, input).await.unwrap();
-    (test, integration.id)
-}
-
-/// What HelpDesk holds that a sync over `[from, until)` must have stored.
-fn truth(sim: &SimHandle, from: Timestamp, until: Timestamp) -> Snapshot {
-    sim.truth()
-        .into_iter()
-        .filter(|t| t.updated_at >= from && t.updated_at < until)
-        .filter(|t| matches!(t.silo.as_str(), "tickets" | "archive"))
-        .map(|t| (t.id.to_string(), (t.updated_at, t.message_count as u32, t.silo.as_str().to_owned())))
-        .collect()
-}
-
-async fn stored(test: &TestApp, id: IntegrationId) -> Snapshot {
-    let filter = CaseFilter { integration_id: Some(id), ..CaseFilter::default() };
-    let mut page = PageRequest::first(500);
-    let mut snapshot = Snapshot::new();
-    loop {
-        let result = test.app.db().list_cases(&filter, page).await.unwrap();
-        for case in result.items {
-            let previous =
-                snapshot.insert(case.source_id.clone(), (case.updated_at, case.message_count, case.silo));
-            assert!(previous.is_none(), "case {} stored twice", case.source_id);
-        }
-        match result.next_after {
-            Some(after) => page.after = Some(after),
-            None => return snapshot,
-        }
-    }
-}
-
-async fn sync(test: &TestApp, id: IntegrationId) -> u64 {
-    match test.app.sync_integration(id, None).await.unwrap() {
-        SyncOutcome::Synced { written } => written,
-        other => panic!("sync did not run: {other:?}"),
-    }
-}
+use crate::sync_support::{DAY, connected, stored, sync, truth};
 
 on_both_backends!(backfill_then_incremental_converge_to_helpdesk, a_second_server_waits_for_the_lease);
 
