@@ -376,7 +376,7 @@ async fn rate_limit_storm_with_retry_after(backend: TestBackend) {
     assert_eq!(stored(&test, id).await, truth(sim, start, now));
 
     sim.update_options(|o| o.retry_after = scoreline_helpdesk_sim::RetryAfterForm::HttpDate);
-    sim.script_fault(ScriptedFault::new("/v1/tickets", 2, Fault::RateLimited { retry_after_secs: 1 }));
+    sim.script_fault(ScriptedFault::new("/v1/tickets", 1, Fault::RateLimited { retry_after_secs: 1 }));
     let live_from = live_from(&test, id).await;
     advance(&test, MINUTE);
     reply(sim, &in_tickets_silo(sim)[0]);
