@@ -6,6 +6,7 @@ mod auth;
 mod cases;
 mod error;
 mod integrations;
+mod matching;
 mod purge;
 mod scheduler;
 mod staff;
@@ -26,6 +27,7 @@ pub use error::AppError;
 pub use integrations::{
     ConnectIntegration, HelpDeskSettings, OAuthCallback, OAuthFailure, OAuthStart, UpdateIntegration,
 };
+pub use matching::{AgentDirectory, AgentEntry, AutoMatchReport, CreateStaffFromAgents, MatchSuggestion};
 pub use purge::{PURGE_BATCH, PurgeReport};
 pub use scoreline_helpdesk::RateLimit;
 pub use staff::{CreateGroup, CreateTeam, CreateUser};

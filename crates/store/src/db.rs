@@ -7,6 +7,7 @@ use crate::integrations::{
     Disconnect, Integration, IntegrationSettings, IntegrationStore, NewCredentials, NewIntegration,
     OAuthFlow, OAuthTokens, StoredCredentials,
 };
+use crate::matching::{AgentMatch, AutoMatch, MatchingStore, StaffCandidate, StaffFromAgent};
 use crate::model::{
     AuditRecord, Group, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, Page, PageRequest, Team,
     TokenDigest, User, UserCredentials,
@@ -356,5 +357,46 @@ impl SyncStore for Db {
         now: Timestamp,
     ) -> StoreResult<u64> {
         dispatch!(self.purge_batch(integration_id, cutoff, batch, now))
+    }
+}
+
+impl MatchingStore for Db {
+    async fn list_agent_matches(&self, integration_id: IntegrationId) -> StoreResult<Vec<AgentMatch>> {
+        dispatch!(self.list_agent_matches(integration_id))
+    }
+    async fn get_agent_match(
+        &self,
+        integration_id: IntegrationId,
+        agent_id: &str,
+    ) -> StoreResult<Option<AgentMatch>> {
+        dispatch!(self.get_agent_match(integration_id, agent_id))
+    }
+    async fn list_staff_candidates(&self) -> StoreResult<Vec<StaffCandidate>> {
+        dispatch!(self.list_staff_candidates())
+    }
+    async fn set_agent_match(
+        &self,
+        integration_id: IntegrationId,
+        agent_id: &str,
+        user_id: Option<UserId>,
+        audit: &AuditRecord,
+    ) -> StoreResult<bool> {
+        dispatch!(self.set_agent_match(integration_id, agent_id, user_id, audit))
+    }
+    async fn apply_auto_matches(
+        &self,
+        integration_id: IntegrationId,
+        matches: &[AutoMatch],
+    ) -> StoreResult<Vec<String>> {
+        dispatch!(self.apply_auto_matches(integration_id, matches))
+    }
+    async fn create_staff_from_agents(
+        &self,
+        integration_id: IntegrationId,
+        team_id: TeamId,
+        staff: &[StaffFromAgent],
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        dispatch!(self.create_staff_from_agents(integration_id, team_id, staff, at))
     }
 }

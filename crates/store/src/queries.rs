@@ -73,6 +73,28 @@ macro_rules! write_audit {
 }
 pub(crate) use write_audit;
 
+/// Inserts an active user; a taken email is a conflict.
+macro_rules! insert_user {
+    ($executor:expr, $user:expr) => {{
+        let user: &NewUser = $user;
+        sqlx::query(
+            "INSERT INTO users (id, email, name, role, password_hash, active, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        )
+        .bind(user.id.as_uuid())
+        .bind(user.email.as_str())
+        .bind(user.name.as_str())
+        .bind(user.role.as_str())
+        .bind(user.password_hash.as_deref())
+        .bind(true)
+        .bind(user.created_at.as_millis())
+        .execute($executor)
+        .await
+        .map_err(|e| StoreError::classify(e, "A user with this email already exists."))?;
+    }};
+}
+pub(crate) use insert_user;
+
 macro_rules! team_select {
     ($filter:literal) => {
         concat!(
@@ -95,20 +117,7 @@ macro_rules! impl_store {
 
             async fn create_user(&self, user: &NewUser, audit: &AuditRecord) -> StoreResult<User> {
                 let mut tx = self.pool.begin().await?;
-                sqlx::query(
-                    "INSERT INTO users (id, email, name, role, password_hash, active, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-                )
-                .bind(user.id.as_uuid())
-                .bind(user.email.as_str())
-                .bind(user.name.as_str())
-                .bind(user.role.as_str())
-                .bind(user.password_hash.as_deref())
-                .bind(true)
-                .bind(user.created_at.as_millis())
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| StoreError::classify(e, "A user with this email already exists."))?;
+                $crate::queries::insert_user!(&mut *tx, user);
                 write_audit!(&mut *tx, audit);
                 tx.commit().await?;
                 Ok(User {
