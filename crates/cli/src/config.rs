@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use figment::Figment;
@@ -28,6 +29,9 @@ pub struct Config {
     pub oauth_client_secret: Option<SecretString>,
     pub oauth_client_secret_file: Option<PathBuf>,
     pub sync_interval_secs: u64,
+    /// How long a server's claim on an integration's sync lasts without renewal; when a
+    /// server dies, another takes its syncs over after this long.
+    pub sync_lease_secs: u64,
     pub rate_limit_per_sec: f64,
     pub backfill_cap_days: u32,
     pub log_format: LogFormat,
@@ -54,6 +58,7 @@ impl Default for Config {
             oauth_client_secret: None,
             oauth_client_secret_file: None,
             sync_interval_secs: 300,
+            sync_lease_secs: 60,
             rate_limit_per_sec: 5.0,
             backfill_cap_days: 28,
             log_format: LogFormat::Pretty,
@@ -66,7 +71,7 @@ fn parse_static_url(text: &str) -> url::Url {
 }
 
 /// Variables that configure the tests, not the server, and share our prefix.
-const NOT_CONFIG: &[&str] = &["CONFIG", "TEST_POSTGRES_URL", "TEST_REQUIRE_POSTGRES", "TEST_BROWSER"];
+const NOT_CONFIG: &[&str] = &["CONFIG", "TEST_POSTGRES_URL", "TEST_REQUIRE_POSTGRES", "TEST_BROWSER", "SOAK"];
 
 impl Config {
     pub fn load() -> anyhow::Result<Self> {
@@ -108,6 +113,9 @@ impl Config {
         if self.sync_interval_secs < 10 {
             bail!("sync_interval_secs must be at least 10");
         }
+        if self.sync_lease_secs < 1 {
+            bail!("sync_lease_secs must be at least 1");
+        }
         scoreline_store::Db::backend_of(&self.database_url)?;
         Ok(())
     }
@@ -124,6 +132,14 @@ impl Config {
                 requests_per_second: self.rate_limit_per_sec,
                 burst: self.rate_limit_per_sec.ceil().clamp(1.0, 100.0) as u32,
             },
+        }
+    }
+
+    pub fn sync_settings(&self) -> scoreline_app::SyncSettings {
+        scoreline_app::SyncSettings {
+            interval: Duration::from_secs(self.sync_interval_secs),
+            lease_ttl: Duration::from_secs(self.sync_lease_secs),
+            ..scoreline_app::SyncSettings::default()
         }
     }
 
@@ -194,12 +210,14 @@ mod tests {
         std::fs::write(&secret, "s3cret\n").unwrap();
         std::fs::write(
             &toml,
-            format!("listen = \"127.0.0.1:9000\"\npublic_url = \"https://qa.example.com\"\noauth_client_secret_file = \"{}\"\n", secret.display()),
+            format!("listen = \"127.0.0.1:9000\"\npublic_url = \"https://qa.example.com\"\noauth_client_secret_file = \"{}\"\nsync_lease_secs = 3\nsync_interval_secs = 30\n", secret.display()),
         )
         .unwrap();
         let config = Config::load_from(Some(&toml), Env::prefixed("SCORELINE_NONE_")).unwrap();
         assert_eq!(config.listen.port(), 9000);
         assert!(config.secure_cookies());
+        let sync = config.sync_settings();
+        assert_eq!((sync.lease_ttl.as_secs(), sync.interval.as_secs()), (3, 30));
         use secrecy::ExposeSecret;
         assert_eq!(config.oauth_client_secret.unwrap().expose_secret(), "s3cret");
     }

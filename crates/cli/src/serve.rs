@@ -33,7 +33,11 @@ pub async fn build_app_at(config: &Config, public_base: &str) -> anyhow::Result<
     let db = connect(config).await?;
     let sealer = Arc::new(config.sealer()?);
     let clock: SharedClock = Arc::new(SystemClock);
-    let settings = AppSettings { helpdesk: config.helpdesk_settings(public_base), ..AppSettings::default() };
+    let settings = AppSettings {
+        helpdesk: config.helpdesk_settings(public_base),
+        sync: config.sync_settings(),
+        ..AppSettings::default()
+    };
     Ok(App::new(db, clock, sealer, settings))
 }
 

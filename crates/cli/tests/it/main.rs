@@ -1,10 +1,11 @@
-//! The real `scoreline` binary: configuration, administration commands, and a browser
-//! signing in to the server it runs.
+//! The real `scoreline` binary: configuration, administration commands, a browser signing in
+//! to the server it runs, sync surviving SIGKILL, and two servers sharing one PostgreSQL.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
 mod browser;
 mod commands;
+mod crash;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -67,6 +68,21 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL, and waits for it to be gone.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
     }
 }
 
