@@ -1,12 +1,14 @@
 //! Scoreline over HTTP: the JSON API (`/api/v1`, with its OpenAPI document) and the HTML UI.
 
 mod api;
+mod api_agents;
 mod api_cases;
 mod api_integrations;
 mod error;
 mod extract;
 mod system;
 mod ui;
+mod ui_agents;
 mod ui_cases;
 mod ui_integrations;
 
@@ -69,7 +71,11 @@ pub fn router(app: App, config: WebConfig) -> Router {
             "/interactions/integrations/{id}/disconnect",
             get(ui_integrations::confirm_disconnect).post(ui_integrations::disconnect),
         )
-        .route("/interactions/integrations/{id}/users", get(ui_integrations::manage_users))
+        .route("/interactions/integrations/{id}/users", get(ui_agents::manage_users))
+        .route("/interactions/integrations/{id}/users/auto-match", post(ui_agents::auto_match))
+        .route("/interactions/integrations/{id}/users/create-staff", post(ui_agents::create_staff))
+        .route("/interactions/integrations/{id}/users/{agent_id}/match", post(ui_agents::match_agent))
+        .route("/interactions/integrations/{id}/users/{agent_id}/unmatch", post(ui_agents::unmatch_agent))
         .route("/interactions/integrations/{id}/sync", post(ui_integrations::sync_now))
         .route("/cases/{id}", get(ui_cases::show))
         .route("/users", get(ui::show_users).post(ui::create_user))

@@ -447,20 +447,3 @@ pub async fn disconnect(
     state.app.disconnect_integration(&actor, parse_id(&id)?, mode).await?;
     Ok(Redirect::to("/interactions/integrations").into_response())
 }
-
-#[derive(Template, WebTemplate)]
-#[template(path = "integrations/manage_users.html")]
-struct ManageUsersPage {
-    layout: Layout,
-    integration: Integration,
-}
-
-/// Matching agents to staff arrives with its own work; the page says so.
-pub async fn manage_users(
-    State(state): State<WebState>,
-    PageActor(actor): PageActor,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let integration = state.app.get_integration(&actor, parse_id(&id)?).await?;
-    Ok(ManageUsersPage { layout: Layout::for_actor(&actor), integration }.into_response())
-}

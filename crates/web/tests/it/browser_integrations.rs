@@ -18,18 +18,23 @@ async fn signed_in_browser() -> Option<(TestApp, Browser)> {
     let browser = Browser::start().await?;
     let client = &browser.client;
     client.goto(&test.url("/interactions/integrations")).await.unwrap();
+    sign_in(client, EMAIL, PASSWORD).await;
+    client.wait().for_url(&url(&test, "/interactions/integrations")).await.unwrap();
+    Some((test, browser))
+}
+
+/// Fills in and submits the sign-in page the browser was sent to.
+pub async fn sign_in(client: &Client, email: &str, password: &str) {
     client
         .wait()
         .for_element(Locator::Css("input[name=email]"))
         .await
         .unwrap()
-        .send_keys(EMAIL)
+        .send_keys(email)
         .await
         .unwrap();
-    client.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    client.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(password).await.unwrap();
     client.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
-    client.wait().for_url(&url(&test, "/interactions/integrations")).await.unwrap();
-    Some((test, browser))
 }
 
 fn url(test: &TestApp, path: &str) -> url::Url {

@@ -2,7 +2,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
+mod agents;
 mod api;
+mod browser_agents;
 mod browser_integrations;
 mod cases;
 mod integrations;
