@@ -110,6 +110,34 @@ impl App {
         self.db().get_user(id).await?.ok_or(AppError::NotFound("user"))
     }
 
+    /// Deactivates (or reactivates) a staff member. Nobody is deleted: their evaluations and
+    /// matches stay. A deactivated user cannot sign in or use API tokens, and automatic matching
+    /// skips them.
+    pub async fn set_user_active(&self, actor: &Actor, id: UserId, active: bool) -> AppResult<User> {
+        actor.require(Permission::ManageStaff)?;
+        let user = self.db().get_user(id).await?.ok_or(AppError::NotFound("user"))?;
+        if let Some(me) = actor.user() {
+            if !actor.may_grant(user.role) {
+                return Err(AppError::PermissionDenied {
+                    role: me.role,
+                    permission: Permission::ManageStaff,
+                });
+            }
+            if me.id == id && !active {
+                return Err(AppError::field("active", "You cannot deactivate yourself."));
+            }
+        }
+        if user.active == active {
+            return Ok(user);
+        }
+        let action = if active { "user.reactivate" } else { "user.deactivate" };
+        let audit = self.audit(actor, action, "user", &id.to_string(), json!({ "email": user.email }));
+        if !self.db().set_user_active(id, active, self.clock().now(), &audit).await? {
+            return Err(AppError::NotFound("user"));
+        }
+        self.db().get_user(id).await?.ok_or(AppError::NotFound("user"))
+    }
+
     pub async fn count_users(&self) -> AppResult<u64> {
         Ok(self.db().count_users().await?)
     }

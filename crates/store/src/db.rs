@@ -98,6 +98,15 @@ impl Store for Db {
     async fn list_users(&self, page: PageRequest) -> StoreResult<Page<User>> {
         dispatch!(self.list_users(page))
     }
+    async fn set_user_active(
+        &self,
+        id: UserId,
+        active: bool,
+        at: Timestamp,
+        audit: &AuditRecord,
+    ) -> StoreResult<bool> {
+        dispatch!(self.set_user_active(id, active, at, audit))
+    }
     async fn count_users(&self) -> StoreResult<u64> {
         dispatch!(self.count_users())
     }

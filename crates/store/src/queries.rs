@@ -168,6 +168,26 @@ macro_rules! impl_store {
                 Ok(Page::from_overfetch(items, page.limit, |user| user.id.as_uuid()))
             }
 
+            async fn set_user_active(&self, id: UserId, active: bool, at: Timestamp, audit: &AuditRecord) -> StoreResult<bool> {
+                let mut tx = self.pool.begin().await?;
+                let changed = sqlx::query("UPDATE users SET active = $2, updated_at = $3 WHERE id = $1")
+                    .bind(id.as_uuid())
+                    .bind(active)
+                    .bind(at.as_millis())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if changed == 0 {
+                    return Ok(false);
+                }
+                if !active {
+                    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id.as_uuid()).execute(&mut *tx).await?;
+                }
+                write_audit!(&mut *tx, audit);
+                tx.commit().await?;
+                Ok(true)
+            }
+
             async fn count_users(&self) -> StoreResult<u64> {
                 let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?;
                 Ok(u64::try_from(count).unwrap_or(0))

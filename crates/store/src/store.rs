@@ -29,6 +29,14 @@ pub trait Store: Send + Sync {
         email: &str,
     ) -> impl Future<Output = StoreResult<Option<UserCredentials>>> + Send;
     fn list_users(&self, page: PageRequest) -> impl Future<Output = StoreResult<Page<User>>> + Send;
+    /// Activates or deactivates a user (ending their sessions); `false` when there is no such user.
+    fn set_user_active(
+        &self,
+        id: UserId,
+        active: bool,
+        at: Timestamp,
+        audit: &AuditRecord,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
     fn count_users(&self) -> impl Future<Output = StoreResult<u64>> + Send;
 
     fn create_group(

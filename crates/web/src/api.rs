@@ -32,7 +32,7 @@ pub fn router() -> (axum::Router<WebState>, utoipa::openapi::OpenApi) {
     let v1 = OpenApiRouter::new()
         .routes(routes!(show_me))
         .routes(routes!(list_users, create_user))
-        .routes(routes!(show_user))
+        .routes(routes!(show_user, update_user))
         .routes(routes!(list_groups, create_group))
         .routes(routes!(list_teams, create_team))
         .merge(crate::api_integrations::routes())
@@ -140,6 +140,15 @@ pub struct NewUserBody {
     pub team_ids: Vec<TeamId>,
 }
 
+/// A change to a user; absent fields stay as they are.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct UpdateUserBody {
+    /// `false` deactivates (no sign-in, no API use, skipped by automatic matching; nothing is
+    /// deleted), `true` reactivates.
+    pub active: Option<bool>,
+}
+
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NewGroupBody {
@@ -196,6 +205,21 @@ async fn show_user(
 ) -> Result<Json<UserView>, ApiError> {
     let id = id.parse::<UserId>().map_err(|_| ApiError::not_found("user"))?;
     Ok(Json(state.app.get_user(&actor, id).await?.into()))
+}
+
+#[utoipa::path(patch, path = "/users/{id}", tag = "staff", params(("id" = String, Path, format = Uuid)), request_body = UpdateUserBody, responses((status = 200, body = UserView), (status = 403), (status = 404), (status = 422)))]
+async fn update_user(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateUserBody>,
+) -> Result<Json<UserView>, ApiError> {
+    let id = id.parse::<UserId>().map_err(|_| ApiError::not_found("user"))?;
+    let user = match body.active {
+        Some(active) => state.app.set_user_active(&actor, id, active).await?,
+        None => state.app.get_user(&actor, id).await?,
+    };
+    Ok(Json(user.into()))
 }
 
 #[utoipa::path(get, path = "/groups", tag = "staff", params(PageQuery), responses((status = 200, body = ItemList<GroupView>), (status = 403)))]

@@ -79,6 +79,7 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .route("/interactions/integrations/{id}/sync", post(ui_integrations::sync_now))
         .route("/cases/{id}", get(ui_cases::show))
         .route("/users", get(ui::show_users).post(ui::create_user))
+        .route("/users/{id}/active", post(ui::set_user_active))
         .fallback(system::not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(error::render_errors))

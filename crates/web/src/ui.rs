@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use scoreline_app::{Actor, AppError, CreateUser, SignedIn};
-use scoreline_core::{FieldError, Permission, Role};
+use scoreline_core::{FieldError, Permission, Role, UserId};
 use scoreline_store::model::{PageRequest, User};
 use serde::Deserialize;
 
@@ -167,9 +167,16 @@ struct UsersPage {
     form: NewUserForm,
     errors: Vec<FieldError>,
     created: Option<String>,
+    /// Users whose active state the viewer may change.
+    changeable: Vec<UserId>,
+    notice: Option<String>,
 }
 
 impl UsersPage {
+    fn can_change(&self, id: &UserId) -> bool {
+        self.changeable.contains(id)
+    }
+
     fn error_for(&self, field: &str) -> Option<&str> {
         self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
     }
@@ -188,6 +195,8 @@ pub struct NewUserForm {
 #[serde(default)]
 pub struct UsersQuery {
     created: Option<String>,
+    deactivated: Option<String>,
+    reactivated: Option<String>,
 }
 
 async fn users_page(
@@ -198,6 +207,15 @@ async fn users_page(
     created: Option<String>,
 ) -> Result<UsersPage, ApiError> {
     let page = state.app.list_users(&actor, PageRequest::first(PageRequest::MAX_LIMIT)).await?;
+    let me = actor.user().map(|user| user.id);
+    let changeable = page
+        .items
+        .iter()
+        .filter(|user| {
+            actor.can(Permission::ManageStaff) && actor.may_grant(user.role) && Some(user.id) != me
+        })
+        .map(|user| user.id)
+        .collect();
     let roles = Role::ALL
         .into_iter()
         .filter(|role| actor.may_grant(*role))
@@ -212,6 +230,8 @@ async fn users_page(
         form,
         errors,
         created,
+        changeable,
+        notice: None,
     })
 }
 
@@ -221,7 +241,34 @@ pub async fn show_users(
     axum::extract::Query(query): axum::extract::Query<UsersQuery>,
 ) -> Result<Response, ApiError> {
     let form = NewUserForm { role: "employee".to_owned(), ..NewUserForm::default() };
-    Ok(users_page(&state, actor, form, Vec::new(), query.created).await?.into_response())
+    let mut page = users_page(&state, actor, form, Vec::new(), query.created).await?;
+    page.notice = match (query.deactivated, query.reactivated) {
+        (Some(email), _) => Some(format!("Deactivated {email}.")),
+        (None, Some(email)) => Some(format!("Reactivated {email}.")),
+        (None, None) => None,
+    };
+    Ok(page.into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ActiveForm {
+    active: String,
+}
+
+/// Deactivate or Reactivate on the staff list.
+pub async fn set_user_active(
+    State(state): State<WebState>,
+    PageActor(actor): PageActor,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    PageForm(form): PageForm<ActiveForm>,
+) -> Result<Response, ApiError> {
+    let id = id.parse::<UserId>().map_err(|_| ApiError::not_found("user"))?;
+    let active = form.active == "true";
+    let user = state.app.set_user_active(&actor, id, active).await?;
+    let email = url::form_urlencoded::byte_serialize(user.email.as_bytes()).collect::<String>();
+    let done = if active { "reactivated" } else { "deactivated" };
+    Ok(Redirect::to(&format!("/users?{done}={email}")).into_response())
 }
 
 pub async fn create_user(

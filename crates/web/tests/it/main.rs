@@ -10,3 +10,4 @@ mod cases;
 mod integrations;
 mod pages;
 mod secrets;
+mod staff;

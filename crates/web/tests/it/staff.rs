@@ -1,0 +1,88 @@
+//! Deactivating and reactivating staff over the API and the Staff page.
+
+use reqwest::StatusCode;
+use scoreline_store::Store;
+use scoreline_store::model::PageRequest;
+use scoreline_testkit::{TestApp, TestBackend, on_both_backends};
+use serde_json::{Value, json};
+
+async fn patch(test: &TestApp, token: &str, id: impl std::fmt::Display, body: Value) -> (StatusCode, Value) {
+    let response = TestApp::http()
+        .patch(test.url(&format!("/api/v1/users/{id}")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn page_text(test: &TestApp, path: &str, cookie: &str) -> String {
+    TestApp::http().get(test.url(path)).header("cookie", cookie).send().await.unwrap().text().await.unwrap()
+}
+
+async fn me_status(test: &TestApp, token: &str) -> StatusCode {
+    TestApp::http().get(test.url("/api/v1/me")).bearer_auth(token).send().await.unwrap().status()
+}
+
+on_both_backends!(deactivated_staff_lose_access_and_come_back_when_reactivated);
+
+async fn deactivated_staff_lose_access_and_come_back_when_reactivated(backend: TestBackend) {
+    let test = TestApp::spawn(backend).await;
+    let (admin, admin_token) = test.api_user("global_admin").await;
+    let (employee, employee_token) = test.api_user("employee").await;
+    assert_eq!(me_status(&test, &employee_token).await, StatusCode::OK);
+
+    let (status, body) = patch(&test, &admin_token, employee.id, json!({ "active": false })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["active"], false);
+    assert_eq!(me_status(&test, &employee_token).await, StatusCode::UNAUTHORIZED, "tokens stop working");
+    let audit = test.app.db().list_audit(PageRequest::first(1)).await.unwrap().items;
+    assert_eq!(
+        (audit[0].action.as_str(), audit[0].target_id.clone()),
+        ("user.deactivate", employee.id.to_string())
+    );
+    let (status, body) = patch(&test, &admin_token, employee.id, json!({ "active": true })).await;
+    assert_eq!((status, body["active"].clone()), (StatusCode::OK, json!(true)));
+    assert_eq!(me_status(&test, &employee_token).await, StatusCode::OK);
+
+    // Nobody deactivates themselves, someone above them, or anyone without the right.
+    let (status, body) = patch(&test, &admin_token, admin.id, json!({ "active": false })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (_, team_admin) = test.api_user("team_admin").await;
+    let (status, _) = patch(&test, &team_admin, admin.id, json!({ "active": false })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, supervisor) = test.api_user("supervisor").await;
+    let (status, _) = patch(&test, &supervisor, employee.id, json!({ "active": false })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = patch(&test, &team_admin, employee.id, json!({ "active": false })).await;
+    assert_eq!(status, StatusCode::OK, "a team admin manages employees: {body}");
+    let (status, _) = patch(&test, &admin_token, uuid::Uuid::now_v7(), json!({ "active": false })).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = patch(&test, &admin_token, employee.id, json!({ "role": "global_admin" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // On the Staff page: a signed-in user is signed out by deactivation; Reactivate brings them back.
+    let (signed_in, cookie) = test.signed_in("supervisor").await;
+    let (_, admin_cookie) = test.signed_in("global_admin").await;
+    let http = TestApp::http();
+    let page = page_text(&test, "/users", &admin_cookie).await;
+    assert!(page.contains(&format!("action=\"/users/{}/active\"", signed_in.id)), "{page}");
+    let answer = http
+        .post(test.url(&format!("/users/{}/active", signed_in.id)))
+        .header("cookie", &admin_cookie)
+        .form(&[("active", "false")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    let page = http.get(test.url("/users")).header("cookie", &cookie).send().await.unwrap();
+    assert!(page.status().is_redirection(), "the session ended");
+    let location = answer.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/users?deactivated="), "{location}");
+    let listed = page_text(&test, &location, &admin_cookie).await;
+    assert!(listed.contains(&format!("Deactivated {}.", signed_in.email)), "{listed}");
+    assert!(listed.contains(&format!("<tr data-user-id=\"{}\">", signed_in.id)));
+    assert!(listed.contains("class=\"link reactivate\""), "{listed}");
+}
