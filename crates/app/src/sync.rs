@@ -98,8 +98,16 @@ impl App {
         // A guard, not a call after the run: when this future is dropped midway (a cancelled
         // task, a shutdown), a detached heartbeat would renew the lease forever and lock every
         // other server out of this integration.
-        let heartbeat = Heartbeat(self.spawn_heartbeat(id, owner.clone()));
-        let outcome = self.sync_locked(&integration, progress.as_ref()).await;
+        let mut heartbeat = Heartbeat(self.spawn_heartbeat(id, owner.clone()));
+        let outcome = tokio::select! {
+            outcome = self.sync_locked(&integration, progress.as_ref()) => outcome,
+            // The heartbeat ends only when another server holds the lease: stop, so that two
+            // servers never fetch the same pages; the work done so far is checkpointed.
+            _ = &mut heartbeat.0 => {
+                tracing::warn!(integration_id = %id, "lost the sync lease to another server; stopping this run");
+                return Ok(SyncOutcome::Busy);
+            }
+        };
         drop(heartbeat);
         let _ = self.db().release_sync_lease(id, &owner).await;
         match outcome {
@@ -124,7 +132,8 @@ impl App {
             .await?)
     }
 
-    /// Renews the lease at a third of its lifetime while the run lasts.
+    /// Renews the lease at a third of its lifetime while the run lasts; returns only when
+    /// another server has taken the lease.
     fn spawn_heartbeat(&self, id: IntegrationId, owner: String) -> tokio::task::JoinHandle<()> {
         let app = self.clone();
         tokio::spawn(async move {
@@ -132,8 +141,12 @@ impl App {
             beat.tick().await;
             loop {
                 beat.tick().await;
-                if let Err(error) = app.renew_lease(id, &owner).await {
-                    tracing::warn!(integration_id = %id, %error, "could not renew the sync lease");
+                match app.renew_lease(id, &owner).await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(error) => {
+                        tracing::warn!(integration_id = %id, %error, "could not renew the sync lease")
+                    }
                 }
             }
         })

@@ -9,9 +9,13 @@ use scoreline_helpdesk_sim::SimConfig;
 use scoreline_store::SyncStore;
 use scoreline_testkit::{TestBackend, on_both_backends};
 
-use crate::sync_support::{DAY, connected, stored, sync, truth};
+use crate::sync_support::{DAY, app_with, connected, list_calls, stored, sync, truth};
 
-on_both_backends!(backfill_then_incremental_converge_to_helpdesk, a_second_server_waits_for_the_lease);
+on_both_backends!(
+    backfill_then_incremental_converge_to_helpdesk,
+    a_second_server_waits_for_the_lease,
+    a_run_that_loses_its_lease_stops,
+);
 
 async fn backfill_then_incremental_converge_to_helpdesk(backend: TestBackend) {
     let sim = SimConfig { tickets: 600, days: 21, ..SimConfig::default() };
@@ -71,4 +75,40 @@ async fn a_second_server_waits_for_the_lease(backend: TestBackend) {
     // The holder died: once its lease expires, the work is taken over.
     test.clock.advance(Duration::from_secs(61));
     assert!(matches!(test.app.sync_integration(id, None).await.unwrap(), SyncOutcome::Synced { .. }));
+}
+
+async fn a_run_that_loses_its_lease_stops(backend: TestBackend) {
+    let sim = SimConfig { tickets: 1500, days: 14, ..SimConfig::default() };
+    let (test, id) = connected(backend, sim, 14).await;
+    test.sim().update_knobs(|knobs| knobs.latency_ms = 20);
+    let app = app_with(&test, |sync| sync.lease_ttl = Duration::from_millis(300));
+    let run = tokio::spawn({
+        let app = app.clone();
+        async move { app.sync_integration(id, None).await }
+    });
+    while list_calls(test.sim()).len() < 3 {
+        tokio::task::yield_now().await;
+    }
+    // The holder looks dead to another server (its lease is past due on the shared clock),
+    // which takes the lease over; the holder's heartbeat may renew in between, so try again.
+    let mut taken = false;
+    for _ in 0..100 {
+        test.clock.advance(Duration::from_secs(1));
+        let now = test.clock.now();
+        let until = now.saturating_add(Duration::from_secs(3600));
+        if test.app.db().acquire_sync_lease(id, "another-server", until, now).await.unwrap() {
+            taken = true;
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(taken, "the lease could be taken over");
+    assert_eq!(
+        run.await.unwrap().unwrap(),
+        SyncOutcome::Busy,
+        "the run stops once its heartbeat finds the lease taken"
+    );
+    let fetched = list_calls(test.sim()).len();
+    tokio::task::yield_now().await;
+    assert_eq!(list_calls(test.sim()).len(), fetched, "no more pages after stopping");
 }
