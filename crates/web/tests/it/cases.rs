@@ -122,6 +122,13 @@ async fn cases_are_listed_filtered_and_shown(backend: TestBackend) {
     let refused = http.get(test.url("/api/v1/cases")).bearer_auth(&employee).send().await.unwrap();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 
+    let metrics = test.get_text(&admin, "/metrics").await;
+    for name in
+        ["scoreline_sync_pages_total", "scoreline_sync_tickets_stored_total", "scoreline_sync_runs_total"]
+    {
+        assert!(metrics.contains(name), "{name} missing from /metrics");
+    }
+
     let requested = http
         .post(test.url(&format!("/api/v1/integrations/{id}/sync")))
         .header("cookie", &admin)
