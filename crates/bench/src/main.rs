@@ -1,0 +1,334 @@
+//! `scoreline-bench`: measures the sync engine against the HelpDesk simulator, in one run, for
+//! the budgets of DESIGN.md §6.
+//!
+//! - `backfill`: raw page download vs a full backfill into SQLite (and PostgreSQL when a server
+//!   URL is given), peak RSS of each backfill, then the rate-limited backfill.
+//! - `rate-limit`: only the rate-limited backfill.
+//!
+//! The simulator runs in a child process (this binary's `sim` subcommand), so the RSS figures
+//! are Scoreline's alone and the simulator's data does not count against them.
+
+mod measure;
+mod report;
+mod rss;
+mod sim;
+
+use std::time::Duration;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use scoreline_app::RateLimit;
+
+use crate::measure::{FreshPostgres, Phase};
+use crate::report::{Budget, Report};
+use crate::sim::{ChildSim, SimArgs};
+
+#[derive(Debug, Parser)]
+#[command(name = "scoreline-bench", version, about = "Sync engine benchmarks against the HelpDesk simulator")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Raw page download vs backfill into SQLite (and PostgreSQL), peak RSS, rate-limit use.
+    Backfill(BackfillArgs),
+    /// Only the backfill against a rate-limited simulator.
+    RateLimit(RateArgs),
+    /// Serve a simulator until stdin closes (used by the other commands).
+    #[command(hide = true)]
+    Sim(SimArgs),
+}
+
+#[derive(Debug, Args)]
+struct BackfillArgs {
+    /// Tickets the simulator generates (spread over --days).
+    #[arg(long, default_value_t = 100_000)]
+    tickets: usize,
+    /// Days of history in the simulator and in the backfill (at most 28, the backfill cap).
+    #[arg(long, default_value_t = 28, value_parser = clap::value_parser!(u32).range(1..=28))]
+    days: u32,
+    /// A PostgreSQL server (a fresh database is created on it and dropped afterwards).
+    #[arg(long, env = "SCORELINE_BENCH_POSTGRES_URL")]
+    postgres_url: Option<String>,
+    /// Latency the simulator adds to every answer in the throughput phases (0: the storage
+    /// cost is compared with a download that costs only CPU).
+    #[arg(long, default_value_t = 0)]
+    page_latency_ms: u64,
+    /// Backfill windows fetched at once, by the engine and by the raw download alike
+    /// (default: the engine's default).
+    #[arg(long)]
+    concurrency: Option<usize>,
+    /// Skip the rate-limited backfill.
+    #[arg(long)]
+    skip_rate_limit: bool,
+    #[command(flatten)]
+    rate: RateArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+struct RateArgs {
+    /// Requests per second the rate-limited simulator allows, and the client is configured with.
+    #[arg(long, default_value_t = 20.0)]
+    rate: f64,
+    /// Latency the rate-limited simulator adds to every answer.
+    #[arg(long, default_value_t = 50)]
+    latency_ms: u64,
+    /// Bursts of the simulator's token bucket; one run each (the first one is the budget's).
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 5])]
+    sim_burst: Vec<u32>,
+    /// Burst of the client's rate limiter.
+    #[arg(long, default_value_t = 1)]
+    client_burst: u32,
+    /// Tickets in the rate-limited simulator.
+    #[arg(long, default_value_t = 10_000)]
+    rate_tickets: usize,
+}
+
+/// The client's rate limit in the throughput phases: high enough never to pace.
+const UNPACED: RateLimit = RateLimit { requests_per_second: 100_000.0, burst: 100 };
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Backfill(args) => backfill(args).await,
+            Command::RateLimit(args) => {
+                let mut report = Report::new(&machine());
+                rate_limited(&args, 28, &mut report).await?;
+                report.print();
+                Ok(())
+            }
+            Command::Sim(args) => sim::serve(args).await,
+        }
+    })
+}
+
+fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            let line = info.lines().find(|line| line.starts_with("MemTotal:"))?;
+            let kib: u64 = line["MemTotal:".len()..].trim().trim_end_matches("kB").trim().parse().ok()?;
+            Some(format!("{:.1} GiB RAM", kib as f64 / (1024.0 * 1024.0)))
+        })
+        .unwrap_or_else(|| "RAM unknown".to_owned());
+    format!("{cpus} CPUs, {memory}")
+}
+
+async fn backfill(args: BackfillArgs) -> Result<()> {
+    let mut report = Report::new(&machine());
+    let sim_args = SimArgs {
+        tickets: args.tickets,
+        days: args.days,
+        backfill_days: args.days,
+        latency_ms: args.page_latency_ms,
+        rate_limit: None,
+        rate_burst: 1,
+    };
+    eprintln!("starting the simulator with {} tickets over {} days…", args.tickets, args.days);
+    let sim = ChildSim::spawn(&sim_args).await?;
+    report.note(format!(
+        "simulator: child process, {} tickets ({} in the {}-day backfill range, silos tickets + archive), \
+         ready in {:.1} s",
+        sim.tickets,
+        sim.backfill_tickets,
+        args.days,
+        sim.startup.as_secs_f64()
+    ));
+    let mut settings = measure::settings(&sim, UNPACED);
+    if let Some(concurrency) = args.concurrency {
+        settings.sync.concurrency = concurrency;
+    }
+    report.note(format!(
+        "engine settings: {} windows of {} h per silo, {} at once, page size 100, client not paced; \
+         simulator latency {} ms",
+        args.days * 24 * 3600 / u32::try_from(settings.sync.window.as_secs()).unwrap_or(u32::MAX).max(1),
+        settings.sync.window.as_secs() / 3600,
+        settings.sync.concurrency,
+        args.page_latency_ms
+    ));
+
+    eprintln!("warming up the simulator…");
+    measure::raw_download("warm-up", &sim, &settings, args.days).await?;
+
+    eprintln!("raw download (1)…");
+    let raw1 = measure::raw_download("raw download (1)", &sim, &settings, args.days).await?;
+    report.phase(&raw1);
+
+    eprintln!("backfill into SQLite…");
+    let (db, sqlite_dir) = measure::fresh_sqlite().await?;
+    let sqlite =
+        measure::backfill("backfill SQLite", &sim, settings.clone(), db, args.days, async || Ok(())).await?;
+    report.phase(&sqlite);
+    let bytes = sqlite_bytes(sqlite_dir.path());
+    report.note(format!(
+        "SQLite file after the backfill: {:.0} MB ({:.1} KB per ticket, WAL included)",
+        bytes as f64 / 1e6,
+        bytes as f64 / 1e3 / sqlite.tickets.max(1) as f64
+    ));
+    drop(sqlite_dir);
+
+    let postgres = match &args.postgres_url {
+        Some(admin_url) => {
+            eprintln!("backfill into PostgreSQL…");
+            let (db, fresh) = FreshPostgres::create(admin_url).await?;
+            let result =
+                measure::backfill("backfill PostgreSQL", &sim, settings.clone(), db, args.days, async || {
+                    Ok(())
+                })
+                .await;
+            fresh.drop_database().await;
+            let phase = result?;
+            report.phase(&phase);
+            Some(phase)
+        }
+        None => {
+            report.note("PostgreSQL: skipped (no --postgres-url / SCORELINE_BENCH_POSTGRES_URL)".to_owned());
+            None
+        }
+    };
+
+    eprintln!("raw download (2)…");
+    let raw2 = measure::raw_download("raw download (2)", &sim, &settings, args.days).await?;
+    report.phase(&raw2);
+    if let Some(memory) = sim.pid().and_then(|pid| rss::read(&pid.to_string()).ok()) {
+        report.note(format!(
+            "the simulator's own process (not in the figures above): RSS {:.0} MiB, peak {:.0} MiB",
+            rss::mib(memory.rss),
+            rss::mib(memory.peak)
+        ));
+    }
+    sim.stop().await;
+
+    for phase in [Some(&sqlite), postgres.as_ref()].into_iter().flatten() {
+        if phase.tickets != raw1.tickets || phase.pages != raw1.pages {
+            report.note(format!(
+                "WARNING: {} stored {} tickets in {} pages; the raw download saw {} in {}",
+                phase.name, phase.tickets, phase.pages, raw1.tickets, raw1.pages
+            ));
+        }
+    }
+    let raw_rate = (raw1.per_second() + raw2.per_second()) / 2.0;
+    report.note(format!(
+        "raw download throughput = mean of the runs before and after the backfills: {raw_rate:.0} tickets/s"
+    ));
+    report.budget(Budget::at_least(
+        "SQLite backfill / raw download throughput",
+        sqlite.per_second() / raw_rate,
+        0.70,
+        Budget::percent,
+    ));
+    if let Some(postgres) = &postgres {
+        report.budget(Budget::at_most(
+            "PostgreSQL backfill time / SQLite backfill time",
+            postgres.elapsed.as_secs_f64() / sqlite.elapsed.as_secs_f64().max(1e-9),
+            2.0,
+            Budget::times,
+        ));
+    }
+    for phase in [Some(&sqlite), postgres.as_ref()].into_iter().flatten() {
+        report.budget(peak_rss_budget(phase));
+    }
+
+    if !args.skip_rate_limit {
+        rate_limited(&args.rate, args.days, &mut report).await?;
+    }
+    report.print();
+    Ok(())
+}
+
+/// The database file and its WAL.
+fn sqlite_bytes(dir: &std::path::Path) -> u64 {
+    ["scoreline.db", "scoreline.db-wal"]
+        .iter()
+        .filter_map(|name| std::fs::metadata(dir.join(name)).ok())
+        .map(|metadata| metadata.len())
+        .sum()
+}
+
+const RSS_BUDGET_BYTES: f64 = 150.0 * 1_000_000.0;
+
+fn peak_rss_budget(phase: &Phase) -> Budget {
+    Budget::at_most(
+        &format!("peak RSS, {} ({} tickets)", phase.name, phase.tickets),
+        phase.peak_rss as f64,
+        RSS_BUDGET_BYTES,
+        Budget::megabytes,
+    )
+}
+
+async fn rate_limited(args: &RateArgs, days: u32, report: &mut Report) -> Result<()> {
+    for &sim_burst in &args.sim_burst {
+        rate_limited_run(args, sim_burst, days, report).await?;
+    }
+    Ok(())
+}
+
+async fn rate_limited_run(args: &RateArgs, sim_burst: u32, days: u32, report: &mut Report) -> Result<()> {
+    let sim_args = SimArgs {
+        tickets: args.rate_tickets,
+        days,
+        backfill_days: days,
+        latency_ms: args.latency_ms,
+        rate_limit: Some(args.rate),
+        rate_burst: sim_burst,
+    };
+    eprintln!(
+        "rate-limited backfill ({} req/s, burst {sim_burst}, {} ms latency)…",
+        args.rate, args.latency_ms
+    );
+    let sim = ChildSim::spawn(&sim_args).await?;
+    let client_limit = RateLimit { requests_per_second: args.rate, burst: args.client_burst };
+    let settings = measure::settings(&sim, client_limit);
+    let (db, _dir) = measure::fresh_sqlite().await?;
+    let name = format!("backfill SQLite, {} req/s cap, burst {sim_burst}", args.rate);
+    let phase = measure::backfill(&name, &sim, settings, db, days, async || {
+        // Let the simulator's bucket refill after the connect check, then count from zero.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        sim.clear_requests().await
+    })
+    .await?;
+    let statuses = sim.api_statuses().await?;
+    sim.stop().await;
+    let accepted = statuses.iter().filter(|s| **s < 400).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    let other = statuses.len() - accepted - limited;
+    let seconds = phase.elapsed.as_secs_f64().max(1e-9);
+    let achieved = accepted as f64 / seconds;
+    report.phase(&phase);
+    report.note(format!(
+        "rate-limited run: simulator {} req/s (burst {sim_burst}), {} ms latency; client {} req/s (burst {}); \
+         {} requests answered, {} refused with 429, {} other errors in {:.1} s = {:.2} req/s accepted",
+        args.rate,
+        args.latency_ms,
+        args.rate,
+        args.client_burst,
+        accepted,
+        limited,
+        other,
+        seconds,
+        achieved
+    ));
+    report.budget(Budget::at_least(
+        &format!(
+            "rate-limit utilisation ({} req/s cap, burst {sim_burst}, {} ms latency)",
+            args.rate, args.latency_ms
+        ),
+        achieved / args.rate,
+        0.90,
+        Budget::percent,
+    ));
+    report.budget(peak_rss_budget(&phase));
+    Ok(())
+}
