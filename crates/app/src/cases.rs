@@ -1,10 +1,10 @@
 //! Reading what the sync stored: cases, and each integration's sync state and counts.
 
 use scoreline_core::{CaseId, IntegrationId, Permission};
+use scoreline_store::SyncStore;
 use scoreline_store::integrations::Integration;
 use scoreline_store::model::{Page, PageRequest};
 use scoreline_store::sync::{CaseCounts, CaseFilter, StoredCase, SyncState};
-use scoreline_store::SyncStore;
 use serde::Serialize;
 
 use crate::{Actor, App, AppError, AppResult};
@@ -18,12 +18,20 @@ pub struct IntegrationOverview {
 }
 
 impl App {
-    pub async fn integration_overview(&self, actor: &Actor, id: IntegrationId) -> AppResult<IntegrationOverview> {
+    pub async fn integration_overview(
+        &self,
+        actor: &Actor,
+        id: IntegrationId,
+    ) -> AppResult<IntegrationOverview> {
         let integration = self.get_integration(actor, id).await?;
         self.overview_of(integration).await
     }
 
-    pub async fn list_integration_overviews(&self, actor: &Actor, page: PageRequest) -> AppResult<Page<IntegrationOverview>> {
+    pub async fn list_integration_overviews(
+        &self,
+        actor: &Actor,
+        page: PageRequest,
+    ) -> AppResult<Page<IntegrationOverview>> {
         let integrations = self.list_integrations(actor, page).await?;
         let mut items = Vec::with_capacity(integrations.items.len());
         for integration in integrations.items {
@@ -38,7 +46,12 @@ impl App {
         Ok(IntegrationOverview { integration, sync, cases })
     }
 
-    pub async fn list_cases(&self, actor: &Actor, filter: &CaseFilter, page: PageRequest) -> AppResult<Page<StoredCase>> {
+    pub async fn list_cases(
+        &self,
+        actor: &Actor,
+        filter: &CaseFilter,
+        page: PageRequest,
+    ) -> AppResult<Page<StoredCase>> {
         actor.require(Permission::ViewCases)?;
         Ok(self.db().list_cases(filter, page).await?)
     }

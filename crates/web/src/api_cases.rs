@@ -80,7 +80,11 @@ impl From<StoredCase> for CaseView {
             priority: case.priority,
             silo: case.silo,
             requester: case.requester,
-            assignee: AssigneeView { helpdesk_agent_id: case.agent_id, name: case.agent_name, user_id: case.agent_user_id },
+            assignee: AssigneeView {
+                helpdesk_agent_id: case.agent_id,
+                name: case.agent_name,
+                user_id: case.agent_user_id,
+            },
             team: TeamRefView { id: case.team_id, name: case.team_name },
             tags: case.tags,
             created_at: case.created_at,
@@ -117,10 +121,15 @@ impl CaseQuery {
         };
         let time = |field: &str, text: &Option<String>, errors: &mut FieldErrors| -> Option<Timestamp> {
             let text = text.as_deref().filter(|t| !t.is_empty())?;
-            errors.check(field, Timestamp::parse_rfc3339(text).map_err(|_| format!("{field} must be an RFC 3339 time such as 2026-11-01T00:00:00Z.")))
+            errors.check(
+                field,
+                Timestamp::parse_rfc3339(text)
+                    .map_err(|_| format!("{field} must be an RFC 3339 time such as 2026-11-01T00:00:00Z.")),
+            )
         };
         let filter = CaseFilter {
-            integration_id: id("integration_id", &self.integration_id, &mut errors).map(IntegrationId::from_uuid),
+            integration_id: id("integration_id", &self.integration_id, &mut errors)
+                .map(IntegrationId::from_uuid),
             agent_user_id: id("agent_user_id", &self.agent_user_id, &mut errors).map(UserId::from_uuid),
             status: self.status.clone().filter(|s| !s.is_empty()),
             updated_from: time("updated_from", &self.updated_from, &mut errors),

@@ -34,7 +34,11 @@ struct CasePage {
     events: Vec<EventItem>,
 }
 
-pub async fn show(State(state): State<WebState>, PageActor(actor): PageActor, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn show(
+    State(state): State<WebState>,
+    PageActor(actor): PageActor,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let id = id.parse().map_err(|_| ApiError::not_found("case"))?;
     let case = state.app.get_case(&actor, id).await?;
     let events = case.content.as_ref().map(|c| events_of(&c.events)).unwrap_or_default();
@@ -87,11 +91,19 @@ pub fn events_of(events: &Value) -> Vec<EventItem> {
                     };
                     EventItem {
                         kind,
-                        author: author.map(person).filter(|p| !p.is_empty()).unwrap_or_else(|| "System".to_owned()),
+                        author: author
+                            .map(person)
+                            .filter(|p| !p.is_empty())
+                            .unwrap_or_else(|| "System".to_owned()),
                         from_customer: author.and_then(|a| text_of(a, "type")).as_deref() == Some("client"),
                         at: text_of(event, "date").unwrap_or_default(),
-                        private: message.and_then(|m| m.get("isPrivate")).and_then(Value::as_bool).unwrap_or(false),
-                        html: message.and_then(|m| text_of(m, "richTextHtml")).map(|html| ammonia::clean(&html)),
+                        private: message
+                            .and_then(|m| m.get("isPrivate"))
+                            .and_then(Value::as_bool)
+                            .unwrap_or(false),
+                        html: message
+                            .and_then(|m| text_of(m, "richTextHtml"))
+                            .map(|html| ammonia::clean(&html)),
                         text: message.and_then(|m| text_of(m, "text")),
                         change: match kind {
                             "status" => change_of(event, "status", |v| v.as_str().unwrap_or("—").to_owned()),
@@ -118,7 +130,10 @@ mod tests {
         ]);
         let items = super::events_of(&events);
         let html = items[0].html.as_deref().unwrap();
-        assert!(!html.contains("script") && !html.contains("onclick") && !html.contains("javascript:"), "{html}");
+        assert!(
+            !html.contains("script") && !html.contains("onclick") && !html.contains("javascript:"),
+            "{html}"
+        );
         assert!(html.contains("Hi"));
         assert!(items[0].from_customer);
         assert_eq!(items[1].change.as_deref(), Some("open → solved"));

@@ -395,7 +395,11 @@ pub async fn replace_token(
 }
 
 /// "Sync now".
-pub async fn sync_now(State(state): State<WebState>, PageActor(actor): PageActor, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn sync_now(
+    State(state): State<WebState>,
+    PageActor(actor): PageActor,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
     state.app.request_sync(&actor, id).await?;
     Ok(Redirect::to(&integration_path(id, "?saved=sync")).into_response())
