@@ -10,6 +10,7 @@ mod matching;
 mod purge;
 mod scheduler;
 mod staff;
+mod staff_import;
 mod sync;
 mod token_source;
 mod tokens;
@@ -31,6 +32,7 @@ pub use matching::{AgentDirectory, AgentEntry, AutoMatchReport, CreateStaffFromA
 pub use purge::{PURGE_BATCH, PurgeReport};
 pub use scoreline_helpdesk::RateLimit;
 pub use staff::{CreateGroup, CreateTeam, CreateUser};
+pub use staff_import::{ImportPreview, ImportRow, MAX_IMPORT_ROWS};
 pub use sync::{
     ProgressSender, SyncOutcome, SyncProgress, SyncSettings, case_record, is_transient, plan_windows,
 };

@@ -9,8 +9,8 @@ use crate::integrations::{
 };
 use crate::matching::{AgentMatch, AutoMatch, MatchingStore, StaffCandidate, StaffFromAgent};
 use crate::model::{
-    AuditRecord, Group, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, Page, PageRequest, Team,
-    TokenDigest, User, UserCredentials,
+    AuditRecord, Group, ImportedUser, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, Page, PageRequest,
+    Team, TokenDigest, User, UserCredentials,
 };
 use crate::store::{Store, StoreResult};
 use crate::sync::{
@@ -109,6 +109,9 @@ impl Store for Db {
     }
     async fn count_users(&self) -> StoreResult<u64> {
         dispatch!(self.count_users())
+    }
+    async fn import_users(&self, users: &[ImportedUser], at: Timestamp) -> StoreResult<()> {
+        dispatch!(self.import_users(users, at))
     }
     async fn create_group(&self, group: &NewGroup, audit: &AuditRecord) -> StoreResult<Group> {
         dispatch!(self.create_group(group, audit))

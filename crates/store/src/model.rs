@@ -37,6 +37,14 @@ pub struct NewUser {
     pub created_at: Timestamp,
 }
 
+/// A user created by a bulk import, with their team and audit records.
+#[derive(Debug, Clone)]
+pub struct ImportedUser {
+    pub user: NewUser,
+    pub team_id: Option<TeamId>,
+    pub audits: Vec<AuditRecord>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Group {
     pub id: GroupId,

@@ -188,6 +188,27 @@ macro_rules! impl_store {
                 Ok(true)
             }
 
+            async fn import_users(&self, users: &[$crate::model::ImportedUser], at: Timestamp) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                for imported in users {
+                    $crate::queries::insert_user!(&mut *tx, &imported.user);
+                    if let Some(team_id) = imported.team_id {
+                        sqlx::query("INSERT INTO memberships (team_id, user_id, created_at) VALUES ($1, $2, $3)")
+                            .bind(team_id.as_uuid())
+                            .bind(imported.user.id.as_uuid())
+                            .bind(at.as_millis())
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|e| StoreError::classify(e, "Already a member of this team."))?;
+                    }
+                    for audit in &imported.audits {
+                        write_audit!(&mut *tx, audit);
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn count_users(&self) -> StoreResult<u64> {
                 let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?;
                 Ok(u64::try_from(count).unwrap_or(0))

@@ -6,8 +6,8 @@ use scoreline_core::{GroupId, SessionId, TeamId, Timestamp, UserId};
 
 use crate::StoreError;
 use crate::model::{
-    AuditRecord, Group, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, Page, PageRequest, Team,
-    TokenDigest, User, UserCredentials,
+    AuditRecord, Group, ImportedUser, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, Page, PageRequest,
+    Team, TokenDigest, User, UserCredentials,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -38,6 +38,12 @@ pub trait Store: Send + Sync {
         audit: &AuditRecord,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
     fn count_users(&self) -> impl Future<Output = StoreResult<u64>> + Send;
+    /// Creates the users with their memberships and audit records in one transaction: all or none.
+    fn import_users(
+        &self,
+        users: &[ImportedUser],
+        at: Timestamp,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
 
     fn create_group(
         &self,

@@ -37,7 +37,8 @@ pub fn router() -> (axum::Router<WebState>, utoipa::openapi::OpenApi) {
         .routes(routes!(list_teams, create_team))
         .merge(crate::api_integrations::routes())
         .merge(crate::api_cases::routes())
-        .merge(crate::api_agents::routes());
+        .merge(crate::api_agents::routes())
+        .merge(crate::api_staff_import::routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).split_for_parts()
 }
 

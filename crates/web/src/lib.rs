@@ -4,6 +4,7 @@ mod api;
 mod api_agents;
 mod api_cases;
 mod api_integrations;
+mod api_staff_import;
 mod error;
 mod extract;
 mod system;
@@ -80,6 +81,7 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .route("/cases/{id}", get(ui_cases::show))
         .route("/users", get(ui::show_users).post(ui::create_user))
         .route("/users/{id}/active", post(ui::set_user_active))
+        .route("/users/import", post(ui::import_users))
         .fallback(system::not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(error::render_errors))

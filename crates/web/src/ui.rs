@@ -6,7 +6,7 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use scoreline_app::{Actor, AppError, CreateUser, SignedIn};
+use scoreline_app::{Actor, AppError, CreateUser, ImportPreview, SignedIn};
 use scoreline_core::{FieldError, Permission, Role, UserId};
 use scoreline_store::model::{PageRequest, User};
 use serde::Deserialize;
@@ -170,6 +170,9 @@ struct UsersPage {
     /// Users whose active state the viewer may change.
     changeable: Vec<UserId>,
     notice: Option<String>,
+    /// The CSV being imported, and its preview once checked.
+    import_csv: String,
+    import: Option<ImportPreview>,
 }
 
 impl UsersPage {
@@ -195,6 +198,7 @@ pub struct NewUserForm {
 #[serde(default)]
 pub struct UsersQuery {
     created: Option<String>,
+    imported: Option<usize>,
     deactivated: Option<String>,
     reactivated: Option<String>,
 }
@@ -232,6 +236,8 @@ async fn users_page(
         created,
         changeable,
         notice: None,
+        import_csv: String::new(),
+        import: None,
     })
 }
 
@@ -242,12 +248,44 @@ pub async fn show_users(
 ) -> Result<Response, ApiError> {
     let form = NewUserForm { role: "employee".to_owned(), ..NewUserForm::default() };
     let mut page = users_page(&state, actor, form, Vec::new(), query.created).await?;
-    page.notice = match (query.deactivated, query.reactivated) {
-        (Some(email), _) => Some(format!("Deactivated {email}.")),
-        (None, Some(email)) => Some(format!("Reactivated {email}.")),
-        (None, None) => None,
+    page.notice = match (query.deactivated, query.reactivated, query.imported) {
+        (Some(email), _, _) => Some(format!("Deactivated {email}.")),
+        (None, Some(email), _) => Some(format!("Reactivated {email}.")),
+        (None, None, Some(count)) => Some(format!("Imported {count} staff member(s).")),
+        (None, None, None) => None,
     };
     Ok(page.into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ImportForm {
+    csv: String,
+    /// `preview` or `import`.
+    action: String,
+}
+
+/// "Import from CSV": Preview shows every row with its problems; Import creates all or nothing.
+pub async fn import_users(
+    State(state): State<WebState>,
+    PageActor(actor): PageActor,
+    PageForm(form): PageForm<ImportForm>,
+) -> Result<Response, ApiError> {
+    let status = if form.action == "import" {
+        match state.app.import_staff(&actor, &form.csv).await {
+            Ok(users) => return Ok(Redirect::to(&format!("/users?imported={}", users.len())).into_response()),
+            Err(AppError::Validation(_) | AppError::Conflict(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+            Err(other) => return Err(other.into()),
+        }
+    } else {
+        StatusCode::OK
+    };
+    let preview = state.app.preview_staff_import(&actor, &form.csv).await?;
+    let blank = NewUserForm { role: "employee".to_owned(), ..NewUserForm::default() };
+    let mut page = users_page(&state, actor, blank, Vec::new(), None).await?;
+    page.import = Some(preview);
+    page.import_csv = form.csv;
+    Ok((status, page).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -8,10 +8,18 @@ use scoreline_app::{Actor, ConnectIntegration, CreateGroup, CreateTeam};
 use scoreline_core::IntegrationId;
 use scoreline_helpdesk_sim::SimConfig;
 use scoreline_store::Store;
-use scoreline_store::model::PageRequest;
+use scoreline_store::model::{PageRequest, Team};
 use scoreline_testkit::{TestApp, TestBackend, on_both_backends};
 use secrecy::SecretString;
 use serde_json::{Value, json};
+
+/// The team "Tier 1" of the group "Support".
+pub async fn support_team(test: &TestApp) -> Team {
+    let group =
+        test.app.create_group(&Actor::System, CreateGroup { name: "Support".to_owned() }).await.unwrap();
+    let team = CreateTeam { group_id: Some(group.id), name: "Tier 1".to_owned() };
+    test.app.create_team(&Actor::System, team).await.unwrap()
+}
 
 /// Connects the simulator's account and runs the first sync, so agents and cases are stored.
 pub async fn connect_and_sync(test: &TestApp) -> IntegrationId {
@@ -316,13 +324,7 @@ async fn team_admins_and_supervisors_cannot_change_matches(backend: TestBackend)
             .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // Staff from agents: all or nothing.
-    let group =
-        test.app.create_group(&Actor::System, CreateGroup { name: "Support".to_owned() }).await.unwrap();
-    let team = test
-        .app
-        .create_team(&Actor::System, CreateTeam { group_id: Some(group.id), name: "Tier 1".to_owned() })
-        .await
-        .unwrap();
+    let team = support_team(&test).await;
     let listed = agents(&test, &admin, id).await;
     let [first, second, ..] = items(&listed).as_slice() else { panic!("agents") };
     create_staff(&test, &admin, "Taken", &swap_case(second["email"].as_str().unwrap())).await;

@@ -2,13 +2,13 @@
 //! create staff from an agent.
 
 use fantoccini::{Client, Locator};
-use scoreline_app::{Actor, CreateGroup, CreateTeam, CreateUser};
+use scoreline_app::{Actor, CreateUser};
 use scoreline_helpdesk_sim::SimConfig;
 use scoreline_store::Store;
 use scoreline_store::model::PageRequest;
 use scoreline_testkit::{Browser, TestApp, TestBackend};
 
-use crate::agents::connect_and_sync;
+use crate::agents::{connect_and_sync, support_team};
 use crate::browser_integrations::sign_in;
 
 const EMAIL: &str = "admin@example.com";
@@ -59,13 +59,7 @@ async fn an_admin_matches_agents_on_the_manage_users_page() {
     let (same_email, same_name, newcomer) = (&same_email.agent, &same_name.agent, &newcomer.agent);
     staff(&test, &same_email.name, &same_email.email.to_uppercase()).await;
     staff(&test, &same_name.name, "someone.else@elsewhere.example").await;
-    let group =
-        test.app.create_group(&Actor::System, CreateGroup { name: "Support".to_owned() }).await.unwrap();
-    let team = test
-        .app
-        .create_team(&Actor::System, CreateTeam { group_id: Some(group.id), name: "Tier 1".to_owned() })
-        .await
-        .unwrap();
+    let team = support_team(&test).await;
     test.create_user(EMAIL, "global_admin", Some(PASSWORD)).await;
 
     let Some(browser) = Browser::start().await else { return };

@@ -11,3 +11,4 @@ mod integrations;
 mod pages;
 mod secrets;
 mod staff;
+mod staff_import;
