@@ -195,6 +195,15 @@ impl App {
         self.insert_membership(actor, team_id, user_id).await
     }
 
+    /// The members of a team, by name.
+    pub async fn list_team_members(&self, actor: &Actor, team_id: TeamId) -> AppResult<Vec<User>> {
+        actor.require(Permission::ViewStaff)?;
+        if self.db().get_team(team_id).await?.is_none() {
+            return Err(AppError::NotFound("team"));
+        }
+        Ok(self.db().list_team_members(team_id).await?)
+    }
+
     async fn insert_membership(&self, actor: &Actor, team_id: TeamId, user_id: UserId) -> AppResult<()> {
         let audit =
             self.audit(actor, "team.member.add", "team", &team_id.to_string(), json!({ "user_id": user_id }));

@@ -38,7 +38,8 @@ pub fn router() -> (axum::Router<WebState>, utoipa::openapi::OpenApi) {
         .merge(crate::api_integrations::routes())
         .merge(crate::api_cases::routes())
         .merge(crate::api_agents::routes())
-        .merge(crate::api_staff_import::routes());
+        .merge(crate::api_staff_import::routes())
+        .merge(crate::api_teams::routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).split_for_parts()
 }
 

@@ -5,6 +5,7 @@ mod api_agents;
 mod api_cases;
 mod api_integrations;
 mod api_staff_import;
+mod api_teams;
 mod error;
 mod extract;
 mod system;
@@ -12,6 +13,7 @@ mod ui;
 mod ui_agents;
 mod ui_cases;
 mod ui_integrations;
+mod ui_teams;
 
 use std::sync::Arc;
 
@@ -82,6 +84,9 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .route("/users", get(ui::show_users).post(ui::create_user))
         .route("/users/{id}/active", post(ui::set_user_active))
         .route("/users/import", post(ui::import_users))
+        .route("/teams", get(ui_teams::show).post(ui_teams::create_team))
+        .route("/teams/groups", post(ui_teams::create_group))
+        .route("/teams/{id}/members", post(ui_teams::add_member))
         .fallback(system::not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(error::render_errors))

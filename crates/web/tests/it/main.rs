@@ -12,3 +12,4 @@ mod pages;
 mod secrets;
 mod staff;
 mod staff_import;
+mod teams;
