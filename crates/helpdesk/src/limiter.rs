@@ -22,6 +22,11 @@ impl Default for RateLimit {
     }
 }
 
+/// Requests go out at this share of the configured rate: exactly at the limit, a millisecond of
+/// timer jitter makes two requests look too close to a strict server, and each 429 then costs
+/// a whole `Retry-After`.
+const PACING_HEADROOM: f64 = 0.95;
+
 /// Every attempt to one account passes [`RateLimiter::acquire`] first.
 ///
 /// Each caller reserves the next free slot (generic cell rate algorithm), so waiters are served in
@@ -50,7 +55,7 @@ impl RateLimiter {
                 limit.requests_per_second
             )));
         }
-        let interval = Duration::from_secs_f64(1.0 / limit.requests_per_second);
+        let interval = Duration::from_secs_f64(1.0 / (limit.requests_per_second * PACING_HEADROOM));
         Ok(Self {
             interval,
             tolerance: interval.saturating_mul(limit.burst.max(1) - 1),
@@ -130,7 +135,8 @@ mod tests {
         let limiter = RateLimiter::new(RateLimit { requests_per_second: 10.0, burst: 3 }).unwrap();
         let times = send_times(&limiter, 5).await;
         let millis: Vec<u128> = times.iter().map(Duration::as_millis).collect();
-        assert_eq!(millis, vec![0, 0, 0, 100, 200]);
+        // 10 per second less the pacing headroom: one every 105.3 ms.
+        assert_eq!(millis, vec![0, 0, 0, 106, 211]);
     }
 
     #[tokio::test(start_paused = true)]
@@ -152,10 +158,10 @@ mod tests {
         let later = send_times(&limiter, 2).await;
         let waited = waiter.await.unwrap();
         assert!(waited >= Duration::from_secs(3), "{waited:?}");
-        // After the close the bucket starts empty: one request a second again.
+        // After the close the bucket starts empty: one request a second again (less headroom).
         let mut all: Vec<Duration> = later.iter().map(|t| *t + Duration::from_millis(500)).collect();
         all.push(waited);
         all.sort();
-        assert_eq!(all.iter().map(Duration::as_millis).collect::<Vec<_>>(), vec![3000, 4000, 5000]);
+        assert_eq!(all.iter().map(Duration::as_millis).collect::<Vec<_>>(), vec![3000, 4053, 5106]);
     }
 }
