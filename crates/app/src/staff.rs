@@ -5,7 +5,9 @@ use scoreline_core::{
     UserId,
 };
 use scoreline_store::Store;
-use scoreline_store::model::{AuditRecord, Group, NewGroup, NewTeam, NewUser, Page, PageRequest, Team, User};
+use scoreline_store::model::{
+    AuditRecord, Group, NewGroup, NewTeam, NewUser, Page, PageRequest, Team, User, UserChange,
+};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -23,6 +25,15 @@ pub struct CreateUser {
     pub password: Option<String>,
     #[serde(default)]
     pub team_ids: Vec<TeamId>,
+}
+
+/// A change to a staff member; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct UpdateUser {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub role: Option<String>,
+    pub active: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -108,6 +119,58 @@ impl App {
     pub async fn get_user(&self, actor: &Actor, id: UserId) -> AppResult<User> {
         actor.require(Permission::ViewStaff)?;
         self.db().get_user(id).await?.ok_or(AppError::NotFound("user"))
+    }
+
+    /// Edits a staff member's email, name, role or active state. Nobody edits someone above
+    /// them, grants a role above their own, or changes their own role.
+    pub async fn update_user(&self, actor: &Actor, id: UserId, input: UpdateUser) -> AppResult<User> {
+        actor.require(Permission::ManageStaff)?;
+        let user = self.db().get_user(id).await?.ok_or(AppError::NotFound("user"))?;
+        if let Some(me) = actor.user()
+            && !actor.may_grant(user.role)
+        {
+            return Err(AppError::PermissionDenied { role: me.role, permission: Permission::ManageStaff });
+        }
+        let mut errors = FieldErrors::new();
+        let email = errors.check("email", Email::parse(input.email.as_deref().unwrap_or(&user.email)));
+        let name = errors.check("name", PersonName::parse(input.name.as_deref().unwrap_or(&user.name)));
+        let role = match input.role.as_deref() {
+            None => Some(user.role),
+            Some(text) => errors.check("role", text.parse::<Role>().map_err(|e| e.to_string())),
+        };
+        if let Some(role) = role.filter(|role| *role != user.role) {
+            if !actor.may_grant(role) {
+                errors.push("role", format!("You may not grant the {} role.", role.label()));
+            }
+            if actor.user().is_some_and(|me| me.id == id) {
+                errors.push("role", "You cannot change your own role.");
+            }
+        }
+        if input.active == Some(false) && actor.user().is_some_and(|me| me.id == id) {
+            errors.push("active", "You cannot deactivate yourself.");
+        }
+        errors.into_result()?;
+        let (Some(email), Some(name), Some(role)) = (email, name, role) else {
+            return Err(AppError::Internal("validated fields missing".to_owned()));
+        };
+        if email.as_str() != user.email || name.as_str() != user.name || role != user.role {
+            let audit = self.audit(
+                actor,
+                "user.update",
+                "user",
+                &id.to_string(),
+                json!({
+                    "email": email.as_str(), "previous_email": user.email,
+                    "name": name.as_str(), "role": role.as_str(), "previous_role": user.role.as_str(),
+                }),
+            );
+            let change = UserChange { email, name, role, at: self.clock().now() };
+            self.db().update_user(id, &change, &audit).await.map_err(AppError::conflict_on("email"))?;
+        }
+        match input.active {
+            Some(active) => self.set_user_active(actor, id, active).await,
+            None => self.db().get_user(id).await?.ok_or(AppError::NotFound("user")),
+        }
     }
 
     /// Deactivates (or reactivates) a staff member. Nobody is deleted: their evaluations and

@@ -10,7 +10,7 @@ use crate::integrations::{
 use crate::matching::{AgentMatch, AutoMatch, MatchingStore, StaffCandidate, StaffFromAgent};
 use crate::model::{
     AuditRecord, Group, ImportedUser, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, Page, PageRequest,
-    Team, TokenDigest, User, UserCredentials,
+    Team, TokenDigest, User, UserChange, UserCredentials,
 };
 use crate::store::{Store, StoreResult};
 use crate::sync::{
@@ -97,6 +97,9 @@ impl Store for Db {
     }
     async fn list_users(&self, page: PageRequest) -> StoreResult<Page<User>> {
         dispatch!(self.list_users(page))
+    }
+    async fn update_user(&self, id: UserId, change: &UserChange, audit: &AuditRecord) -> StoreResult<bool> {
+        dispatch!(self.update_user(id, change, audit))
     }
     async fn set_user_active(
         &self,

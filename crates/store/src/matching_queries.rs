@@ -117,12 +117,7 @@ macro_rules! impl_matching_store {
                 .await
                 .map_err(|e| StoreError::classify(e, "This agent is already matched."))?
                 .rows_affected();
-                if changed == 0 {
-                    return Ok(false);
-                }
-                write_audit!(&mut *tx, audit);
-                tx.commit().await?;
-                Ok(true)
+                $crate::queries::commit_audited_change!(tx, changed, audit)
             }
 
             async fn apply_auto_matches(

@@ -37,6 +37,15 @@ pub struct NewUser {
     pub created_at: Timestamp,
 }
 
+/// New values for a user's editable fields.
+#[derive(Debug, Clone)]
+pub struct UserChange {
+    pub email: Email,
+    pub name: PersonName,
+    pub role: Role,
+    pub at: Timestamp,
+}
+
 /// A user created by a bulk import, with their team and audit records.
 #[derive(Debug, Clone)]
 pub struct ImportedUser {

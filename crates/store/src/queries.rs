@@ -95,6 +95,20 @@ macro_rules! insert_user {
 }
 pub(crate) use insert_user;
 
+/// Ends an audited single-row change: `false` when no row was found (nothing is written),
+/// else the audit record is added and the transaction committed.
+macro_rules! commit_audited_change {
+    ($tx:ident, $changed:expr, $audit:expr) => {{
+        if $changed == 0 {
+            return Ok(false);
+        }
+        write_audit!(&mut *$tx, $audit);
+        $tx.commit().await?;
+        Ok(true)
+    }};
+}
+pub(crate) use commit_audited_change;
+
 macro_rules! team_select {
     ($filter:literal) => {
         concat!(
@@ -168,6 +182,21 @@ macro_rules! impl_store {
                 Ok(Page::from_overfetch(items, page.limit, |user| user.id.as_uuid()))
             }
 
+            async fn update_user(&self, id: UserId, change: &$crate::model::UserChange, audit: &AuditRecord) -> StoreResult<bool> {
+                let mut tx = self.pool.begin().await?;
+                let changed = sqlx::query("UPDATE users SET email = $2, name = $3, role = $4, updated_at = $5 WHERE id = $1")
+                    .bind(id.as_uuid())
+                    .bind(change.email.as_str())
+                    .bind(change.name.as_str())
+                    .bind(change.role.as_str())
+                    .bind(change.at.as_millis())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| StoreError::classify(e, "A user with this email already exists."))?
+                    .rows_affected();
+                $crate::queries::commit_audited_change!(tx, changed, audit)
+            }
+
             async fn set_user_active(&self, id: UserId, active: bool, at: Timestamp, audit: &AuditRecord) -> StoreResult<bool> {
                 let mut tx = self.pool.begin().await?;
                 let changed = sqlx::query("UPDATE users SET active = $2, updated_at = $3 WHERE id = $1")
@@ -177,15 +206,10 @@ macro_rules! impl_store {
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
-                if changed == 0 {
-                    return Ok(false);
-                }
                 if !active {
                     sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id.as_uuid()).execute(&mut *tx).await?;
                 }
-                write_audit!(&mut *tx, audit);
-                tx.commit().await?;
-                Ok(true)
+                $crate::queries::commit_audited_change!(tx, changed, audit)
             }
 
             async fn import_users(&self, users: &[$crate::model::ImportedUser], at: Timestamp) -> StoreResult<()> {

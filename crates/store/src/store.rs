@@ -7,7 +7,7 @@ use scoreline_core::{GroupId, SessionId, TeamId, Timestamp, UserId};
 use crate::StoreError;
 use crate::model::{
     AuditRecord, Group, ImportedUser, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, Page, PageRequest,
-    Team, TokenDigest, User, UserCredentials,
+    Team, TokenDigest, User, UserChange, UserCredentials,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -29,6 +29,13 @@ pub trait Store: Send + Sync {
         email: &str,
     ) -> impl Future<Output = StoreResult<Option<UserCredentials>>> + Send;
     fn list_users(&self, page: PageRequest) -> impl Future<Output = StoreResult<Page<User>>> + Send;
+    /// Changes a user's email, name and role; `false` when there is no such user.
+    fn update_user(
+        &self,
+        id: UserId,
+        change: &UserChange,
+        audit: &AuditRecord,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
     /// Activates or deactivates a user (ending their sessions); `false` when there is no such user.
     fn set_user_active(
         &self,

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use scoreline_app::{CreateGroup, CreateTeam, CreateUser};
+use scoreline_app::{CreateGroup, CreateTeam, CreateUser, UpdateUser};
 use scoreline_core::{GroupId, TeamId, Timestamp, UserId};
 use scoreline_store::model::{Group, Page, Team, User};
 use serde::{Deserialize, Serialize};
@@ -146,6 +146,10 @@ pub struct NewUserBody {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct UpdateUserBody {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    /// A role no higher than the caller's; nobody changes their own role.
+    pub role: Option<String>,
     /// `false` deactivates (no sign-in, no API use, skipped by automatic matching; nothing is
     /// deleted), `true` reactivates.
     pub active: Option<bool>,
@@ -217,11 +221,8 @@ async fn update_user(
     ApiJson(body): ApiJson<UpdateUserBody>,
 ) -> Result<Json<UserView>, ApiError> {
     let id = id.parse::<UserId>().map_err(|_| ApiError::not_found("user"))?;
-    let user = match body.active {
-        Some(active) => state.app.set_user_active(&actor, id, active).await?,
-        None => state.app.get_user(&actor, id).await?,
-    };
-    Ok(Json(user.into()))
+    let input = UpdateUser { email: body.email, name: body.name, role: body.role, active: body.active };
+    Ok(Json(state.app.update_user(&actor, id, input).await?.into()))
 }
 
 #[utoipa::path(get, path = "/groups", tag = "staff", params(PageQuery), responses((status = 200, body = ItemList<GroupView>), (status = 403)))]

@@ -1,4 +1,4 @@
-//! Deactivating and reactivating staff over the API and the Staff page.
+//! Editing, deactivating and reactivating staff over the API and the Staff page.
 
 use reqwest::StatusCode;
 use scoreline_store::Store;
@@ -26,9 +26,9 @@ async fn me_status(test: &TestApp, token: &str) -> StatusCode {
     TestApp::http().get(test.url("/api/v1/me")).bearer_auth(token).send().await.unwrap().status()
 }
 
-on_both_backends!(deactivated_staff_lose_access_and_come_back_when_reactivated);
+on_both_backends!(staff_are_edited_and_deactivated_within_their_reach);
 
-async fn deactivated_staff_lose_access_and_come_back_when_reactivated(backend: TestBackend) {
+async fn staff_are_edited_and_deactivated_within_their_reach(backend: TestBackend) {
     let test = TestApp::spawn(backend).await;
     let (admin, admin_token) = test.api_user("global_admin").await;
     let (employee, employee_token) = test.api_user("employee").await;
@@ -60,8 +60,42 @@ async fn deactivated_staff_lose_access_and_come_back_when_reactivated(backend: T
     assert_eq!(status, StatusCode::OK, "a team admin manages employees: {body}");
     let (status, _) = patch(&test, &admin_token, uuid::Uuid::now_v7(), json!({ "active": false })).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = patch(&test, &admin_token, employee.id, json!({ "role": "global_admin" })).await;
+    let (status, _) = patch(&test, &admin_token, employee.id, json!({ "nickname": "x" })).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Editing: email, name and role, within the caller's reach.
+    let edit = json!({ "email": " Ada.New@Example.com ", "name": "Ada New", "role": "supervisor" });
+    let (status, body) = patch(&test, &admin_token, employee.id, edit).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["email"].as_str(), body["name"].as_str(), body["role"].as_str()),
+        (Some("ada.new@example.com"), Some("Ada New"), Some("supervisor"))
+    );
+    let audit = test.app.db().list_audit(PageRequest::first(1)).await.unwrap().items;
+    assert_eq!(
+        (audit[0].action.as_str(), audit[0].details["previous_role"].as_str()),
+        ("user.update", Some("employee"))
+    );
+    let (status, body) = patch(&test, &admin_token, employee.id, json!({ "email": admin.email })).await;
+    assert_eq!(
+        (status, body["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("email")),
+        "{body}"
+    );
+    let (status, body) = patch(&test, &team_admin, employee.id, json!({ "role": "group_admin" })).await;
+    assert_eq!(
+        (status, body["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("role")),
+        "{body}"
+    );
+    let (status, body) = patch(&test, &admin_token, admin.id, json!({ "role": "employee" })).await;
+    assert_eq!(
+        (status, body["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("role")),
+        "{body}"
+    );
+    let (status, _) = patch(&test, &team_admin, admin.id, json!({ "name": "Renamed" })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 
     // On the Staff page: a signed-in user is signed out by deactivation; Reactivate brings them back.
     let (signed_in, cookie) = test.signed_in("supervisor").await;
