@@ -1,5 +1,6 @@
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -11,18 +12,29 @@ use scoreline_testkit::{OAUTH_CALLBACK_PATH, TestApp, TestBackend};
 use serde_json::{Value, json};
 use tracing_subscriber::fmt::format::FmtSpan;
 
-/// Everything the server and its clients log, at every level.
+/// Everything the server and its clients log, at every level, while recording is on.
 #[derive(Clone, Default)]
-struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+struct LogBuffer(Arc<Mutex<Vec<u8>>>, Arc<AtomicBool>);
 
 impl Write for LogBuffer {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
+        if self.1.load(Ordering::Relaxed) {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+        }
         Ok(bytes.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+/// Stops appending to the log buffer when the test ends, so later tests do not fill memory.
+struct StopRecording(Arc<AtomicBool>);
+
+impl Drop for StopRecording {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Relaxed);
     }
 }
 
@@ -87,17 +99,27 @@ fn find(haystack: &[u8], needle: &str) -> Option<String> {
 
 #[tokio::test(flavor = "current_thread")]
 async fn no_token_appears_in_logs_responses_or_database_files() {
-    // On a current-thread runtime the server, the simulator and every client run on this
-    // thread, so they all log into this subscriber.
-    let log = LogBuffer::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _logging = tracing::subscriber::set_default(subscriber);
+    // A global subscriber, not a thread-local one: with every test of this binary in one
+    // process (`cargo test`), callsite interest caching can hide events from a scoped
+    // subscriber. Other tests' logs during this test land in the buffer too; that is harmless.
+    static LOG: OnceLock<LogBuffer> = OnceLock::new();
+    let log = LOG
+        .get_or_init(|| {
+            let log = LogBuffer::default();
+            let writer = log.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .finish();
+            tracing::subscriber::set_global_default(subscriber)
+                .expect("no other global subscriber in this binary");
+            log
+        })
+        .clone();
+    log.1.store(true, Ordering::Relaxed);
+    let _stop_recording = StopRecording(log.1.clone());
 
     let test =
         TestApp::with_helpdesk(TestBackend::Sqlite, SimConfig { tickets: 20, ..SimConfig::default() }).await;
