@@ -27,7 +27,17 @@ async fn in_row(client: &Client, agent_id: &str, css: &str) -> fantoccini::eleme
 }
 
 async fn click_in_row(client: &Client, agent_id: &str, css: &str) {
-    in_row(client, agent_id, css).await.click().await.unwrap();
+    submit(client, in_row(client, agent_id, css).await).await;
+}
+
+/// Clicks a button whose form posts and redirects back here, and waits for the new page.
+async fn submit(client: &Client, button: fantoccini::elements::Element) {
+    let old_page = client.find(Locator::Css("html")).await.unwrap();
+    button.click().await.unwrap();
+    // Until the old page is gone, the notice found next could still be the previous one's.
+    while old_page.tag_name().await.is_ok() {
+        tokio::task::yield_now().await;
+    }
     client.wait().for_element(Locator::Id("notice")).await.unwrap();
 }
 
@@ -84,8 +94,7 @@ async fn an_admin_matches_agents_on_the_manage_users_page() {
     assert!(held_back > 0);
 
     // Match by email.
-    client.find(Locator::Id("auto-match")).await.unwrap().click().await.unwrap();
-    client.wait().for_element(Locator::Id("notice")).await.unwrap();
+    submit(client, client.find(Locator::Id("auto-match")).await.unwrap()).await;
     assert_eq!(notice(client).await, "Matched 1 agent(s) by email.");
     assert_eq!(row_class(client, &same_email.agent_id).await, "matched");
     let text = in_row(client, &same_email.agent_id, ".matched-user").await.text().await.unwrap();
@@ -115,8 +124,7 @@ async fn an_admin_matches_agents_on_the_manage_users_page() {
         .select_by_value(&team.id.to_string())
         .await
         .unwrap();
-    client.find(Locator::Id("create-staff-submit")).await.unwrap().click().await.unwrap();
-    client.wait().for_element(Locator::Id("notice")).await.unwrap();
+    submit(client, client.find(Locator::Id("create-staff-submit")).await.unwrap()).await;
     assert_eq!(notice(client).await, "Created 1 staff member(s) and matched them.");
     assert_eq!(row_class(client, &newcomer.agent_id).await, "matched");
     let members = test.app.db().list_team_members(team.id).await.unwrap();
