@@ -12,7 +12,7 @@ use scoreline_app::{
 use scoreline_core::ManualClock;
 use scoreline_helpdesk::{Credentials, HelpDeskClient, HelpDeskConfig, SecretString, Silo, TicketQuery};
 use scoreline_store::{Db, Sealer, SyncStore};
-use sqlx::Connection;
+use scoreline_testkit::{create_postgres_database, drop_postgres_database};
 
 use crate::rss;
 use crate::sim::ChildSim;
@@ -201,10 +201,7 @@ pub struct FreshPostgres {
 impl FreshPostgres {
     pub async fn create(admin_url: &str) -> Result<(Db, Self)> {
         let name = format!("scoreline_bench_{}", uuid::Uuid::now_v7().simple());
-        let mut admin = sqlx::PgConnection::connect(admin_url).await.context("connect to PostgreSQL")?;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut admin).await?;
-        admin.close().await?;
-        let url = with_database(admin_url, &name);
+        let url = create_postgres_database(admin_url, &name).await.context("create a PostgreSQL database")?;
         let fresh = Self { admin_url: admin_url.to_owned(), name, url };
         let db = match Db::connect(&fresh.url).await {
             Ok(db) => db,
@@ -222,41 +219,8 @@ impl FreshPostgres {
     }
 
     pub async fn drop_database(&self) {
-        if let Ok(mut admin) = sqlx::PgConnection::connect(&self.admin_url).await {
-            let drop = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
-            if let Err(error) = sqlx::raw_sql(sqlx::AssertSqlSafe(drop)).execute(&mut admin).await {
-                eprintln!("could not drop the benchmark database {}: {error}", self.name);
-            }
-            let _ = admin.close().await;
+        if let Err(error) = drop_postgres_database(&self.admin_url, &self.name).await {
+            eprintln!("could not drop the benchmark database {}: {error}", self.name);
         }
-    }
-}
-
-/// Replaces the database name in a PostgreSQL URL, keeping any query.
-fn with_database(server_url: &str, name: &str) -> String {
-    let (base, query) = match server_url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (server_url, None),
-    };
-    let after_scheme = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[after_scheme..].find('/') {
-        Some(slash) => &base[..after_scheme + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{base}/{name}?{query}"),
-        None => format!("{base}/{name}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn database_name_is_replaced_and_query_kept() {
-        assert_eq!(
-            super::with_database("postgres://u@h:5432/postgres?sslmode=disable", "x"),
-            "postgres://u@h:5432/x?sslmode=disable"
-        );
-        assert_eq!(super::with_database("postgres://u@h", "x"), "postgres://u@h/x");
     }
 }

@@ -50,12 +50,7 @@ impl TestDatabase {
             TestBackend::Postgres => {
                 let admin_url = postgres_admin_url().expect("SCORELINE_TEST_POSTGRES_URL");
                 let name = format!("scoreline_test_{}", uuid::Uuid::now_v7().simple());
-                let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("connect to PostgreSQL");
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-                    .execute(&mut admin)
-                    .await
-                    .expect("create test database");
-                let url = with_database(&admin_url, &name);
+                let url = create_postgres_database(&admin_url, &name).await.expect("create test database");
                 (url, Cleanup::Postgres { admin_url, name })
             }
         };
@@ -81,10 +76,7 @@ impl Drop for TestDatabase {
                 };
                 runtime.block_on(async move {
                     db.close().await;
-                    if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
-                        let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(drop)).execute(&mut admin).await;
-                    }
+                    let _ = drop_postgres_database(&admin_url, &name).await;
                 });
             })
             .join();
@@ -93,7 +85,23 @@ impl Drop for TestDatabase {
     }
 }
 
-/// Replaces the database name in a PostgreSQL URL.
+/// Creates an empty database `name` on the server of `admin_url` and returns its URL.
+pub async fn create_postgres_database(admin_url: &str, name: &str) -> Result<String, sqlx::Error> {
+    let mut admin = sqlx::PgConnection::connect(admin_url).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut admin).await?;
+    admin.close().await?;
+    Ok(with_database(admin_url, name))
+}
+
+/// Drops database `name`, ending any connection still open to it.
+pub async fn drop_postgres_database(admin_url: &str, name: &str) -> Result<(), sqlx::Error> {
+    let mut admin = sqlx::PgConnection::connect(admin_url).await?;
+    let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(drop)).execute(&mut admin).await?;
+    admin.close().await
+}
+
+/// Replaces the database name in a PostgreSQL URL, keeping any query.
 fn with_database(server_url: &str, name: &str) -> String {
     let (base, query) = match server_url.split_once('?') {
         Some((base, query)) => (base, Some(query)),

@@ -9,7 +9,9 @@ mod database;
 
 pub use app::{OAUTH_CALLBACK_PATH, TestApp};
 pub use browser::Browser;
-pub use database::{TestBackend, TestDatabase, postgres_admin_url};
+pub use database::{
+    TestBackend, TestDatabase, create_postgres_database, drop_postgres_database, postgres_admin_url,
+};
 
 /// Generates one `#[tokio::test]` per backend for an `async fn(TestBackend)`.
 /// The PostgreSQL variant runs when `SCORELINE_TEST_POSTGRES_URL` is set.
