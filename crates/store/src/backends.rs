@@ -27,7 +27,8 @@ use crate::model::{
     Team, TokenDigest, User, UserCredentials,
 };
 use crate::queries::{
-    group_from_row, impl_store, team_from_row, team_select, user_columns, user_from_row, write_audit,
+    group_from_row, impl_store, release_lease, take_lease, team_from_row, team_select, user_columns,
+    user_from_row, write_audit,
 };
 use crate::store::StoreResult;
 use crate::sync::{

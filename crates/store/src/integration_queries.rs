@@ -293,30 +293,20 @@ macro_rules! impl_integration_store {
                 until: Timestamp,
                 now: Timestamp,
             ) -> StoreResult<bool> {
-                let taken = sqlx::query(
-                    "UPDATE integration_credentials SET refresh_lock_owner = $2, refresh_lock_until = $3
-                     WHERE integration_id = $1
-                       AND (refresh_lock_until IS NULL OR refresh_lock_until < $4 OR refresh_lock_owner = $2)",
-                )
-                .bind(id.as_uuid())
-                .bind(owner)
-                .bind(until.as_millis())
-                .bind(now.as_millis())
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
-                Ok(taken == 1)
+                Ok(take_lease!(
+                    &self.pool,
+                    "integration_credentials",
+                    "refresh_lock_owner",
+                    "refresh_lock_until",
+                    id,
+                    owner,
+                    until,
+                    now
+                ))
             }
 
             async fn unlock_refresh(&self, id: IntegrationId, owner: &str) -> StoreResult<()> {
-                sqlx::query(
-                    "UPDATE integration_credentials SET refresh_lock_owner = NULL, refresh_lock_until = NULL
-                     WHERE integration_id = $1 AND refresh_lock_owner = $2",
-                )
-                .bind(id.as_uuid())
-                .bind(owner)
-                .execute(&self.pool)
-                .await?;
+                release_lease!(&self.pool, "integration_credentials", "refresh_lock_owner", "refresh_lock_until", id, owner);
                 Ok(())
             }
 

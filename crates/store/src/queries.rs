@@ -121,6 +121,62 @@ macro_rules! team_select {
 }
 pub(crate) use team_select;
 
+/// Takes a lease row (`$owner_col`, `$until_col` of `$table`, keyed by `integration_id`) unless
+/// another holder's lease is still live; a holder may renew its own. True when taken.
+macro_rules! take_lease {
+    ($pool:expr, $table:literal, $owner_col:literal, $until_col:literal, $id:expr, $owner:expr, $until:expr, $now:expr) => {{
+        let taken = sqlx::query(concat!(
+            "UPDATE ",
+            $table,
+            " SET ",
+            $owner_col,
+            " = $2, ",
+            $until_col,
+            " = $3
+             WHERE integration_id = $1
+               AND (",
+            $until_col,
+            " IS NULL OR ",
+            $until_col,
+            " < $4 OR ",
+            $owner_col,
+            " = $2)"
+        ))
+        .bind($id.as_uuid())
+        .bind($owner)
+        .bind($until.as_millis())
+        .bind($now.as_millis())
+        .execute($pool)
+        .await?
+        .rows_affected();
+        taken == 1
+    }};
+}
+pub(crate) use take_lease;
+
+/// Gives a lease row back, if `$owner` still holds it.
+macro_rules! release_lease {
+    ($pool:expr, $table:literal, $owner_col:literal, $until_col:literal, $id:expr, $owner:expr) => {{
+        sqlx::query(concat!(
+            "UPDATE ",
+            $table,
+            " SET ",
+            $owner_col,
+            " = NULL, ",
+            $until_col,
+            " = NULL
+             WHERE integration_id = $1 AND ",
+            $owner_col,
+            " = $2"
+        ))
+        .bind($id.as_uuid())
+        .bind($owner)
+        .execute($pool)
+        .await?;
+    }};
+}
+pub(crate) use release_lease;
+
 macro_rules! impl_store {
     ($store:ty) => {
         impl $crate::Store for $store {

@@ -370,29 +370,11 @@ macro_rules! impl_sync_store {
                 now: Timestamp,
             ) -> StoreResult<bool> {
                 ensure_sync_state!(&self.pool, integration_id, now);
-                let taken = sqlx::query(
-                    "UPDATE sync_states SET lease_owner = $2, lease_until = $3
-                     WHERE integration_id = $1 AND (lease_until IS NULL OR lease_until < $4 OR lease_owner = $2)",
-                )
-                .bind(integration_id.as_uuid())
-                .bind(owner)
-                .bind(until.as_millis())
-                .bind(now.as_millis())
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
-                Ok(taken == 1)
+                Ok(take_lease!(&self.pool, "sync_states", "lease_owner", "lease_until", integration_id, owner, until, now))
             }
 
             async fn release_sync_lease(&self, integration_id: IntegrationId, owner: &str) -> StoreResult<()> {
-                sqlx::query(
-                    "UPDATE sync_states SET lease_owner = NULL, lease_until = NULL
-                     WHERE integration_id = $1 AND lease_owner = $2",
-                )
-                .bind(integration_id.as_uuid())
-                .bind(owner)
-                .execute(&self.pool)
-                .await?;
+                release_lease!(&self.pool, "sync_states", "lease_owner", "lease_until", integration_id, owner);
                 Ok(())
             }
 
