@@ -5,6 +5,7 @@ mod clock;
 mod ids;
 mod integration;
 mod role;
+mod scope;
 mod timestamp;
 mod validate;
 
@@ -15,6 +16,7 @@ pub use integration::{
     check_retention_covers_backfill,
 };
 pub use role::{Permission, Role, UnknownRole};
+pub use scope::Scope;
 pub use timestamp::Timestamp;
 pub use validate::{Description, Email, FieldError, FieldErrors, Label, NewPassword, PersonName, UnitName};
 
