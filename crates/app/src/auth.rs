@@ -94,8 +94,10 @@ impl App {
 
     /// The session row and its user, for flows bound to one browser session.
     pub async fn session(&self, session: &SecretToken) -> AppResult<Option<(SessionId, Actor)>> {
-        let found = self.db().find_session_user(&session.digest(), self.clock().now()).await?;
-        Ok(found.map(|(id, user)| (id, Actor::User(user))))
+        match self.db().find_session_user(&session.digest(), self.clock().now()).await? {
+            Some((id, user)) => Ok(Some((id, self.actor_for(user).await?))),
+            None => Ok(None),
+        }
     }
 
     pub async fn sign_out(&self, session: &SecretToken) -> AppResult<()> {
@@ -108,8 +110,10 @@ impl App {
         if !token.expose().starts_with(API_TOKEN_PREFIX) {
             return Ok(None);
         }
-        let user = self.db().use_api_token(&token.digest(), self.clock().now()).await?;
-        Ok(user.map(Actor::User))
+        match self.db().use_api_token(&token.digest(), self.clock().now()).await? {
+            Some(user) => Ok(Some(self.actor_for(user).await?)),
+            None => Ok(None),
+        }
     }
 
     /// Issues an API token for the user with `email`. Users may issue their own; issuing
@@ -122,7 +126,7 @@ impl App {
             .await?
             .ok_or_else(|| AppError::field("email", "No user has this email."))?
             .user;
-        if let Actor::User(acting) = actor
+        if let Some(acting) = actor.user()
             && acting.id != user.id
         {
             return Err(AppError::NotFound("user"));

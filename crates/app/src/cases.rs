@@ -53,11 +53,11 @@ impl App {
         page: PageRequest,
     ) -> AppResult<Page<StoredCase>> {
         actor.require(Permission::ViewCases)?;
-        Ok(self.db().list_cases(filter, page).await?)
+        Ok(self.db().list_cases(actor.scope(), filter, page).await?)
     }
 
     pub async fn get_case(&self, actor: &Actor, id: CaseId) -> AppResult<StoredCase> {
         actor.require(Permission::ViewCases)?;
-        self.db().get_case(id).await?.ok_or(AppError::NotFound("case"))
+        self.db().get_case(actor.scope(), id).await?.ok_or(AppError::NotFound("case"))
     }
 }
