@@ -1,5 +1,4 @@
-use scoreline_core::{Permission, Role};
-use scoreline_store::model::{AuditActor, User};
+use scoreline_core::{AuditActor, Permission, Role, User};
 
 use crate::AppResult;
 

@@ -4,10 +4,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use scoreline_core::{Email, FieldErrors, IntegrationId, Permission, PersonName, Role, TeamId, UserId};
-use scoreline_store::integrations::Integration;
-use scoreline_store::matching::{AgentMatch, AutoMatch, MatchSource, StaffCandidate, StaffFromAgent};
-use scoreline_store::model::{AuditRecord, NewUser, User};
+use scoreline_core::{
+    AgentMatch, AuditRecord, Email, FieldErrors, Integration, IntegrationId, MatchSource, Permission,
+    PersonName, Role, StaffCandidate, TeamId, User, UserId,
+};
+use scoreline_store::matching::{AutoMatch, StaffFromAgent};
+use scoreline_store::model::NewUser;
 use scoreline_store::{IntegrationStore, MatchingStore, Store, SyncStore};
 use serde::Serialize;
 use serde_json::json;

@@ -3,9 +3,11 @@
 
 use std::collections::HashMap;
 
-use scoreline_core::{Email, FieldError, Permission, PersonName, Role, TeamId, UserId};
+use scoreline_core::{
+    Email, FieldError, Group, Page, PageRequest, Permission, PersonName, Role, Team, TeamId, User, UserId,
+};
 use scoreline_store::Store;
-use scoreline_store::model::{Group, ImportedUser, NewUser, PageRequest, Team, User};
+use scoreline_store::model::{ImportedUser, NewUser};
 use serde::Serialize;
 use serde_json::json;
 
@@ -241,7 +243,7 @@ impl App {
 async fn all_pages<T, F, Fut>(fetch: F) -> AppResult<Vec<T>>
 where
     F: Fn(PageRequest) -> Fut,
-    Fut: std::future::Future<Output = scoreline_store::StoreResult<scoreline_store::model::Page<T>>>,
+    Fut: std::future::Future<Output = scoreline_store::StoreResult<Page<T>>>,
 {
     let mut items = Vec::new();
     let mut page = PageRequest::first(PageRequest::MAX_LIMIT);

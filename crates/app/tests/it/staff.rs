@@ -1,6 +1,6 @@
 use scoreline_app::{Actor, AppError, CreateGroup, CreateTeam, CreateUser};
+use scoreline_core::PageRequest;
 use scoreline_store::Store;
-use scoreline_store::model::PageRequest;
 use scoreline_testkit::{TestBackend, on_both_backends};
 
 use crate::Fixture;
@@ -97,8 +97,7 @@ async fn groups_and_teams_are_audited(backend: TestBackend) {
         fx.app.create_team(&admin, CreateTeam { group_id: Some(group.id), name: "billing ".into() }).await;
     assert!(err.is_ok(), "names differ in case: allowed");
     let actions: Vec<_> = fx
-        .app
-        .db()
+        .store()
         .list_audit(PageRequest::first(50))
         .await
         .unwrap()
