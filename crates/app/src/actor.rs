@@ -1,5 +1,4 @@
-use scoreline_core::{Permission, Role, Scope};
-use scoreline_store::model::{AuditActor, User};
+use scoreline_core::{AuditActor, Permission, Role, Scope, User};
 
 use crate::{App, AppResult};
 
@@ -7,7 +6,10 @@ use crate::{App, AppResult};
 /// command line.
 #[derive(Debug, Clone)]
 pub enum Actor {
-    User { user: User, scope: Scope },
+    User {
+        user: User,
+        scope: Scope,
+    },
     /// The `scoreline` command run by whoever operates the server; may do anything.
     System,
 }

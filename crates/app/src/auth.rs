@@ -4,9 +4,9 @@ use std::time::Duration;
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Argon2, PasswordHash};
-use scoreline_core::{ApiTokenId, Email, SessionId};
+use scoreline_core::{ApiTokenId, Email, SessionId, User};
 use scoreline_store::Store;
-use scoreline_store::model::{NewApiToken, NewSession, User};
+use scoreline_store::model::{NewApiToken, NewSession};
 use serde_json::json;
 
 use crate::tokens::{API_TOKEN_PREFIX, SESSION_PREFIX};
@@ -103,6 +103,11 @@ impl App {
     pub async fn sign_out(&self, session: &SecretToken) -> AppResult<()> {
         self.db().delete_session(&session.digest()).await?;
         Ok(())
+    }
+
+    /// Removes the sessions past their expiry; returns how many.
+    pub async fn delete_expired_sessions(&self) -> AppResult<u64> {
+        Ok(self.db().delete_expired_sessions(self.clock().now()).await?)
     }
 
     /// The user behind an API token, if the token is valid.

@@ -1,10 +1,10 @@
 //! Reading what the sync stored: cases, and each integration's sync state and counts.
 
-use scoreline_core::{CaseId, IntegrationId, Permission};
+use scoreline_core::{
+    CaseCounts, CaseFilter, CaseId, Integration, IntegrationId, Page, PageRequest, Permission, StoredCase,
+    SyncState,
+};
 use scoreline_store::SyncStore;
-use scoreline_store::integrations::Integration;
-use scoreline_store::model::{Page, PageRequest};
-use scoreline_store::sync::{CaseCounts, CaseFilter, StoredCase, SyncState};
 use serde::Serialize;
 
 use crate::{Actor, App, AppError, AppResult};

@@ -102,7 +102,8 @@ impl App {
         &self.inner.sealer
     }
 
-    pub fn db(&self) -> &Db {
+    /// Storage, for the use cases only: nothing outside this crate reaches it through the app.
+    pub(crate) fn db(&self) -> &Db {
         &self.inner.db
     }
 

@@ -4,10 +4,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use scoreline_core::{Email, FieldErrors, IntegrationId, Permission, PersonName, Role, Scope, TeamId, UserId};
-use scoreline_store::integrations::Integration;
-use scoreline_store::matching::{AgentMatch, AutoMatch, MatchSource, StaffCandidate, StaffFromAgent};
-use scoreline_store::model::{AuditRecord, NewUser, User};
+use scoreline_core::{
+    AgentMatch, AuditRecord, Email, FieldErrors, Integration, IntegrationId, MatchSource, Permission,
+    PersonName, Role, Scope, StaffCandidate, TeamId, User, UserId,
+};
+use scoreline_store::matching::{AutoMatch, StaffFromAgent};
+use scoreline_store::model::NewUser;
 use scoreline_store::{IntegrationStore, MatchingStore, Store, SyncStore};
 use serde::Serialize;
 use serde_json::json;
@@ -234,7 +236,8 @@ impl App {
         let mut planned = Vec::new();
         let mut emails = HashSet::new();
         for agent_id in &input.agent_ids {
-            let Some(agent) = self.db().get_agent_match(actor.scope(), integration_id, agent_id).await? else {
+            let Some(agent) = self.db().get_agent_match(actor.scope(), integration_id, agent_id).await?
+            else {
                 errors.push("agent_ids", format!("There is no agent {agent_id}."));
                 continue;
             };

@@ -1,13 +1,11 @@
 //! Staff, groups and teams.
 
 use scoreline_core::{
-    AuditEntryId, Email, FieldErrors, GroupId, NewPassword, Permission, PersonName, Role, TeamId, UnitName,
-    UserId,
+    AuditEntryId, AuditRecord, Email, FieldErrors, Group, GroupId, NewPassword, Page, PageRequest,
+    Permission, PersonName, Role, Team, TeamId, UnitName, User, UserId,
 };
 use scoreline_store::Store;
-use scoreline_store::model::{
-    AuditRecord, Group, NewGroup, NewTeam, NewUser, Page, PageRequest, Team, User, UserChange,
-};
+use scoreline_store::model::{NewGroup, NewTeam, NewUser, UserChange};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -138,6 +136,13 @@ impl App {
             }
             _ => Ok(()),
         }
+    }
+
+    /// The user with this email, if there is one.
+    pub async fn find_user_by_email(&self, actor: &Actor, email: &str) -> AppResult<Option<User>> {
+        actor.require(Permission::ViewStaff)?;
+        let email = Email::parse(email).map_err(|message| AppError::field("email", message))?;
+        Ok(self.db().find_user_credentials(email.as_str()).await?.map(|found| found.user))
     }
 
     /// Edits a staff member's email, name, role or active state. Nobody edits someone above

@@ -3,9 +3,12 @@
 
 use std::collections::HashMap;
 
-use scoreline_core::{Email, FieldError, Permission, PersonName, Role, Scope, TeamId, UserId};
+use scoreline_core::{
+    Email, FieldError, Group, Page, PageRequest, Permission, PersonName, Role, Scope, Team, TeamId, User,
+    UserId,
+};
 use scoreline_store::Store;
-use scoreline_store::model::{Group, ImportedUser, NewUser, PageRequest, Team, User};
+use scoreline_store::model::{ImportedUser, NewUser};
 use serde::Serialize;
 use serde_json::json;
 
@@ -188,7 +191,8 @@ impl App {
             };
             let team_id = if row.team.is_empty() {
                 if !actor.scope().is_everything() {
-                    row.errors.push("team: name a team of yours, so this person stays in your scope.".to_owned());
+                    row.errors
+                        .push("team: name a team of yours, so this person stays in your scope.".to_owned());
                 }
                 None
             } else {
@@ -245,7 +249,7 @@ impl App {
 async fn all_pages<T, F, Fut>(fetch: F) -> AppResult<Vec<T>>
 where
     F: Fn(PageRequest) -> Fut,
-    Fut: std::future::Future<Output = scoreline_store::StoreResult<scoreline_store::model::Page<T>>>,
+    Fut: std::future::Future<Output = scoreline_store::StoreResult<Page<T>>>,
 {
     let mut items = Vec::new();
     let mut page = PageRequest::first(PageRequest::MAX_LIMIT);

@@ -5,8 +5,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use scoreline_core::{
-    AuditEntryId, CaseId, GroupId, IntegrationId, IntegrationState, Retention, SessionId, TeamId, Timestamp,
-    UserId,
+    AuditActor, AuditEntryId, AuditRecord, CaseContent, CaseCounts, CaseFilter, CaseId, Disconnect, Group,
+    GroupId, Integration, IntegrationId, IntegrationSettings, IntegrationState, Page, PageRequest, Retention,
+    SessionId, StoredCase, SyncPhase, SyncState, Team, TeamId, Timestamp, User, UserId,
 };
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::Row;
@@ -19,22 +20,15 @@ use crate::integration_queries::{
     impl_integration_store, integration_from_row, integration_select, write_credentials,
 };
 use crate::integrations::{
-    Disconnect, Integration, IntegrationSettings, NewCredentials, NewIntegration, OAuthFlow, OAuthTokens,
-    StoredCredentials, aad, last4,
+    NewCredentials, NewIntegration, OAuthFlow, OAuthTokens, StoredCredentials, aad, last4,
 };
-use crate::model::{
-    AuditActor, AuditRecord, Group, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, Page, PageRequest,
-    Team, TokenDigest, User, UserCredentials,
-};
+use crate::model::{NewApiToken, NewGroup, NewSession, NewTeam, NewUser, TokenDigest, UserCredentials};
 use crate::queries::{
     group_from_row, impl_store, release_lease, take_lease, team_from_row, team_select, user_columns,
     user_from_row, write_audit,
 };
 use crate::store::StoreResult;
-use crate::sync::{
-    AgentRecord, CaseContent, CaseCounts, CaseFilter, CaseRecord, Checkpoint, HelpDeskAgent, PageWrite,
-    StoredCase, SyncPhase, SyncState, SyncWindow,
-};
+use crate::sync::{AgentRecord, CaseRecord, Checkpoint, HelpDeskAgent, PageWrite, SyncWindow};
 use crate::sync_queries::{
     case_from_row, case_select, ensure_sync_state, impl_sync_store, sync_state_from_row,
 };

@@ -1,22 +1,20 @@
 use scoreline_core::{
-    CaseId, GroupId, IntegrationId, IntegrationState, SessionId, TeamId, Timestamp, UserId,
+    AgentMatch, AuditRecord, CaseCounts, CaseFilter, CaseId, Disconnect, Group, GroupId, Integration,
+    IntegrationId, IntegrationSettings, IntegrationState, Page, PageRequest, SessionId, StaffCandidate,
+    StoredCase, SyncPhase, SyncState, Team, TeamId, Timestamp, User, UserId,
 };
 
 use crate::backends::{PostgresStore, SqliteStore};
 use crate::integrations::{
-    Disconnect, Integration, IntegrationSettings, IntegrationStore, NewCredentials, NewIntegration,
-    OAuthFlow, OAuthTokens, StoredCredentials,
+    IntegrationStore, NewCredentials, NewIntegration, OAuthFlow, OAuthTokens, StoredCredentials,
 };
-use crate::matching::{AgentMatch, AutoMatch, MatchingStore, StaffCandidate, StaffFromAgent};
+use crate::matching::{AutoMatch, MatchingStore, StaffFromAgent};
 use crate::model::{
-    AuditRecord, Group, ImportedUser, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, Page, PageRequest,
-    Team, TokenDigest, User, UserChange, UserCredentials,
+    ImportedUser, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, TokenDigest, UserChange,
+    UserCredentials,
 };
 use crate::store::{Store, StoreResult};
-use crate::sync::{
-    AgentRecord, CaseCounts, CaseFilter, CaseRecord, Checkpoint, HelpDeskAgent, PageWrite, StoredCase,
-    SyncPhase, SyncState, SyncStore, SyncWindow,
-};
+use crate::sync::{AgentRecord, CaseRecord, Checkpoint, HelpDeskAgent, PageWrite, SyncStore, SyncWindow};
 use crate::{Sealer, StoreError};
 
 /// The configured database, chosen by the URL's scheme. Handlers hold this, not a generic.

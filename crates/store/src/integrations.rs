@@ -3,43 +3,15 @@
 
 use std::future::Future;
 
-use scoreline_core::{AuthMethod, IntegrationId, IntegrationState, Retention, SessionId, Timestamp, UserId};
+use scoreline_core::{
+    AuditRecord, AuthMethod, Disconnect, Integration, IntegrationId, IntegrationSettings, IntegrationState,
+    Page, PageRequest, SessionId, Timestamp, UserId,
+};
 use secrecy::SecretString;
-use serde::{Deserialize, Serialize};
 
 use crate::Sealer;
-use crate::model::{AuditRecord, Page, PageRequest, TokenDigest};
+use crate::model::TokenDigest;
 use crate::store::StoreResult;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Integration {
-    pub id: IntegrationId,
-    pub kind: String,
-    pub label: String,
-    pub description: String,
-    pub auth_method: AuthMethod,
-    /// The Text account id of a token integration (not a secret).
-    pub account_id: Option<String>,
-    pub retention: Retention,
-    pub backfill_days: u32,
-    pub state: IntegrationState,
-    /// Whether credentials are stored, and the last characters of a personal access token.
-    pub credential_set: bool,
-    pub token_last4: Option<String>,
-    pub last_synced_at: Option<Timestamp>,
-    pub last_error: Option<String>,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-}
-
-/// What an admin chooses for an integration (everything but its credentials).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IntegrationSettings {
-    pub label: String,
-    pub description: String,
-    pub retention: Retention,
-    pub backfill_days: u32,
-}
 
 #[derive(Debug, Clone)]
 pub struct NewIntegration {
@@ -87,15 +59,6 @@ pub struct OAuthFlow {
     pub redirect_uri: String,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
-}
-
-/// What happens to an integration's cases when it is disconnected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Disconnect {
-    /// Delete credentials; keep the integration (state `disconnected`) and its cases.
-    KeepCases,
-    /// Delete the integration, its credentials and its cases.
-    RemoveEverything,
 }
 
 pub trait IntegrationStore: Send + Sync {

@@ -195,13 +195,16 @@ macro_rules! impl_matching_store {
 }
 
 mod impls {
-    use scoreline_core::{IntegrationId, TeamId, Timestamp, UserId};
+    use scoreline_core::{
+        AgentMatch, AuditRecord, IntegrationId, MatchSource, MatchedUser, StaffCandidate, TeamId, Timestamp,
+        UserId,
+    };
     use sqlx::Row;
 
     use crate::StoreError;
     use crate::backends::{PostgresStore, SqliteStore};
-    use crate::matching::{AgentMatch, AutoMatch, MatchSource, MatchedUser, StaffCandidate, StaffFromAgent};
-    use crate::model::{AuditRecord, NewUser};
+    use crate::matching::{AutoMatch, StaffFromAgent};
+    use crate::model::NewUser;
     use crate::queries::{insert_user, write_audit};
     use crate::store::StoreResult;
 

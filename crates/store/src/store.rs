@@ -2,12 +2,14 @@
 
 use std::future::Future;
 
-use scoreline_core::{GroupId, SessionId, TeamId, Timestamp, UserId};
+use scoreline_core::{
+    AuditRecord, Group, GroupId, Page, PageRequest, SessionId, Team, TeamId, Timestamp, User, UserId,
+};
 
 use crate::StoreError;
 use crate::model::{
-    AuditRecord, Group, ImportedUser, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, Page, PageRequest,
-    Team, TokenDigest, User, UserChange, UserCredentials,
+    ImportedUser, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, TokenDigest, UserChange,
+    UserCredentials,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;

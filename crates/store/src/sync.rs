@@ -3,12 +3,12 @@
 
 use std::future::Future;
 
-use scoreline_core::{CaseId, IntegrationId, Timestamp, UserId};
-use serde::Serialize;
-use serde_json::Value;
-
-use crate::model::{Page, PageRequest};
 use crate::store::StoreResult;
+use scoreline_core::{
+    CaseContent, CaseCounts, CaseFilter, CaseId, IntegrationId, Page, PageRequest, StoredCase, SyncPhase,
+    SyncState, Timestamp, UserId,
+};
+use serde::Serialize;
 
 /// A ticket as the sync writes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,18 +30,6 @@ pub struct CaseRecord {
     pub content: CaseContent,
 }
 
-/// The part of a case that retention removes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CaseContent {
-    pub subject: Option<String>,
-    /// `{ "name": …, "email": … }`
-    pub requester: Option<Value>,
-    pub tags: Vec<String>,
-    pub custom_fields: Value,
-    /// The ticket's events as HelpDesk sent them (messages, notes, status and assignment changes).
-    pub events: Value,
-}
-
 /// Where a written page leaves the sync; saved in the same transaction as its cases.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Checkpoint {
@@ -55,54 +43,6 @@ pub enum Checkpoint {
 pub struct PageWrite {
     /// Cases inserted or changed; older versions are skipped.
     pub written: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SyncPhase {
-    /// Never synced yet.
-    Pending,
-    Backfilling,
-    Live,
-    Paused,
-    NeedsReauthorization,
-    Error,
-}
-
-impl SyncPhase {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Backfilling => "backfilling",
-            Self::Live => "live",
-            Self::Paused => "paused",
-            Self::NeedsReauthorization => "needs_reauthorization",
-            Self::Error => "error",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [Self::Pending, Self::Backfilling, Self::Live, Self::Paused, Self::NeedsReauthorization, Self::Error]
-            .into_iter()
-            .find(|phase| phase.as_str() == text)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SyncState {
-    pub phase: SyncPhase,
-    /// The incremental cursor: the greatest `updatedAt` HelpDesk has shown us.
-    pub cursor_updated_at: Option<Timestamp>,
-    pub tickets_stored: u64,
-    pub pages_fetched: u64,
-    pub windows_total: u64,
-    pub windows_done: u64,
-    pub last_success_at: Option<Timestamp>,
-    pub last_error: Option<String>,
-    /// A "sync now" request not yet served.
-    pub requested_at: Option<Timestamp>,
-    /// When this state last changed (a page, a phase, an error).
-    pub changed_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,51 +75,6 @@ pub struct HelpDeskAgent {
     pub listed: bool,
     pub matched_user_id: Option<UserId>,
     pub case_count: u64,
-}
-
-/// A stored case as the API shows it; `content` is `None` once purged.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StoredCase {
-    pub id: CaseId,
-    pub integration_id: IntegrationId,
-    pub source_id: String,
-    pub short_id: Option<String>,
-    pub status: String,
-    pub priority: Option<i64>,
-    pub silo: String,
-    pub team_id: Option<String>,
-    pub team_name: Option<String>,
-    pub agent_id: Option<String>,
-    pub agent_name: Option<String>,
-    /// The Scoreline user matched to the assigned agent.
-    pub agent_user_id: Option<UserId>,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-    pub last_message_at: Option<Timestamp>,
-    pub message_count: u32,
-    pub event_count: u32,
-    pub purged_at: Option<Timestamp>,
-    /// Gone once purged, like everything in `content`.
-    pub subject: Option<String>,
-    pub requester: Option<Value>,
-    pub tags: Vec<String>,
-    /// The full content (with events), read for one case only.
-    pub content: Option<CaseContent>,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct CaseCounts {
-    pub total: u64,
-    pub held_back: u64,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CaseFilter {
-    pub integration_id: Option<IntegrationId>,
-    pub agent_user_id: Option<UserId>,
-    pub status: Option<String>,
-    pub updated_from: Option<Timestamp>,
-    pub updated_to: Option<Timestamp>,
 }
 
 pub trait SyncStore: Send + Sync {

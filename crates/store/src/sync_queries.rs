@@ -607,10 +607,11 @@ pub(crate) use impl_sync_store;
 
 #[cfg(test)]
 mod tests {
+    use super::{newest_per_ticket, placeholders};
+    use scoreline_core::CaseContent;
     use scoreline_core::Timestamp;
 
-    use super::{newest_per_ticket, placeholders};
-    use crate::sync::{CaseContent, CaseRecord};
+    use crate::sync::CaseRecord;
 
     fn case(source_id: &str, updated_at: i64, event_count: u32, silo: &str) -> CaseRecord {
         CaseRecord {

@@ -1,10 +1,9 @@
 use std::sync::Arc;
 
 use scoreline_app::{Actor, App, AppSettings, CreateUser, HelpDeskSettings, RateLimit};
-use scoreline_core::{Clock, ManualClock, SystemClock};
+use scoreline_core::{Clock, ManualClock, SystemClock, User};
 use scoreline_helpdesk_sim::{SimConfig, SimHandle, Simulator};
-use scoreline_store::Sealer;
-use scoreline_store::model::User;
+use scoreline_store::{Db, Sealer};
 use scoreline_web::WebConfig;
 use tokio::sync::oneshot;
 
@@ -80,6 +79,11 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
+    }
+
+    /// The database itself, for tests that inspect or arrange raw storage past the use cases.
+    pub fn store(&self) -> &Db {
+        &self.database.db
     }
 
     pub fn sim(&self) -> &SimHandle {

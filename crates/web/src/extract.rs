@@ -9,8 +9,7 @@ use axum::http::{HeaderMap, header};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use scoreline_app::{Actor, SecretToken};
-use scoreline_core::SessionId;
-use scoreline_store::model::PageRequest;
+use scoreline_core::{PageRequest, SessionId};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 

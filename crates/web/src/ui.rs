@@ -7,8 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use scoreline_app::{Actor, AppError, CreateUser, ImportPreview, SignedIn};
-use scoreline_core::{FieldError, Permission, Role, UserId};
-use scoreline_store::model::{PageRequest, User};
+use scoreline_core::{FieldError, PageRequest, Permission, Role, User, UserId};
 use serde::Deserialize;
 
 use crate::WebState;

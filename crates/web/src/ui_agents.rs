@@ -8,9 +8,9 @@ use axum::extract::{Path, Query, RawForm, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use scoreline_app::{Actor, AgentDirectory, AgentEntry, AppError, CreateStaffFromAgents};
-use scoreline_core::{FieldError, IntegrationId, Permission, TeamId, UserId};
-use scoreline_store::matching::{MatchSource, StaffCandidate};
-use scoreline_store::model::PageRequest;
+use scoreline_core::{
+    FieldError, IntegrationId, MatchSource, PageRequest, Permission, StaffCandidate, TeamId, UserId,
+};
 use serde::Deserialize;
 
 use crate::WebState;

@@ -4,7 +4,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use scoreline_store::sync::StoredCase;
+use scoreline_core::StoredCase;
 use serde_json::Value;
 
 use crate::WebState;

@@ -6,10 +6,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use scoreline_app::{Actor, AppError, ConnectIntegration, OAuthCallback, UpdateIntegration};
-use scoreline_core::{FieldError, IntegrationId, Permission, RetentionUnit};
-use scoreline_store::integrations::{Disconnect, Integration};
-use scoreline_store::model::PageRequest;
-use scoreline_store::sync::{CaseCounts, CaseFilter, StoredCase, SyncState};
+use scoreline_core::{
+    CaseCounts, CaseFilter, Disconnect, FieldError, Integration, IntegrationId, PageRequest, Permission,
+    RetentionUnit, StoredCase, SyncState,
+};
 use secrecy::SecretString;
 use serde::Deserialize;
 

@@ -6,9 +6,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use scoreline_app::{Actor, AppError, CreateGroup, CreateTeam};
-use scoreline_core::{FieldError, GroupId, Permission, UserId};
-use scoreline_store::matching::StaffCandidate;
-use scoreline_store::model::{Group, PageRequest, Team, User};
+use scoreline_core::{
+    FieldError, Group, GroupId, PageRequest, Permission, StaffCandidate, Team, User, UserId,
+};
 use serde::Deserialize;
 
 use crate::WebState;

@@ -1,6 +1,6 @@
 use scoreline_app::{Actor, AppError, CreateGroup, CreateTeam, CreateUser};
+use scoreline_core::PageRequest;
 use scoreline_store::Store;
-use scoreline_store::model::PageRequest;
 use scoreline_testkit::{TestBackend, on_both_backends};
 
 use crate::Fixture;
@@ -64,7 +64,8 @@ async fn nobody_grants_a_role_above_their_own(backend: TestBackend) {
             team_ids: vec![team.id],
             ..Default::default()
         };
-        let AppError::Validation(fields) = fx.app.create_user(&team_admin, escalate).await.unwrap_err() else {
+        let AppError::Validation(fields) = fx.app.create_user(&team_admin, escalate).await.unwrap_err()
+        else {
             panic!("expected refusal of {role}")
         };
         assert_eq!(fields[0].field, "role", "nobody creates someone of their own rank or above");
@@ -112,8 +113,7 @@ async fn groups_and_teams_are_audited(backend: TestBackend) {
         fx.app.create_team(&admin, CreateTeam { group_id: Some(group.id), name: "billing ".into() }).await;
     assert!(err.is_ok(), "names differ in case: allowed");
     let actions: Vec<_> = fx
-        .app
-        .db()
+        .store()
         .list_audit(PageRequest::first(50))
         .await
         .unwrap()

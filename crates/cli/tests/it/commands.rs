@@ -85,7 +85,17 @@ fn bad_configuration_is_explained_with_exit_code_2() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("listen"));
 }
 
+#[test]
+#[cfg(not(feature = "demo"))]
+fn a_build_without_the_demo_feature_has_no_demo_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = scoreline(dir.path(), &[]).arg("demo").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unrecognized subcommand"));
+}
+
 #[tokio::test]
+#[cfg(feature = "demo")]
 async fn the_demo_serves_a_simulated_helpdesk_and_an_admin_login() {
     let dir = tempfile::tempdir().unwrap();
     let demo = Server::run(dir.path(), &[], &["demo", "--tickets", "50"]);

@@ -1,10 +1,8 @@
 use scoreline_core::{
-    ApiTokenId, AuditEntryId, Email, GroupId, PersonName, Role, SessionId, TeamId, Timestamp, UnitName,
-    UserId,
+    ApiTokenId, AuditActor, AuditEntryId, AuditRecord, Email, GroupId, PageRequest, PersonName, Role,
+    SessionId, TeamId, Timestamp, UnitName, UserId,
 };
-use scoreline_store::model::{
-    AuditActor, AuditRecord, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, PageRequest,
-};
+use scoreline_store::model::{NewApiToken, NewGroup, NewSession, NewTeam, NewUser};
 use scoreline_store::{Store, StoreError};
 use scoreline_testkit::{TestBackend, TestDatabase, on_both_backends};
 

@@ -1,8 +1,8 @@
 //! Editing, deactivating and reactivating staff over the API and the Staff page.
 
 use reqwest::StatusCode;
-use scoreline_store::Store;
-use scoreline_store::model::PageRequest;
+use scoreline_core::PageRequest;
+use scoreline_testkit::store::Store;
 use scoreline_testkit::{TestApp, TestBackend, on_both_backends};
 use serde_json::{Value, json};
 
@@ -38,7 +38,7 @@ async fn staff_are_edited_and_deactivated_within_their_reach(backend: TestBacken
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["active"], false);
     assert_eq!(me_status(&test, &employee_token).await, StatusCode::UNAUTHORIZED, "tokens stop working");
-    let audit = test.app.db().list_audit(PageRequest::first(1)).await.unwrap().items;
+    let audit = test.store().list_audit(PageRequest::first(1)).await.unwrap().items;
     assert_eq!(
         (audit[0].action.as_str(), audit[0].target_id.clone()),
         ("user.deactivate", employee.id.to_string())
@@ -71,7 +71,7 @@ async fn staff_are_edited_and_deactivated_within_their_reach(backend: TestBacken
         (body["email"].as_str(), body["name"].as_str(), body["role"].as_str()),
         (Some("ada.new@example.com"), Some("Ada New"), Some("supervisor"))
     );
-    let audit = test.app.db().list_audit(PageRequest::first(1)).await.unwrap().items;
+    let audit = test.store().list_audit(PageRequest::first(1)).await.unwrap().items;
     assert_eq!(
         (audit[0].action.as_str(), audit[0].details["previous_role"].as_str()),
         ("user.update", Some("employee"))
