@@ -348,7 +348,11 @@ async fn team_admins_and_supervisors_cannot_change_matches(backend: TestBackend)
     assert_eq!(matched.matched_user.map(|u| u.id.to_string()), created["id"].as_str().map(str::to_owned));
     assert_eq!(test.store().list_team_members(team.id).await.unwrap().len(), 1);
 
-    let (_, group_admin) = test.api_user("group_admin").await;
+    // A group admin matches staff of their groups: both belong to Support's team.
+    let (group_admin_user, group_admin) = test.api_user("group_admin").await;
+    for member in [group_admin_user.id, user.id] {
+        test.app.add_team_member(&Actor::System, team.id, member).await.unwrap();
+    }
     let (status, matched) =
         call(&test, &group_admin, reqwest::Method::PUT, &match_path, Some(match_body)).await;
     assert_eq!(status, StatusCode::OK, "{matched}");

@@ -9,6 +9,7 @@ mod browser_integrations;
 mod cases;
 mod integrations;
 mod pages;
+mod scope;
 mod secrets;
 mod staff;
 mod staff_import;
