@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use scoreline_app::{Actor, ConnectIntegration, CreateGroup, CreateStaffFromAgents, CreateTeam};
+use scoreline_app::{Actor, App, ConnectIntegration, CreateGroup, CreateStaffFromAgents, CreateTeam};
 use scoreline_core::{Email, GroupId, IntegrationId, TeamId, UserId};
 
 use crate::TestApp;
@@ -51,12 +51,17 @@ impl TestApp {
     }
 
     /// [`Self::connect_token`] with the defaults, then the first sync, so agents and cases are
-    /// stored.
+    /// stored. That sync fetches one window at a time, so the cases are stored, and listed, in
+    /// the same order on every run.
     pub async fn connect_and_sync(&self) -> IntegrationId {
         let id = self.connect_token(|_| {}).await;
         // Past the sync's safety lag, so tickets updated at the simulator's "now" are included.
         self.clock.advance(Duration::from_secs(120));
-        self.app.sync_integration(id, None).await.expect("first sync");
+        let mut settings = self.app.settings().clone();
+        settings.sync.concurrency = 1;
+        let one_at_a_time =
+            App::new(self.database.db.clone(), self.clock.clone(), self.sealer.clone(), settings);
+        one_at_a_time.sync_integration(id, None).await.expect("first sync");
         id
     }
 
