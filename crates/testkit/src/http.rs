@@ -41,6 +41,27 @@ impl TestApp {
         (status, body)
     }
 
+    /// Every item of a list route, following `next_cursor` page by page; `path` may carry a
+    /// query (filters, `limit`). Fails on a page that is not 200.
+    pub async fn all_items(&self, auth: &str, path: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut url = url::Url::parse(&self.url(path)).expect("list URL");
+            if let Some(cursor) = &cursor {
+                url.query_pairs_mut().append_pair("cursor", cursor);
+            }
+            let page_path = &url.as_str()[self.base_url.len()..];
+            let (status, page) = self.call(auth, Method::GET, page_path, None).await;
+            assert_eq!(status, StatusCode::OK, "{page_path}: {page}");
+            items.extend(page["items"].as_array().expect("a list page").iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return items,
+            }
+        }
+    }
+
     /// GETs a page as `auth`.
     pub async fn page(&self, auth: &str, path: &str) -> Reply {
         read(self.get(auth, path).await).await

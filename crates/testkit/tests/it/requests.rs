@@ -16,6 +16,21 @@ async fn call_answers_the_status_and_the_json_body() {
 }
 
 #[tokio::test]
+async fn all_items_walks_every_page_once() {
+    let test = TestApp::spawn(TestBackend::Sqlite).await;
+    let (_, token) = test.api_user("global_admin").await;
+    for name in ["A", "B", "C"] {
+        let (status, _) =
+            test.call(&token, Method::POST, "/api/v1/groups", Some(&json!({ "name": name }))).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let groups = test.all_items(&token, "/api/v1/groups?limit=2").await;
+    let mut names: Vec<&str> = groups.iter().map(|g| g["name"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["A", "B", "C"]);
+}
+
+#[tokio::test]
 async fn a_body_that_is_not_json_comes_back_as_a_string() {
     let test = TestApp::spawn(TestBackend::Sqlite).await;
     let (_, token) = test.api_user("global_admin").await;
