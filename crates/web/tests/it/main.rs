@@ -10,6 +10,7 @@ mod cases;
 mod integrations;
 mod pages;
 mod secrets;
+mod snapshots;
 mod staff;
 mod staff_import;
 mod teams;
