@@ -6,8 +6,10 @@
 mod app;
 mod browser;
 mod database;
+mod fixtures;
+mod http;
 
-pub use app::{OAUTH_CALLBACK_PATH, TestApp};
+pub use app::{OAUTH_CALLBACK_PATH, PASSWORD, TestApp};
 pub use browser::Browser;
 /// The store, for tests that inspect or arrange raw storage past the use cases.
 pub use scoreline_store as store;
@@ -15,6 +17,8 @@ pub use scoreline_store as store;
 pub use database::{
     TestBackend, TestDatabase, create_postgres_database, drop_postgres_database, postgres_admin_url,
 };
+pub use fixtures::{MatchedAgent, MatchedIntegration};
+pub use http::Reply;
 
 /// Generates one `#[tokio::test]` per backend for an `async fn(TestBackend)`.
 /// The PostgreSQL variant runs when `SCORELINE_TEST_POSTGRES_URL` is set.

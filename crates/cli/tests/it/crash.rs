@@ -20,9 +20,8 @@ use scoreline_store::{Db, Sealer, SyncStore};
 use scoreline_testkit::{TestBackend, TestDatabase, on_both_backends, postgres_admin_url};
 use serde_json::{Value, json};
 
-use crate::{Server, run_with_stdin, scoreline};
+use crate::{KEY, Server, run_with_stdin, scoreline};
 
-const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 /// The simulator spreads its tickets over this many days before now.
 const SIM_DAYS: u32 = 14;
 /// Two days more than the data, so the windows cover every ticket whatever the children's clock.

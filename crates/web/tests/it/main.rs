@@ -11,6 +11,7 @@ mod integrations;
 mod pages;
 mod scope;
 mod secrets;
+mod snapshots;
 mod staff;
 mod staff_import;
 mod teams;
