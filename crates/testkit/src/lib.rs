@@ -9,9 +9,6 @@ mod database;
 
 pub use app::{OAUTH_CALLBACK_PATH, TestApp};
 pub use browser::Browser;
-/// The store, for tests that inspect or arrange raw storage past the use cases.
-pub use scoreline_store as store;
-
 pub use database::{
     TestBackend, TestDatabase, create_postgres_database, drop_postgres_database, postgres_admin_url,
 };
