@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use scoreline_core::{
     Email, FieldError, Group, Page, PageRequest, Permission, PersonName, Role, Team, TeamId, User, UserId,
 };
-use scoreline_store::Store;
 use scoreline_store::model::{ImportedUser, NewUser};
 use serde::Serialize;
 use serde_json::json;
