@@ -5,7 +5,6 @@ use std::time::Duration;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Argon2, PasswordHash};
 use scoreline_core::{ApiTokenId, Email, SessionId, User};
-use scoreline_store::Store;
 use scoreline_store::model::{NewApiToken, NewSession};
 use serde_json::json;
 

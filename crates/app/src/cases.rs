@@ -4,7 +4,6 @@ use scoreline_core::{
     CaseCounts, CaseFilter, CaseId, Integration, IntegrationId, Page, PageRequest, Permission, StoredCase,
     SyncState,
 };
-use scoreline_store::SyncStore;
 use serde::Serialize;
 
 use crate::{Actor, App, AppError, AppResult};

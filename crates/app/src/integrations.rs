@@ -12,7 +12,6 @@ use scoreline_helpdesk::{
     Credentials, ExposeSecret, HelpDeskClient, HelpDeskConfig, HelpDeskError, OAuthClient, Pkce, RateLimit,
     RetryPolicy, SecretString,
 };
-use scoreline_store::IntegrationStore;
 use scoreline_store::integrations::{NewCredentials, NewIntegration, OAuthFlow, OAuthTokens};
 use serde::Deserialize;
 use serde_json::json;

@@ -126,7 +126,6 @@ impl App {
 
     /// Whether the database answers, for readiness probes.
     pub async fn ready(&self) -> AppResult<()> {
-        use scoreline_store::Store;
         self.db().ping().await?;
         Ok(())
     }

@@ -10,7 +10,6 @@ use scoreline_core::{
 };
 use scoreline_store::matching::{AutoMatch, StaffFromAgent};
 use scoreline_store::model::NewUser;
-use scoreline_store::{IntegrationStore, MatchingStore, Store, SyncStore};
 use serde::Serialize;
 use serde_json::json;
 

@@ -2,7 +2,6 @@
 //! than their integration's retention, in small batches, keeping a tombstone of each.
 
 use scoreline_core::{IntegrationId, PageRequest, Permission, Timestamp};
-use scoreline_store::{IntegrationStore, Store, SyncStore};
 use serde::Serialize;
 use serde_json::json;
 

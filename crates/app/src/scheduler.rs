@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use scoreline_core::{IntegrationId, IntegrationState, PageRequest, SyncPhase, SyncState, Timestamp};
-use scoreline_store::{IntegrationStore, SyncStore};
 use tokio_util::sync::CancellationToken;
 
 use crate::{Actor, App, AppResult};

@@ -4,7 +4,6 @@ use scoreline_core::{
     AuditEntryId, AuditRecord, Email, FieldErrors, Group, GroupId, NewPassword, Page, PageRequest,
     Permission, PersonName, Role, Team, TeamId, UnitName, User, UserId,
 };
-use scoreline_store::Store;
 use scoreline_store::model::{NewGroup, NewTeam, NewUser, UserChange};
 use serde::Deserialize;
 use serde_json::json;

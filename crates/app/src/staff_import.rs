@@ -7,7 +7,6 @@ use scoreline_core::{
     Email, FieldError, Group, Page, PageRequest, Permission, PersonName, Role, Scope, Team, TeamId, User,
     UserId,
 };
-use scoreline_store::Store;
 use scoreline_store::model::{ImportedUser, NewUser};
 use serde::Serialize;
 use serde_json::json;

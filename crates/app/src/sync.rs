@@ -12,7 +12,6 @@ use scoreline_helpdesk::{
     ErrorKind, HelpDeskClient, HelpDeskError, RetryPolicy, Silo, Ticket, TicketCursor, TicketQuery,
 };
 use scoreline_store::sync::{AgentRecord, CaseRecord, Checkpoint, SyncWindow};
-use scoreline_store::{IntegrationStore, Store, SyncStore};
 use serde_json::json;
 
 use crate::{App, AppError, AppResult};

@@ -11,7 +11,7 @@ use scoreline_app::{
 };
 use scoreline_core::ManualClock;
 use scoreline_helpdesk::{Credentials, HelpDeskClient, HelpDeskConfig, SecretString, Silo, TicketQuery};
-use scoreline_store::{Db, Sealer, SyncStore};
+use scoreline_store::{Db, Sealer};
 use scoreline_testkit::{create_postgres_database, drop_postgres_database};
 
 use crate::rss;

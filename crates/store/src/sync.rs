@@ -1,13 +1,9 @@
-//! What the sync engine keeps: cases with their content, HelpDesk agents, sync state and
-//! backfill windows, and the lease that lets one server at a time sync an integration.
+//! What the sync engine hands the store and reads back: tickets as cases, checkpoints, backfill
+//! windows and HelpDesk agents.
 
-use std::future::Future;
+use std::collections::HashMap;
 
-use crate::store::StoreResult;
-use scoreline_core::{
-    CaseContent, CaseCounts, CaseFilter, CaseId, IntegrationId, Page, PageRequest, StoredCase, SyncPhase,
-    SyncState, Timestamp, UserId,
-};
+use scoreline_core::{CaseContent, IntegrationId, Timestamp, UserId};
 use serde::Serialize;
 
 /// A ticket as the sync writes it.
@@ -77,104 +73,89 @@ pub struct HelpDeskAgent {
     pub case_count: u64,
 }
 
-pub trait SyncStore: Send + Sync {
-    /// Writes a page of cases (newer versions only) and its checkpoint in one transaction.
-    fn store_page(
-        &self,
-        integration_id: IntegrationId,
-        cases: &[CaseRecord],
-        checkpoint: &Checkpoint,
-        now: Timestamp,
-    ) -> impl Future<Output = StoreResult<PageWrite>> + Send;
-    /// The integration's sync state, created as `pending` when missing.
-    fn sync_state(
-        &self,
-        integration_id: IntegrationId,
-        now: Timestamp,
-    ) -> impl Future<Output = StoreResult<SyncState>> + Send;
-    fn set_sync_phase(
-        &self,
-        integration_id: IntegrationId,
-        phase: SyncPhase,
-        last_error: Option<&str>,
-        now: Timestamp,
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-    /// Marks a completed run; clears any error and an answered "sync now".
-    fn record_sync_success(
-        &self,
-        integration_id: IntegrationId,
-        now: Timestamp,
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-    fn request_sync(
-        &self,
-        integration_id: IntegrationId,
-        now: Timestamp,
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-    /// Takes or renews the lease unless another live holder has it.
-    fn acquire_sync_lease(
-        &self,
-        integration_id: IntegrationId,
-        owner: &str,
-        until: Timestamp,
-        now: Timestamp,
-    ) -> impl Future<Output = StoreResult<bool>> + Send;
-    fn release_sync_lease(
-        &self,
-        integration_id: IntegrationId,
-        owner: &str,
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-    /// Adds the windows that do not exist yet.
-    fn plan_windows(
-        &self,
-        integration_id: IntegrationId,
-        windows: &[SyncWindow],
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-    fn sync_windows(
-        &self,
-        integration_id: IntegrationId,
-    ) -> impl Future<Output = StoreResult<Vec<SyncWindow>>> + Send;
-    /// Replaces the listed agents; agents no longer listed are kept, marked unlisted.
-    fn upsert_agents(
-        &self,
-        integration_id: IntegrationId,
-        agents: &[AgentRecord],
-        now: Timestamp,
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-    fn list_helpdesk_agents(
-        &self,
-        integration_id: IntegrationId,
-    ) -> impl Future<Output = StoreResult<Vec<HelpDeskAgent>>> + Send;
-    fn list_cases(
-        &self,
-        filter: &CaseFilter,
-        page: PageRequest,
-    ) -> impl Future<Output = StoreResult<Page<StoredCase>>> + Send;
-    fn get_case(&self, id: CaseId) -> impl Future<Output = StoreResult<Option<StoredCase>>> + Send;
-    fn count_cases(&self, integration_id: IntegrationId) -> impl Future<Output = StoreResult<u64>> + Send;
-    /// All cases, and those held back because their agent is matched to nobody.
-    fn case_counts(
-        &self,
-        integration_id: IntegrationId,
-    ) -> impl Future<Output = StoreResult<CaseCounts>> + Send;
-    /// Cases whose content a purge with this cutoff would remove.
-    fn count_purgeable(
-        &self,
-        integration_id: IntegrationId,
-        cutoff: Timestamp,
-    ) -> impl Future<Output = StoreResult<u64>> + Send;
-    /// Makes deleted content leave the database files (SQLite: checkpoint and truncate the WAL).
-    fn flush_deleted(&self) -> impl Future<Output = StoreResult<()>> + Send;
-    /// The greatest `updatedAt` among the integration's cases.
-    fn newest_case_update(
-        &self,
-        integration_id: IntegrationId,
-    ) -> impl Future<Output = StoreResult<Option<Timestamp>>> + Send;
-    /// Removes the content of up to `batch` cases last active before `cutoff`; returns how many.
-    fn purge_batch(
-        &self,
-        integration_id: IntegrationId,
-        cutoff: Timestamp,
-        batch: u32,
-        now: Timestamp,
-    ) -> impl Future<Output = StoreResult<u64>> + Send;
+/// Agent roles are kept as one comma-separated column.
+pub(crate) fn split_roles(column: &str) -> Vec<String> {
+    column.split(',').filter(|role| !role.is_empty()).map(str::to_owned).collect()
+}
+
+/// One record per ticket, as applying them one by one would leave it: a later record replaces
+/// an earlier one under the upsert's own rule (newer `updatedAt`, or the same one with more
+/// events or another silo). A multi-row upsert may not touch a row twice on PostgreSQL.
+pub(crate) fn newest_per_ticket(cases: &[CaseRecord]) -> Vec<&CaseRecord> {
+    let mut kept: Vec<&CaseRecord> = Vec::with_capacity(cases.len());
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(cases.len());
+    for case in cases {
+        match index.get(case.source_id.as_str()) {
+            None => {
+                index.insert(&case.source_id, kept.len());
+                kept.push(case);
+            }
+            Some(&at) => {
+                let earlier = kept[at];
+                let replaces = case.updated_at > earlier.updated_at
+                    || (case.updated_at == earlier.updated_at
+                        && (case.event_count > earlier.event_count || case.silo != earlier.silo));
+                if replaces {
+                    kept[at] = case;
+                }
+            }
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use scoreline_core::{CaseContent, Timestamp};
+
+    use super::{CaseRecord, newest_per_ticket};
+
+    fn case(source_id: &str, updated_at: i64, event_count: u32, silo: &str) -> CaseRecord {
+        CaseRecord {
+            source_id: source_id.to_owned(),
+            short_id: None,
+            status: "open".to_owned(),
+            priority: None,
+            silo: silo.to_owned(),
+            team_id: None,
+            team_name: None,
+            agent_id: None,
+            agent_name: None,
+            created_at: Timestamp::from_millis(0),
+            updated_at: Timestamp::from_millis(updated_at),
+            last_message_at: None,
+            message_count: 0,
+            event_count,
+            content: CaseContent {
+                subject: None,
+                requester: None,
+                tags: Vec::new(),
+                custom_fields: serde_json::Value::Null,
+                events: serde_json::Value::Null,
+            },
+        }
+    }
+
+    #[test]
+    fn a_ticket_listed_twice_keeps_the_version_the_upsert_would_keep() {
+        let cases = [
+            case("a", 10, 2, "tickets"),
+            case("b", 10, 1, "tickets"),
+            case("a", 9, 5, "tickets"),  // older: ignored
+            case("b", 10, 1, "archive"), // same version, moved: replaces
+            case("a", 10, 3, "tickets"), // same time, more events: replaces
+            case("c", 1, 0, "tickets"),
+        ];
+        let kept: Vec<(&str, i64, u32, &str)> = newest_per_ticket(&cases)
+            .iter()
+            .map(|c| (c.source_id.as_str(), c.updated_at.as_millis(), c.event_count, c.silo.as_str()))
+            .collect();
+        assert_eq!(kept, vec![("a", 10, 3, "tickets"), ("b", 10, 1, "archive"), ("c", 1, 0, "tickets")]);
+    }
+
+    #[test]
+    fn roles_split_on_commas_and_skip_empties() {
+        assert_eq!(super::split_roles("admin,,agent"), ["admin", "agent"]);
+        assert!(super::split_roles("").is_empty());
+    }
 }

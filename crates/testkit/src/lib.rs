@@ -11,9 +11,6 @@ mod http;
 
 pub use app::{OAUTH_CALLBACK_PATH, PASSWORD, TestApp};
 pub use browser::Browser;
-/// The store, for tests that inspect or arrange raw storage past the use cases.
-pub use scoreline_store as store;
-
 pub use database::{
     TestBackend, TestDatabase, create_postgres_database, drop_postgres_database, postgres_admin_url,
 };

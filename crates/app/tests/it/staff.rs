@@ -1,6 +1,5 @@
 use scoreline_app::{Actor, AppError, CreateGroup, CreateTeam, CreateUser};
 use scoreline_core::PageRequest;
-use scoreline_store::Store;
 use scoreline_testkit::{TestBackend, on_both_backends};
 
 use crate::Fixture;

@@ -6,7 +6,6 @@ use std::time::Duration;
 use scoreline_app::SyncOutcome;
 use scoreline_core::Clock;
 use scoreline_helpdesk_sim::SimConfig;
-use scoreline_store::SyncStore;
 use scoreline_testkit::{TestBackend, on_both_backends};
 
 use crate::sync_support::{DAY, app_with, connected, list_calls, stored, sync, truth};

@@ -9,7 +9,6 @@ use scoreline_app::{Actor, AppError, SyncOutcome};
 use scoreline_core::{Clock, IntegrationState, Timestamp};
 use scoreline_helpdesk::{ErrorKind, RetryPolicy};
 use scoreline_helpdesk_sim::{Fault, Knobs, RandomFaults, ScriptedFault, Silo, SimConfig};
-use scoreline_store::{IntegrationStore, SyncStore};
 use scoreline_testkit::{TestApp, TestBackend, on_both_backends};
 
 use crate::sync_support::{

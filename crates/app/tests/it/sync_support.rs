@@ -7,7 +7,6 @@ use std::time::Duration;
 use scoreline_app::{Actor, App, AppSettings, ConnectIntegration, SyncOutcome, SyncSettings};
 use scoreline_core::{CaseFilter, IntegrationId, PageRequest, Timestamp};
 use scoreline_helpdesk_sim::{RequestRecord, SimConfig, SimHandle};
-use scoreline_store::SyncStore;
 use scoreline_testkit::{TestApp, TestBackend};
 use uuid::Uuid;
 

@@ -16,7 +16,7 @@ use rand::{Rng, SeedableRng};
 use scoreline_app::{Actor, App, AppSettings, ConnectIntegration, HelpDeskSettings, SyncSettings};
 use scoreline_core::{CaseFilter, Clock, IntegrationId, PageRequest, SystemClock, Timestamp};
 use scoreline_helpdesk_sim::{ClockMode, RequestRecord, SimConfig, SimHandle, Simulator};
-use scoreline_store::{Db, Sealer, SyncStore};
+use scoreline_store::{Db, Sealer};
 use scoreline_testkit::{TestBackend, TestDatabase, on_both_backends, postgres_admin_url};
 use serde_json::{Value, json};
 

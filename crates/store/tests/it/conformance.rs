@@ -2,8 +2,8 @@ use scoreline_core::{
     ApiTokenId, AuditActor, AuditEntryId, AuditRecord, Email, GroupId, PageRequest, PersonName, Role,
     SessionId, TeamId, Timestamp, UnitName, UserId,
 };
+use scoreline_store::StoreError;
 use scoreline_store::model::{NewApiToken, NewGroup, NewSession, NewTeam, NewUser};
-use scoreline_store::{Store, StoreError};
 use scoreline_testkit::{TestBackend, TestDatabase, on_both_backends};
 
 pub const T0: Timestamp = Timestamp::from_millis(1_764_000_000_000);

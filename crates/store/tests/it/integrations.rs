@@ -2,8 +2,8 @@ use scoreline_core::{
     AuthMethod, Disconnect, IntegrationId, IntegrationSettings, IntegrationState, PageRequest, Retention,
     SessionId, Timestamp, UserId,
 };
+use scoreline_store::Sealer;
 use scoreline_store::integrations::{NewCredentials, NewIntegration, OAuthFlow, OAuthTokens};
-use scoreline_store::{IntegrationStore, Sealer, Store};
 use scoreline_testkit::{TestBackend, TestDatabase, on_both_backends};
 use secrecy::{ExposeSecret, SecretString};
 

@@ -7,7 +7,6 @@ use reqwest::StatusCode;
 use scoreline_app::{Actor, ConnectIntegration, CreateGroup, CreateTeam};
 use scoreline_core::{IntegrationId, PageRequest, Team};
 use scoreline_helpdesk_sim::SimConfig;
-use scoreline_testkit::store::Store;
 use scoreline_testkit::{TestApp, TestBackend, on_both_backends};
 use secrecy::SecretString;
 use serde_json::{Value, json};

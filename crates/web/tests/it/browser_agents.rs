@@ -5,7 +5,6 @@ use fantoccini::{Client, Locator};
 use scoreline_app::{Actor, CreateUser};
 use scoreline_core::PageRequest;
 use scoreline_helpdesk_sim::SimConfig;
-use scoreline_testkit::store::Store;
 use scoreline_testkit::{Browser, TestApp, TestBackend};
 
 use crate::agents::{connect_and_sync, support_team};

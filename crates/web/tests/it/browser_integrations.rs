@@ -1,7 +1,6 @@
 use fantoccini::{Client, Locator};
 use scoreline_core::{AuthMethod, Integration, IntegrationState, PageRequest};
 use scoreline_helpdesk_sim::SimConfig;
-use scoreline_testkit::store::IntegrationStore;
 use scoreline_testkit::{Browser, OAUTH_CALLBACK_PATH, TestApp, TestBackend};
 
 const EMAIL: &str = "admin@example.com";

@@ -181,7 +181,6 @@ async fn purged_cases_keep_a_tombstone_and_lose_their_content(backend: TestBacke
     assert!(case.get("events").is_none(), "{case}");
 
     let actions: Vec<String> = {
-        use scoreline_testkit::store::Store;
         test.store()
             .list_audit(scoreline_core::PageRequest::first(100))
             .await

@@ -3,7 +3,6 @@
 use reqwest::StatusCode;
 use scoreline_core::PageRequest;
 use scoreline_helpdesk_sim::SimConfig;
-use scoreline_testkit::store::{IntegrationStore, Store};
 use scoreline_testkit::{TestApp, TestBackend, on_both_backends};
 use serde_json::{Value, json};
 

@@ -7,7 +7,6 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use scoreline_helpdesk::{ExposeSecret, RetryPolicy};
 use scoreline_helpdesk_sim::{ACCESS_TOKEN_TTL_SECS, SimConfig};
-use scoreline_testkit::store::{IntegrationStore, Store};
 use scoreline_testkit::{OAUTH_CALLBACK_PATH, TestApp, TestBackend};
 use serde_json::{Value, json};
 use tracing_subscriber::fmt::format::FmtSpan;

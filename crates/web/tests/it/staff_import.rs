@@ -2,7 +2,6 @@
 
 use reqwest::StatusCode;
 use scoreline_core::PageRequest;
-use scoreline_testkit::store::Store;
 use scoreline_testkit::{TestApp, TestBackend, on_both_backends};
 use serde_json::{Value, json};
 
