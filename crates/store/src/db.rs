@@ -3,8 +3,8 @@
 
 use scoreline_core::{
     AgentMatch, AuditRecord, CaseCounts, CaseFilter, CaseId, Disconnect, Group, GroupId, Integration,
-    IntegrationId, IntegrationSettings, IntegrationState, Page, PageRequest, SessionId, StaffCandidate,
-    StoredCase, SyncPhase, SyncState, Team, TeamId, Timestamp, User, UserId,
+    IntegrationId, IntegrationSettings, IntegrationState, Page, PageRequest, Scope, SessionId,
+    StaffCandidate, StoredCase, SyncPhase, SyncState, Team, TeamId, Timestamp, User, UserId,
 };
 
 use crate::integrations::{NewCredentials, NewIntegration, OAuthFlow, OAuthTokens, StoredCredentials};
@@ -95,22 +95,24 @@ forward! {
 
     // users.rs
     create_user(&NewUser, &AuditRecord) -> User;
-    get_user(UserId) -> Option<User>;
+    get_user(&Scope, UserId) -> Option<User>;
     find_user_credentials(&str) -> Option<UserCredentials>;
-    list_users(PageRequest) -> Page<User>;
-    list_staff_candidates() -> Vec<StaffCandidate>;
+    list_users(&Scope, PageRequest) -> Page<User>;
+    list_staff_candidates(&Scope) -> Vec<StaffCandidate>;
     update_user(UserId, &UserChange, &AuditRecord) -> bool;
     set_user_active(UserId, bool, Timestamp, &AuditRecord) -> bool;
     count_users() -> u64;
     import_users(&[ImportedUser], Timestamp);
     create_group(&NewGroup, &AuditRecord) -> Group;
-    get_group(GroupId) -> Option<Group>;
-    list_groups(PageRequest) -> Page<Group>;
+    get_group(&Scope, GroupId) -> Option<Group>;
+    list_groups(&Scope, PageRequest) -> Page<Group>;
     create_team(&NewTeam, &AuditRecord) -> Team;
-    get_team(TeamId) -> Option<Team>;
-    list_teams(PageRequest) -> Page<Team>;
+    get_team(&Scope, TeamId) -> Option<Team>;
+    list_teams(&Scope, PageRequest) -> Page<Team>;
     add_team_member(TeamId, UserId, Timestamp, &AuditRecord);
     list_team_members(TeamId) -> Vec<User>;
+    teams_of(UserId) -> Vec<TeamId>;
+    teams_of_groups_of(UserId) -> Vec<TeamId>;
 
     // sessions.rs
     create_session(&NewSession);
@@ -157,8 +159,8 @@ forward! {
     upsert_agents(IntegrationId, &[AgentRecord], Timestamp);
 
     // cases.rs
-    list_cases(&CaseFilter, PageRequest) -> Page<StoredCase>;
-    get_case(CaseId) -> Option<StoredCase>;
+    list_cases(&Scope, &CaseFilter, PageRequest) -> Page<StoredCase>;
+    get_case(&Scope, CaseId) -> Option<StoredCase>;
     count_cases(IntegrationId) -> u64;
     case_counts(IntegrationId) -> CaseCounts;
     newest_case_update(IntegrationId) -> Option<Timestamp>;
@@ -167,9 +169,9 @@ forward! {
     flush_deleted();
 
     // matching.rs
-    list_agent_matches(IntegrationId) -> Vec<AgentMatch>;
+    list_agent_matches(&Scope, IntegrationId) -> Vec<AgentMatch>;
     list_helpdesk_agents(IntegrationId) -> Vec<HelpDeskAgent>;
-    get_agent_match(IntegrationId, &str) -> Option<AgentMatch>;
+    get_agent_match(&Scope, IntegrationId, &str) -> Option<AgentMatch>;
     set_agent_match(IntegrationId, &str, Option<UserId>, &AuditRecord) -> bool;
     apply_auto_matches(IntegrationId, &[AutoMatch]) -> Vec<String>;
     create_staff_from_agents(IntegrationId, TeamId, &[StaffFromAgent], Timestamp);

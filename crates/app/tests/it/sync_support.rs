@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use scoreline_app::{Actor, App, AppSettings, ConnectIntegration, SyncOutcome, SyncSettings};
-use scoreline_core::{CaseFilter, IntegrationId, PageRequest, Timestamp};
+use scoreline_core::{CaseFilter, IntegrationId, PageRequest, Scope, Timestamp};
 use scoreline_helpdesk_sim::{RequestRecord, SimConfig, SimHandle};
 use scoreline_testkit::{TestApp, TestBackend};
 use uuid::Uuid;
@@ -76,7 +76,7 @@ pub async fn stored(test: &TestApp, id: IntegrationId) -> Snapshot {
     let mut page = PageRequest::first(500);
     let mut snapshot = Snapshot::new();
     loop {
-        let result = test.store().list_cases(&filter, page).await.unwrap();
+        let result = test.store().list_cases(&Scope::Everything, &filter, page).await.unwrap();
         for case in result.items {
             let previous =
                 snapshot.insert(case.source_id.clone(), (case.updated_at, case.message_count, case.silo));

@@ -1,15 +1,15 @@
 //! Cases as the sync stored them: lists, lookups and counts, and the retention purge.
 
 use scoreline_core::{
-    CaseContent, CaseCounts, CaseFilter, CaseId, IntegrationId, Page, PageRequest, StoredCase, Timestamp,
-    UserId,
+    CaseContent, CaseCounts, CaseFilter, CaseId, IntegrationId, Page, PageRequest, Scope, StoredCase,
+    Timestamp, UserId,
 };
 use serde_json::Value;
 use sqlx::QueryBuilder;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{Backend, Database, count};
+use super::{Backend, Database, count, push_staff_in_scope};
 use crate::StoreResult;
 use crate::dialect::Dialect;
 
@@ -97,8 +97,10 @@ enum Cases<'a> {
 }
 
 impl Backend {
-    /// Every read of cases goes through here, so a condition added here reaches them all.
-    async fn read_cases(&self, wanted: Cases<'_>) -> StoreResult<Vec<StoredCase>> {
+    /// Every read of cases goes through here, so no case outside `scope` is ever loaded: a case
+    /// is in scope when the staff member matched to its agent is, and held-back cases (unmatched
+    /// agents) only in a scope of everything.
+    async fn read_cases(&self, scope: &Scope, wanted: Cases<'_>) -> StoreResult<Vec<StoredCase>> {
         let mut query = QueryBuilder::<Database>::new(
             "SELECT c.id, c.integration_id, c.source_id, c.short_id, c.status, c.priority, c.silo, c.team_id,
                     c.team_name, c.agent_id, c.agent_name, c.created_at, c.updated_at, c.last_message_at,
@@ -107,8 +109,9 @@ impl Backend {
              FROM cases c
              LEFT JOIN helpdesk_agents a ON a.integration_id = c.integration_id AND a.agent_id = c.agent_id
              LEFT JOIN case_contents cc ON cc.case_id = c.id
-             WHERE TRUE",
+             WHERE ",
         );
+        push_staff_in_scope(&mut query, scope, "a.matched_user_id");
         match wanted {
             Cases::One(id) => {
                 query.push(" AND c.id = ").push_bind(id.as_uuid());
@@ -143,16 +146,17 @@ impl Backend {
 
     pub(crate) async fn list_cases(
         &self,
+        scope: &Scope,
         filter: &CaseFilter,
         page: PageRequest,
     ) -> StoreResult<Page<StoredCase>> {
-        let cases = self.read_cases(Cases::Page(filter, page)).await?;
+        let cases = self.read_cases(scope, Cases::Page(filter, page)).await?;
         Ok(Page::from_overfetch(cases, page.limit, |case| case.id.as_uuid()))
     }
 
-    /// One case with its full content (events included), unless purged.
-    pub(crate) async fn get_case(&self, id: CaseId) -> StoreResult<Option<StoredCase>> {
-        let Some(mut case) = self.read_cases(Cases::One(id)).await?.pop() else {
+    /// One case in `scope` with its full content (events included), unless purged.
+    pub(crate) async fn get_case(&self, scope: &Scope, id: CaseId) -> StoreResult<Option<StoredCase>> {
+        let Some(mut case) = self.read_cases(scope, Cases::One(id)).await?.pop() else {
             return Ok(None);
         };
         let content: Option<ContentRow> = sqlx::query_as(

@@ -2,14 +2,14 @@
 //! join through, so matching or unmatching changes what every case query sees at once.
 
 use scoreline_core::{
-    AgentMatch, AuditRecord, IntegrationId, MatchSource, MatchedUser, TeamId, Timestamp, UserId,
+    AgentMatch, AuditRecord, IntegrationId, MatchSource, MatchedUser, Scope, TeamId, Timestamp, UserId,
 };
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use super::audit::{commit_audited_change, write_audit};
 use super::users::{insert_membership, insert_user};
-use super::{Backend, Database, count};
+use super::{Backend, Database, count, push_staff_in_scope};
 use crate::matching::{AutoMatch, StaffFromAgent};
 use crate::sync::{HelpDeskAgent, split_roles};
 use crate::{StoreError, StoreResult};
@@ -70,10 +70,12 @@ impl TryFrom<AgentMatchRow> for AgentMatch {
 }
 
 impl Backend {
-    /// Every read of agents with their matches goes through here, so a condition added here
-    /// reaches them all: one agent when `agent_id` is given, else all of the integration's by name.
+    /// Every read of agents with their matches goes through here: one agent when `agent_id` is
+    /// given, else all of the integration's by name. Beyond a scope of everything, only agents
+    /// matched to staff in `scope`, and unmatched ones (they are there to be matched).
     async fn read_agent_matches(
         &self,
+        scope: &Scope,
         integration_id: IntegrationId,
         agent_id: Option<&str>,
     ) -> StoreResult<Vec<AgentMatch>> {
@@ -87,6 +89,11 @@ impl Backend {
              WHERE a.integration_id = ",
         );
         query.push_bind(integration_id.as_uuid());
+        if !scope.is_everything() {
+            query.push(" AND (a.matched_user_id IS NULL OR ");
+            push_staff_in_scope(&mut query, scope, "a.matched_user_id");
+            query.push(")");
+        }
         if let Some(agent_id) = agent_id {
             query.push(" AND a.agent_id = ").push_bind(agent_id);
         }
@@ -97,12 +104,13 @@ impl Backend {
         rows.into_iter().map(AgentMatch::try_from).collect()
     }
 
-    /// Every agent of the integration, by name.
+    /// The integration's agents that `scope` shows, by name.
     pub(crate) async fn list_agent_matches(
         &self,
+        scope: &Scope,
         integration_id: IntegrationId,
     ) -> StoreResult<Vec<AgentMatch>> {
-        self.read_agent_matches(integration_id, None).await
+        self.read_agent_matches(scope, integration_id, None).await
     }
 
     /// The integration's agents as the sync refreshed them, by name.
@@ -110,7 +118,7 @@ impl Backend {
         &self,
         integration_id: IntegrationId,
     ) -> StoreResult<Vec<HelpDeskAgent>> {
-        let agents = self.read_agent_matches(integration_id, None).await?;
+        let agents = self.read_agent_matches(&Scope::Everything, integration_id, None).await?;
         Ok(agents
             .into_iter()
             .map(|agent| HelpDeskAgent {
@@ -129,10 +137,11 @@ impl Backend {
 
     pub(crate) async fn get_agent_match(
         &self,
+        scope: &Scope,
         integration_id: IntegrationId,
         agent_id: &str,
     ) -> StoreResult<Option<AgentMatch>> {
-        Ok(self.read_agent_matches(integration_id, Some(agent_id)).await?.pop())
+        Ok(self.read_agent_matches(scope, integration_id, Some(agent_id)).await?.pop())
     }
 
     /// Sets (or with `None` clears) an agent's match by hand; `false` when there is no such agent.

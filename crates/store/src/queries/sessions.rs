@@ -1,7 +1,7 @@
 //! Sign-in: browser sessions, API tokens and the sign-in throttle. Only the SHA-256 digest of a
 //! session or token is stored.
 
-use scoreline_core::{AuditRecord, SessionId, Timestamp, User, UserId};
+use scoreline_core::{AuditRecord, Scope, SessionId, Timestamp, User, UserId};
 use uuid::Uuid;
 
 use super::audit::write_audit;
@@ -101,7 +101,7 @@ impl Backend {
         .fetch_optional(&self.pool)
         .await?;
         let Some(user_id) = user_id else { return Ok(None) };
-        let user = self.get_user(UserId::from_uuid(user_id)).await?;
+        let user = self.get_user(&Scope::Everything, UserId::from_uuid(user_id)).await?;
         Ok(user.filter(|user| user.active))
     }
 

@@ -1,13 +1,14 @@
 //! Staff: users, groups, teams and memberships.
 
 use scoreline_core::{
-    AuditRecord, Group, GroupId, Page, PageRequest, StaffCandidate, Team, TeamId, Timestamp, User, UserId,
+    AuditRecord, Group, GroupId, Page, PageRequest, Scope, StaffCandidate, Team, TeamId, Timestamp, User,
+    UserId,
 };
 use sqlx::{Executor, QueryBuilder};
 use uuid::Uuid;
 
 use super::audit::{commit_audited_change, write_audit};
-use super::{Backend, Database, count};
+use super::{Backend, Database, count, push_staff_in_scope, push_team_in_scope};
 use crate::model::{ImportedUser, NewGroup, NewTeam, NewUser, UserChange, UserCredentials};
 use crate::{StoreError, StoreResult};
 
@@ -97,6 +98,13 @@ enum Users {
     Active,
 }
 
+/// Which groups a read wants.
+#[derive(Clone, Copy)]
+enum Groups {
+    One(GroupId),
+    Page(PageRequest),
+}
+
 /// Which teams a read wants.
 #[derive(Clone, Copy)]
 enum Teams {
@@ -144,12 +152,13 @@ pub(super) async fn insert_membership(
 }
 
 impl Backend {
-    /// Every read of staff goes through here, so a condition added here reaches them all.
-    async fn read_users(&self, wanted: Users) -> StoreResult<Vec<User>> {
+    /// Every read of staff goes through here, so nobody outside `scope` is ever loaded.
+    async fn read_users(&self, scope: &Scope, wanted: Users) -> StoreResult<Vec<User>> {
         let mut query = QueryBuilder::<Database>::new(
             "SELECT u.id, u.email, u.name, u.role, u.active, u.created_at, u.updated_at FROM users u
-             WHERE TRUE",
+             WHERE ",
         );
+        push_staff_in_scope(&mut query, scope, "u.id");
         match wanted {
             Users::One(id) => {
                 query.push(" AND u.id = ").push_bind(id.as_uuid());
@@ -182,13 +191,14 @@ impl Backend {
         rows.into_iter().map(User::try_from).collect()
     }
 
-    /// Every read of teams goes through here, so a condition added here reaches them all.
-    async fn read_teams(&self, wanted: Teams) -> StoreResult<Vec<Team>> {
+    /// Every read of teams goes through here, so no team outside `scope` is ever loaded.
+    async fn read_teams(&self, scope: &Scope, wanted: Teams) -> StoreResult<Vec<Team>> {
         let mut query = QueryBuilder::<Database>::new(
             "SELECT t.id, t.group_id, t.name, t.created_at,
                 (SELECT COUNT(*) FROM memberships m WHERE m.team_id = t.id) AS member_count
-             FROM teams t WHERE TRUE",
+             FROM teams t WHERE ",
         );
+        push_team_in_scope(&mut query, scope, "t.id");
         match wanted {
             Teams::One(id) => {
                 query.push(" AND t.id = ").push_bind(id.as_uuid());
@@ -222,8 +232,9 @@ impl Backend {
         })
     }
 
-    pub(crate) async fn get_user(&self, id: UserId) -> StoreResult<Option<User>> {
-        Ok(self.read_users(Users::One(id)).await?.pop())
+    /// The user `id`, if `scope` reaches them.
+    pub(crate) async fn get_user(&self, scope: &Scope, id: UserId) -> StoreResult<Option<User>> {
+        Ok(self.read_users(scope, Users::One(id)).await?.pop())
     }
 
     /// The user with this email and their password hash, for sign-in; `email` must be
@@ -240,14 +251,14 @@ impl Backend {
             .transpose()
     }
 
-    pub(crate) async fn list_users(&self, page: PageRequest) -> StoreResult<Page<User>> {
-        let users = self.read_users(Users::Page(page)).await?;
+    pub(crate) async fn list_users(&self, scope: &Scope, page: PageRequest) -> StoreResult<Page<User>> {
+        let users = self.read_users(scope, Users::Page(page)).await?;
         Ok(Page::from_overfetch(users, page.limit, |user| user.id.as_uuid()))
     }
 
-    /// Active staff, by name, as matching compares them.
-    pub(crate) async fn list_staff_candidates(&self) -> StoreResult<Vec<StaffCandidate>> {
-        let users = self.read_users(Users::Active).await?;
+    /// Active staff in `scope`, by name, as matching compares them.
+    pub(crate) async fn list_staff_candidates(&self, scope: &Scope) -> StoreResult<Vec<StaffCandidate>> {
+        let users = self.read_users(scope, Users::Active).await?;
         Ok(users
             .into_iter()
             .map(|user| StaffCandidate { id: user.id, name: user.name, email: user.email })
@@ -336,25 +347,40 @@ impl Backend {
         Ok(Group { id: group.id, name: group.name.as_str().to_owned(), created_at: group.created_at })
     }
 
-    pub(crate) async fn get_group(&self, id: GroupId) -> StoreResult<Option<Group>> {
-        let row: Option<GroupRow> =
-            sqlx::query_as("SELECT id, name, created_at FROM staff_groups WHERE id = $1")
-                .bind(id.as_uuid())
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.map(Group::from))
+    /// Every read of groups goes through here. A group lies in a scope when one of its teams
+    /// does (a global admin's scope holds every group, also those without teams).
+    async fn read_groups(&self, scope: &Scope, wanted: Groups) -> StoreResult<Vec<Group>> {
+        let mut query =
+            QueryBuilder::<Database>::new("SELECT g.id, g.name, g.created_at FROM staff_groups g WHERE ");
+        if scope.is_everything() {
+            query.push("TRUE");
+        } else {
+            query.push("g.id IN (SELECT t.group_id FROM teams t WHERE ");
+            push_team_in_scope(&mut query, scope, "t.id");
+            query.push(")");
+        }
+        match wanted {
+            Groups::One(id) => {
+                query.push(" AND g.id = ").push_bind(id.as_uuid());
+            }
+            Groups::Page(page) => {
+                if let Some(after) = page.after {
+                    query.push(" AND g.id > ").push_bind(after);
+                }
+                query.push(" ORDER BY g.id LIMIT ").push_bind(i64::from(page.limit) + 1);
+            }
+        }
+        let rows: Vec<GroupRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(Group::from).collect())
     }
 
-    pub(crate) async fn list_groups(&self, page: PageRequest) -> StoreResult<Page<Group>> {
-        let rows: Vec<GroupRow> = sqlx::query_as(
-            "SELECT id, name, created_at FROM staff_groups
-             WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2",
-        )
-        .bind(page.after)
-        .bind(i64::from(page.limit) + 1)
-        .fetch_all(&self.pool)
-        .await?;
-        let groups = rows.into_iter().map(Group::from).collect();
+    /// The group `id`, if `scope` reaches it.
+    pub(crate) async fn get_group(&self, scope: &Scope, id: GroupId) -> StoreResult<Option<Group>> {
+        Ok(self.read_groups(scope, Groups::One(id)).await?.pop())
+    }
+
+    pub(crate) async fn list_groups(&self, scope: &Scope, page: PageRequest) -> StoreResult<Page<Group>> {
+        let groups = self.read_groups(scope, Groups::Page(page)).await?;
         Ok(Page::from_overfetch(groups, page.limit, |group| group.id.as_uuid()))
     }
 
@@ -379,12 +405,13 @@ impl Backend {
         })
     }
 
-    pub(crate) async fn get_team(&self, id: TeamId) -> StoreResult<Option<Team>> {
-        Ok(self.read_teams(Teams::One(id)).await?.pop())
+    /// The team `id`, if `scope` reaches it.
+    pub(crate) async fn get_team(&self, scope: &Scope, id: TeamId) -> StoreResult<Option<Team>> {
+        Ok(self.read_teams(scope, Teams::One(id)).await?.pop())
     }
 
-    pub(crate) async fn list_teams(&self, page: PageRequest) -> StoreResult<Page<Team>> {
-        let teams = self.read_teams(Teams::Page(page)).await?;
+    pub(crate) async fn list_teams(&self, scope: &Scope, page: PageRequest) -> StoreResult<Page<Team>> {
+        let teams = self.read_teams(scope, Teams::Page(page)).await?;
         Ok(Page::from_overfetch(teams, page.limit, |team| team.id.as_uuid()))
     }
 
@@ -415,8 +442,32 @@ impl Backend {
         Ok(())
     }
 
-    /// A team's members, by name.
+    /// A team's members, by name. Whoever reaches the team reaches its members, so the caller
+    /// checks the team against the scope.
     pub(crate) async fn list_team_members(&self, team_id: TeamId) -> StoreResult<Vec<User>> {
-        self.read_users(Users::MembersOf(team_id)).await
+        self.read_users(&Scope::Everything, Users::MembersOf(team_id)).await
+    }
+
+    /// The teams `user_id` belongs to: what a team admin's or supervisor's scope reaches.
+    pub(crate) async fn teams_of(&self, user_id: UserId) -> StoreResult<Vec<TeamId>> {
+        let teams: Vec<Uuid> = sqlx::query_scalar("SELECT team_id FROM memberships WHERE user_id = $1")
+            .bind(user_id.as_uuid())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(teams.into_iter().map(TeamId::from_uuid).collect())
+    }
+
+    /// Every team of the groups `user_id` belongs to through any of their teams: what a group
+    /// admin's scope reaches.
+    pub(crate) async fn teams_of_groups_of(&self, user_id: UserId) -> StoreResult<Vec<TeamId>> {
+        let teams: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT t.id FROM teams t
+             WHERE t.group_id IN (SELECT mt.group_id FROM memberships m JOIN teams mt ON mt.id = m.team_id
+                                  WHERE m.user_id = $1)",
+        )
+        .bind(user_id.as_uuid())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(teams.into_iter().map(TeamId::from_uuid).collect())
     }
 }

@@ -325,7 +325,7 @@ async fn team_admins_and_supervisors_cannot_change_matches(backend: TestBackend)
     let team = support_team(&test).await;
     let listed = agents(&test, &admin, id).await;
     let [first, second, ..] = items(&listed).as_slice() else { panic!("agents") };
-    create_staff(&test, &admin, "Taken", &swap_case(second["email"].as_str().unwrap())).await;
+    let taken = create_staff(&test, &admin, "Taken", &swap_case(second["email"].as_str().unwrap())).await;
     let users_before = test.store().count_users().await.unwrap();
     let staff_path = format!("/api/v1/integrations/{id}/agents/staff");
     let both = json!({ "agent_ids": [first["agent_id"], second["agent_id"]], "team_id": team.id });
@@ -349,7 +349,7 @@ async fn team_admins_and_supervisors_cannot_change_matches(backend: TestBackend)
 
     // A group admin matches staff of their groups: both belong to Support's team.
     let (group_admin_user, group_admin) = test.api_user("group_admin").await;
-    for member in [group_admin_user.id, user.id] {
+    for member in [group_admin_user.id, user.id, taken.parse().unwrap()] {
         test.app.add_team_member(&Actor::System, team.id, member).await.unwrap();
     }
     let (status, matched) =

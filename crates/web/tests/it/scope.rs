@@ -10,12 +10,8 @@ use reqwest::{Method, StatusCode};
 use scoreline_app::{Actor, CreateGroup, CreateTeam, CreateUser};
 use scoreline_core::{GroupId, IntegrationId, TeamId, UserId};
 use scoreline_helpdesk_sim::SimConfig;
-use scoreline_testkit::{TestApp, TestBackend, on_both_backends};
+use scoreline_testkit::{PASSWORD, TestApp, TestBackend, on_both_backends};
 use serde_json::{Value, json};
-
-use crate::agents::connect_and_sync;
-
-const PASSWORD: &str = "a long enough password";
 
 struct Org {
     test: TestApp,
@@ -53,39 +49,30 @@ impl Org {
         let test =
             TestApp::with_helpdesk(backend, SimConfig { tickets: 150, days: 10, ..SimConfig::default() })
                 .await;
-        let integration = connect_and_sync(&test).await;
-        let group = |name: &str| {
-            let app = test.app.clone();
+        let integration = test.connect_and_sync().await;
+        let group = async |name: &str| {
             let name = name.to_owned();
-            async move { app.create_group(&Actor::System, CreateGroup { name }).await.unwrap().id }
+            test.app.create_group(&Actor::System, CreateGroup { name }).await.unwrap().id
         };
         let (north, south) = (group("North").await, group("South").await);
-        let team = |group_id: GroupId, name: &str| {
-            let app = test.app.clone();
-            let name = name.to_owned();
-            async move {
-                app.create_team(&Actor::System, CreateTeam { group_id: Some(group_id), name })
-                    .await
-                    .unwrap()
-                    .id
-            }
+        let team = async |group_id: GroupId, name: &str| {
+            let input = CreateTeam { group_id: Some(group_id), name: name.to_owned() };
+            test.app.create_team(&Actor::System, input).await.unwrap().id
         };
-        let (team_a, team_b, team_c) = (team(north, "A").await, team(north, "B").await, team(south, "C").await);
-        let person = |role: &'static str, label: &'static str, teams: Vec<TeamId>| {
-            let test = &test;
-            async move {
-                let email = format!("{label}@example.com");
-                let input = CreateUser {
-                    email: email.clone(),
-                    name: format!("Person {label}"),
-                    role: role.to_owned(),
-                    password: Some(PASSWORD.to_owned()),
-                    team_ids: teams,
-                };
-                let user = test.app.create_user(&Actor::System, input).await.unwrap();
-                let token = test.app.create_api_token(&Actor::System, &email, "t").await.unwrap();
-                Person { id: user.id, token: token.token.expose().to_owned(), email }
-            }
+        let (team_a, team_b, team_c) =
+            (team(north, "A").await, team(north, "B").await, team(south, "C").await);
+        let person = async |role: &str, label: &str, teams: Vec<TeamId>| {
+            let email = format!("{label}@example.com");
+            let input = CreateUser {
+                email: email.clone(),
+                name: format!("Person {label}"),
+                role: role.to_owned(),
+                password: Some(PASSWORD.to_owned()),
+                team_ids: teams,
+            };
+            let user = test.app.create_user(&Actor::System, input).await.unwrap();
+            let token = test.app.create_api_token(&Actor::System, &email, "t").await.unwrap();
+            Person { id: user.id, token: token.token.expose().to_owned(), email }
         };
         let employee_a = person("employee", "employee-a", vec![team_a]).await;
         let employee_b = person("employee", "employee-b", vec![team_b]).await;
@@ -134,46 +121,29 @@ impl Org {
         }
     }
 
-    async fn call(&self, who: &Person, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut request =
-            TestApp::http().request(method, self.test.url(&format!("/api/v1{path}"))).bearer_auth(&who.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    async fn call(
+        &self,
+        who: &Person,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        self.test.call(&who.token, method, &format!("/api/v1{path}"), body.as_ref()).await
     }
 
     async fn get(&self, who: &Person, path: &str) -> (StatusCode, Value) {
         self.call(who, Method::GET, path, None).await
     }
 
-    /// Every item of a paged list route, following the cursor.
     async fn all_items(&self, who: &Person, path: &str) -> Vec<Value> {
-        let mut items = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let separator = if path.contains('?') { '&' } else { '?' };
-            let page_path = match &cursor {
-                Some(cursor) => format!("{path}{separator}limit=500&cursor={cursor}"),
-                None => format!("{path}{separator}limit=500"),
-            };
-            let (status, body) = self.get(who, &page_path).await;
-            assert_eq!(status, StatusCode::OK, "{page_path}: {body}");
-            items.extend(body["items"].as_array().unwrap().iter().cloned());
-            match body["next_cursor"].as_str() {
-                Some(next) => cursor = Some(next.to_owned()),
-                None => return items,
-            }
-        }
+        self.test.all_items(&who.token, &format!("/api/v1{path}")).await
     }
 
     /// The staff member each visible case is attributed to (`None` for held-back cases).
     async fn case_owners(&self, who: &Person) -> (usize, BTreeSet<Option<String>>) {
         let cases = self.all_items(who, "/cases").await;
-        let owners = cases.iter().map(|case| case["assignee"]["user_id"].as_str().map(str::to_owned)).collect();
+        let owners =
+            cases.iter().map(|case| case["assignee"]["user_id"].as_str().map(str::to_owned)).collect();
         (cases.len(), owners)
     }
 
@@ -190,7 +160,8 @@ impl Org {
 
     /// A case attributed to `employee`, by id.
     async fn case_of(&self, employee: &Person) -> String {
-        let cases = self.all_items(&self.global_admin, &format!("/cases?agent_user_id={}", employee.id)).await;
+        let cases =
+            self.all_items(&self.global_admin, &format!("/cases?agent_user_id={}", employee.id)).await;
         cases.first().expect("a case of this employee")["id"].as_str().unwrap().to_owned()
     }
 }
@@ -224,7 +195,11 @@ async fn cases_follow_the_scope_of_each_role(backend: TestBackend) {
     for who in [&org.team_admin_a, &org.supervisor_a] {
         assert_eq!(org.case_owners(who).await.1, ids(&[&org.employee_a]), "team A only");
     }
-    assert_eq!(org.case_owners(&org.employee_a).await.1, ids(&[&org.employee_a]), "an employee sees their own");
+    assert_eq!(
+        org.case_owners(&org.employee_a).await.1,
+        ids(&[&org.employee_a]),
+        "an employee sees their own"
+    );
     let (_, south) = org.case_owners(&org.group_admin_south).await;
     assert_eq!(south, ids(&[&org.employee_c]));
 
@@ -287,9 +262,8 @@ async fn staff_lists_follow_the_scope_of_each_role(backend: TestBackend) {
 
 async fn nobody_manages_staff_outside_their_scope_or_of_their_rank(backend: TestBackend) {
     let org = Org::new(backend).await;
-    let patch = |who: &Person, target: &Person, body: Value| {
-        let path = format!("/users/{}", target.id);
-        async move { org.call(who, Method::PATCH, &path, Some(body)).await }
+    let patch = async |who: &Person, target: &Person, body: Value| {
+        org.call(who, Method::PATCH, &format!("/users/{}", target.id), Some(body)).await
     };
     // Team A's admin: not team B's employee (404), not a fellow team admin (403).
     let (status, _) = patch(&org.team_admin_a, &org.employee_b, json!({ "active": false })).await;
@@ -312,25 +286,25 @@ async fn nobody_manages_staff_outside_their_scope_or_of_their_rank(backend: Test
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // New staff go into a team of one's scope.
-    let new_user = |email: &str, teams: Vec<TeamId>| {
-        json!({ "email": email, "name": "New Person", "role": "employee", "team_ids": teams })
-    };
-    let (status, body) =
-        org.call(&org.team_admin_a, Method::POST, "/users", Some(new_user("n1@example.com", vec![org.team_c]))).await;
+    let new_user = |email: &str, teams: Vec<TeamId>| json!({ "email": email, "name": "New Person", "role": "employee", "team_ids": teams });
+    let (status, body) = org
+        .call(&org.team_admin_a, Method::POST, "/users", Some(new_user("n1@example.com", vec![org.team_c])))
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["fields"][0]["field"], "team_ids", "{body}");
     let (status, body) =
         org.call(&org.team_admin_a, Method::POST, "/users", Some(new_user("n2@example.com", vec![]))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "someone in no team would be out of sight: {body}");
-    let (status, body) =
-        org.call(&org.team_admin_a, Method::POST, "/users", Some(new_user("n3@example.com", vec![org.team_a]))).await;
+    let (status, body) = org
+        .call(&org.team_admin_a, Method::POST, "/users", Some(new_user("n3@example.com", vec![org.team_a])))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 
     // The CSV import checks each row's team against the scope, by line, and creates nothing.
-    let csv = "email,name,role,team\nok@example.com,Ok Person,employee,A\nno@example.com,No Person,employee,C\n";
-    let (status, body) = org
-        .call(&org.team_admin_a, Method::POST, "/users/import", Some(json!({ "csv": csv })))
-        .await;
+    let csv =
+        "email,name,role,team\nok@example.com,Ok Person,employee,A\nno@example.com,No Person,employee,C\n";
+    let (status, body) =
+        org.call(&org.team_admin_a, Method::POST, "/users/import", Some(json!({ "csv": csv }))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.to_string().contains("line 3"), "{body}");
     assert!(!org.staff_emails(&org.global_admin).await.contains("ok@example.com"), "all or nothing");
