@@ -1,0 +1,80 @@
+//! The HelpDesk and accounts clients an integration is reached through, and the quick check
+//! of a token an admin waits for.
+
+use std::time::Duration;
+
+use scoreline_core::AccountId;
+use scoreline_helpdesk::{
+    Credentials, HelpDeskClient, HelpDeskConfig, HelpDeskError, OAuthClient, RetryPolicy, SecretString,
+};
+
+use super::OAuthFailure;
+use crate::{App, AppError, AppResult};
+
+impl App {
+    /// One quick authenticated call; its failure becomes a message about the field to fix.
+    pub(super) async fn verify_token(&self, account_id: &AccountId, token: &SecretString) -> AppResult<()> {
+        let credentials = Credentials::personal_access_token(account_id.as_str(), token.clone());
+        let client = self.helpdesk_client_with(credentials, quick_retry(), QUICK_ATTEMPT_TIMEOUT)?;
+        client.list_agents().await.map(drop).map_err(|error| verification_error(&error))
+    }
+
+    pub(crate) fn helpdesk_client_with(
+        &self,
+        credentials: Credentials,
+        retry: RetryPolicy,
+        attempt_timeout: Duration,
+    ) -> AppResult<HelpDeskClient> {
+        let settings = self.helpdesk_settings();
+        let mut config = HelpDeskConfig::new(&settings.api_url)
+            .map_err(|e| AppError::Internal(format!("HelpDesk API URL: {e}")))?;
+        config.rate_limit = settings.rate_limit;
+        config.retry = retry;
+        config.attempt_timeout = attempt_timeout;
+        HelpDeskClient::new(config, credentials, self.clock().clone())
+            .map_err(|e| AppError::Internal(format!("HelpDesk client: {e}")))
+    }
+
+    pub(crate) fn oauth_client(&self) -> AppResult<OAuthClient> {
+        let settings = self.helpdesk_settings();
+        let client_id =
+            settings.oauth_client_id.clone().ok_or(AppError::OAuth(OAuthFailure::NotConfigured))?;
+        OAuthClient::new(
+            &settings.accounts_url,
+            client_id,
+            settings.oauth_client_secret.clone(),
+            self.clock().clone(),
+        )
+        .map_err(|e| AppError::Internal(format!("accounts URL: {e}")))
+    }
+}
+
+/// The client's own default: an admin's check keeps the limit it always had.
+pub(super) const QUICK_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// An admin is waiting for the answer: a few quick retries only.
+pub(super) fn quick_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(200),
+        max_backoff: Duration::from_secs(2),
+        max_total_wait: Duration::from_secs(10),
+    }
+}
+
+fn verification_error(error: &HelpDeskError) -> AppError {
+    match error.kind() {
+        scoreline_helpdesk::ErrorKind::Authentication => {
+            AppError::Validation(vec![scoreline_core::FieldError::new(
+                "token",
+                "HelpDesk rejected this Account ID or token. Check both in the Developers Console; the token needs the accounts--my:ro scope.",
+            )])
+        }
+        scoreline_helpdesk::ErrorKind::Retryable | scoreline_helpdesk::ErrorKind::GaveUp => {
+            AppError::Upstream(format!(
+                "HelpDesk could not be reached ({error}). Nothing was saved; try again in a moment."
+            ))
+        }
+        _ => AppError::Upstream(format!("HelpDesk refused the check ({error}). Nothing was saved.")),
+    }
+}

@@ -1,0 +1,206 @@
+//! Connecting and reconnecting by OAuth: the flow bound to the admin's session, with PKCE,
+//! and the callback that finishes it.
+
+use std::time::Duration;
+
+use scoreline_core::{AuthMethod, Integration, IntegrationId, IntegrationSettings, Permission, SessionId};
+use scoreline_helpdesk::{Credentials, Pkce, SecretString};
+use scoreline_store::integrations::{NewCredentials, NewIntegration, OAuthFlow, OAuthTokens};
+use serde_json::json;
+
+use super::ConnectIntegration;
+use super::clients::{QUICK_ATTEMPT_TIMEOUT, quick_retry};
+use crate::tokens::SecretToken;
+use crate::{Actor, App, AppError, AppResult};
+
+/// How long an admin has to approve access on the accounts server.
+const OAUTH_FLOW_TTL: Duration = Duration::from_secs(10 * 60);
+
+/// Where to send the admin's browser to approve access.
+#[derive(Debug)]
+pub struct OAuthStart {
+    pub integration_id: IntegrationId,
+    pub authorize_url: String,
+}
+
+/// What the accounts server sent back to the callback.
+#[derive(Debug)]
+pub enum OAuthCallback {
+    Code { state: String, code: SecretString },
+    Refused { state: String, error: String },
+}
+
+/// Why an OAuth connection did not complete. Each gets its own page.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OAuthFailure {
+    #[error("Access was not granted on the HelpDesk side, so nothing was connected.")]
+    Denied,
+    #[error(
+        "This sign-in link is not valid: it expired, was already used, or was not started from this browser. Nothing was connected; start again from View Integrations."
+    )]
+    InvalidState,
+    #[error("HelpDesk did not accept the authorization ({0}). Nothing was connected; start again.")]
+    Exchange(String),
+    #[error(
+        "OAuth is not configured on this server: set SCORELINE_OAUTH_CLIENT_ID and SCORELINE_OAUTH_CLIENT_SECRET, or connect with an access token."
+    )]
+    NotConfigured,
+}
+
+impl App {
+    /// Validates the form and returns where to approve access. Nothing is created until the
+    /// callback succeeds.
+    pub async fn start_oauth(
+        &self,
+        actor: &Actor,
+        session: Option<SessionId>,
+        input: ConnectIntegration,
+    ) -> AppResult<OAuthStart> {
+        actor.require(Permission::ManageIntegrations)?;
+        let valid = self.validate_connect(input)?;
+        if valid.method != AuthMethod::Oauth {
+            return Err(AppError::field(
+                "auth_method",
+                "Use connect_with_token for the access-token method.",
+            ));
+        }
+        self.begin_oauth_flow(actor, session, IntegrationId::new(), valid.settings, false).await
+    }
+
+    /// Sends the admin back to the accounts server to authorize an existing integration again;
+    /// its cases and settings stay.
+    pub async fn start_reconnect(
+        &self,
+        actor: &Actor,
+        session: Option<SessionId>,
+        id: IntegrationId,
+    ) -> AppResult<OAuthStart> {
+        let integration = self.get_integration(actor, id).await?;
+        if integration.auth_method != AuthMethod::Oauth {
+            return Err(AppError::field(
+                "auth_method",
+                "This integration uses an access token: replace the token instead.",
+            ));
+        }
+        let settings = IntegrationSettings {
+            label: integration.label,
+            description: integration.description,
+            retention: integration.retention,
+            backfill_days: integration.backfill_days,
+        };
+        self.begin_oauth_flow(actor, session, id, settings, true).await
+    }
+
+    async fn begin_oauth_flow(
+        &self,
+        actor: &Actor,
+        session: Option<SessionId>,
+        integration_id: IntegrationId,
+        settings: IntegrationSettings,
+        reconnect: bool,
+    ) -> AppResult<OAuthStart> {
+        let user = actor.user().ok_or(AppError::Unauthenticated)?;
+        let oauth = self.oauth_client()?;
+        let state = SecretToken::generate("");
+        let pkce = Pkce::generate();
+        let redirect_uri = self.helpdesk_settings().oauth_redirect_uri.clone();
+        let now = self.clock().now();
+        self.db().delete_expired_oauth_flows(now).await?;
+        let flow = OAuthFlow {
+            state_digest: state.digest(),
+            user_id: user.id,
+            session_id: session,
+            integration_id,
+            reconnect,
+            settings,
+            pkce_verifier: pkce.verifier,
+            redirect_uri: redirect_uri.clone(),
+            created_at: now,
+            expires_at: now.saturating_add(OAUTH_FLOW_TTL),
+        };
+        self.db().create_oauth_flow(&flow, self.sealer()).await?;
+        let authorize_url = oauth.authorize_url(&redirect_uri, state.expose(), &pkce.challenge).to_string();
+        Ok(OAuthStart { integration_id, authorize_url })
+    }
+
+    /// Completes the authorization the callback reports. The state is consumed whatever happens.
+    pub async fn finish_oauth(
+        &self,
+        actor: &Actor,
+        session: Option<SessionId>,
+        callback: OAuthCallback,
+    ) -> AppResult<Integration> {
+        actor.require(Permission::ManageIntegrations)?;
+        let user = actor.user().ok_or(AppError::Unauthenticated)?;
+        let state = match &callback {
+            OAuthCallback::Code { state, .. } | OAuthCallback::Refused { state, .. } => state,
+        };
+        let flow =
+            self.db().take_oauth_flow(&SecretToken::from_presented(state).digest(), self.sealer()).await?;
+        let flow = flow
+            .filter(|flow| flow.user_id == user.id)
+            .filter(|flow| flow.session_id.is_none() || flow.session_id == session)
+            .filter(|flow| flow.expires_at > self.clock().now())
+            .ok_or(AppError::OAuth(OAuthFailure::InvalidState))?;
+        let code = match callback {
+            OAuthCallback::Code { code, .. } => code,
+            OAuthCallback::Refused { error, .. } => {
+                tracing::info!(error, "OAuth authorization refused");
+                return Err(AppError::OAuth(OAuthFailure::Denied));
+            }
+        };
+        let oauth = self.oauth_client()?;
+        let tokens =
+            oauth.exchange_code(&code, &flow.redirect_uri, &flow.pkce_verifier).await.map_err(|error| {
+                tracing::warn!(%error, "OAuth code exchange failed");
+                AppError::OAuth(OAuthFailure::Exchange(error.to_string()))
+            })?;
+        let tokens = OAuthTokens {
+            access_token: tokens.access_token,
+            refresh_token: tokens.refresh_token,
+            expires_at: tokens.expires_at,
+        };
+        let client = self.helpdesk_client_with(
+            Credentials::oauth(std::sync::Arc::new(scoreline_helpdesk::StaticToken(
+                tokens.access_token.clone(),
+            ))),
+            quick_retry(),
+            QUICK_ATTEMPT_TIMEOUT,
+        )?;
+        client
+            .list_agents()
+            .await
+            .map_err(|error| AppError::OAuth(OAuthFailure::Exchange(error.to_string())))?;
+
+        let credentials = NewCredentials::OAuth(tokens);
+        let id = flow.integration_id;
+        if flow.reconnect {
+            let audit = self.audit(
+                actor,
+                "integration.reconnect",
+                "integration",
+                &id.to_string(),
+                json!({ "auth_method": "oauth" }),
+            );
+            self.db()
+                .replace_credentials(id, &credentials, self.sealer(), self.clock().now(), &audit)
+                .await?;
+            return self.db().get_integration(id).await?.ok_or(AppError::NotFound("integration"));
+        }
+        let integration = NewIntegration {
+            id,
+            settings: flow.settings,
+            auth_method: AuthMethod::Oauth,
+            account_id: None,
+            created_at: self.clock().now(),
+        };
+        let audit = self.audit(
+            actor,
+            "integration.connect",
+            "integration",
+            &id.to_string(),
+            json!({ "label": integration.settings.label, "auth_method": "oauth" }),
+        );
+        Ok(self.db().create_integration(&integration, &credentials, self.sealer(), &audit).await?)
+    }
+}
