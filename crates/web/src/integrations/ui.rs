@@ -370,8 +370,10 @@ async fn sync_now(
     page: PageActor,
     IdPath(id): IdPath<IntegrationId>,
 ) -> Result<Response, ApiError> {
-    state.app.request_sync(&page.actor, id).await?;
-    Ok(done(integration_path(id, ""), "Sync requested; it starts within seconds.").into_response())
+    let result = state.app.request_sync(&page.actor, id).await;
+    let requested = |()| done(integration_path(id, ""), "Sync requested; it starts within seconds.");
+    answer("sync-form", result, requested, async |errors| detail_page(&state, &page, id, errors, None).await)
+        .await
 }
 
 /// Sends the admin to authorize an OAuth integration again; its data stays.
@@ -380,8 +382,9 @@ async fn reconnect(
     page: PageActor,
     IdPath(id): IdPath<IntegrationId>,
 ) -> Result<Response, ApiError> {
-    let started = state.app.start_reconnect(&page.actor, Some(page.session_id), id).await?;
-    Ok(Redirect::to(&started.authorize_url).into_response())
+    let result = state.app.start_reconnect(&page.actor, Some(page.session_id), id).await;
+    let again = async |errors| detail_page(&state, &page, id, errors, None).await;
+    answer("reconnect-form", result, |started| Redirect::to(&started.authorize_url), again).await
 }
 
 #[derive(Template, WebTemplate)]

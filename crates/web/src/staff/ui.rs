@@ -40,6 +40,8 @@ struct UsersPage {
     /// The CSV being imported, and its preview once checked.
     import_csv: String,
     import: Option<ImportPreview>,
+    /// Whether Import (not only Preview) was pressed.
+    import_attempted: bool,
 }
 
 impl UsersPage {
@@ -102,6 +104,7 @@ async fn users_page(
         changeable,
         import_csv: String::new(),
         import: None,
+        import_attempted: false,
     })
 }
 
@@ -167,6 +170,7 @@ async fn import(
         let mut shown = users_page(&state, &page, &NewUserForm::default(), errors).await?;
         shown.import = Some(state.app.preview_staff_import(&page.actor, &form.csv).await?);
         shown.import_csv = form.csv.clone();
+        shown.import_attempted = form.action == "import";
         Ok::<_, ApiError>(shown)
     };
     if form.action != "import" {

@@ -131,6 +131,19 @@ async fn settings_given_a_non_number_come_back_with_the_field_error() {
     let (location, page) = follow(&test, &cookie, saved).await;
     assert_eq!(location, format!("/interactions/integrations/{id}"));
     assert!(page.contains("Settings saved."), "{page}");
+
+    // A refusal about the whole form is shown too, though its button is gone by then.
+    let keep = scoreline_store::integrations::Disconnect::KeepCases;
+    test.app.disconnect_integration(&scoreline_app::Actor::System, id, keep).await.unwrap();
+    let refused = TestApp::http()
+        .post(test.url(&format!("/interactions/integrations/{id}/sync")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains(r#"id="sync-form-error""#) && html.contains("not connected"), "{html}");
 }
 
 on_both_backends!(htmx_gets_fragments_and_other_clients_the_page);
