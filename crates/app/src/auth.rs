@@ -4,9 +4,8 @@ use std::time::Duration;
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Argon2, PasswordHash};
-use scoreline_core::{ApiTokenId, Email, SessionId};
-use scoreline_store::Store;
-use scoreline_store::model::{NewApiToken, NewSession, User};
+use scoreline_core::{ApiTokenId, Email, SessionId, User};
+use scoreline_store::model::{NewApiToken, NewSession};
 use serde_json::json;
 
 use crate::tokens::{API_TOKEN_PREFIX, SESSION_PREFIX};
@@ -94,8 +93,10 @@ impl App {
 
     /// The session row and its user, for flows bound to one browser session.
     pub async fn session(&self, session: &SecretToken) -> AppResult<Option<(SessionId, Actor)>> {
-        let found = self.db().find_session_user(&session.digest(), self.clock().now()).await?;
-        Ok(found.map(|(id, user)| (id, Actor::User(user))))
+        match self.db().find_session_user(&session.digest(), self.clock().now()).await? {
+            Some((id, user)) => Ok(Some((id, self.actor_for(user).await?))),
+            None => Ok(None),
+        }
     }
 
     pub async fn sign_out(&self, session: &SecretToken) -> AppResult<()> {
@@ -103,13 +104,20 @@ impl App {
         Ok(())
     }
 
+    /// Removes the sessions past their expiry; returns how many.
+    pub async fn delete_expired_sessions(&self) -> AppResult<u64> {
+        Ok(self.db().delete_expired_sessions(self.clock().now()).await?)
+    }
+
     /// The user behind an API token, if the token is valid.
     pub async fn api_token_actor(&self, token: &SecretToken) -> AppResult<Option<Actor>> {
         if !token.expose().starts_with(API_TOKEN_PREFIX) {
             return Ok(None);
         }
-        let user = self.db().use_api_token(&token.digest(), self.clock().now()).await?;
-        Ok(user.map(Actor::User))
+        match self.db().use_api_token(&token.digest(), self.clock().now()).await? {
+            Some(user) => Ok(Some(self.actor_for(user).await?)),
+            None => Ok(None),
+        }
     }
 
     /// Issues an API token for the user with `email`. Users may issue their own; issuing
@@ -122,7 +130,7 @@ impl App {
             .await?
             .ok_or_else(|| AppError::field("email", "No user has this email."))?
             .user;
-        if let Actor::User(acting) = actor
+        if let Some(acting) = actor.user()
             && acting.id != user.id
         {
             return Err(AppError::NotFound("user"));

@@ -1,10 +1,9 @@
 //! Reading what the sync stored: cases, and each integration's sync state and counts.
 
-use scoreline_core::{CaseId, IntegrationId, Permission};
-use scoreline_store::SyncStore;
-use scoreline_store::integrations::Integration;
-use scoreline_store::model::{Page, PageRequest};
-use scoreline_store::sync::{CaseCounts, CaseFilter, StoredCase, SyncState};
+use scoreline_core::{
+    CaseCounts, CaseFilter, CaseId, Integration, IntegrationId, Page, PageRequest, Permission, StoredCase,
+    SyncState,
+};
 use serde::Serialize;
 
 use crate::{Actor, App, AppError, AppResult};
@@ -53,11 +52,11 @@ impl App {
         page: PageRequest,
     ) -> AppResult<Page<StoredCase>> {
         actor.require(Permission::ViewCases)?;
-        Ok(self.db().list_cases(filter, page).await?)
+        Ok(self.db().list_cases(actor.scope(), filter, page).await?)
     }
 
     pub async fn get_case(&self, actor: &Actor, id: CaseId) -> AppResult<StoredCase> {
         actor.require(Permission::ViewCases)?;
-        self.db().get_case(id).await?.ok_or(AppError::NotFound("case"))
+        self.db().get_case(actor.scope(), id).await?.ok_or(AppError::NotFound("case"))
     }
 }

@@ -4,18 +4,15 @@
 use std::time::Duration;
 
 use scoreline_core::{
-    AccountId, AuthMethod, BackfillDays, Description, FieldErrors, IntegrationId, IntegrationState, Label,
-    Permission, Retention, SessionId, check_retention_covers_backfill,
+    AccountId, AuthMethod, BackfillDays, Description, Disconnect, FieldErrors, Integration, IntegrationId,
+    IntegrationSettings, IntegrationState, Label, Page, PageRequest, Permission, Retention, SessionId,
+    check_retention_covers_backfill,
 };
 use scoreline_helpdesk::{
     Credentials, ExposeSecret, HelpDeskClient, HelpDeskConfig, HelpDeskError, OAuthClient, Pkce, RateLimit,
     RetryPolicy, SecretString,
 };
-use scoreline_store::IntegrationStore;
-use scoreline_store::integrations::{
-    Disconnect, Integration, IntegrationSettings, NewCredentials, NewIntegration, OAuthFlow, OAuthTokens,
-};
-use scoreline_store::model::{Page, PageRequest};
+use scoreline_store::integrations::{NewCredentials, NewIntegration, OAuthFlow, OAuthTokens};
 use serde::Deserialize;
 use serde_json::json;
 

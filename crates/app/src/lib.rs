@@ -105,7 +105,8 @@ impl App {
         &self.inner.sealer
     }
 
-    pub fn db(&self) -> &Db {
+    /// Storage, for the use cases only: nothing outside this crate reaches it through the app.
+    pub(crate) fn db(&self) -> &Db {
         &self.inner.db
     }
 
@@ -128,7 +129,6 @@ impl App {
 
     /// Whether the database answers, for readiness probes.
     pub async fn ready(&self) -> AppResult<()> {
-        use scoreline_store::Store;
         self.db().ping().await?;
         Ok(())
     }

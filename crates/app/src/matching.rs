@@ -4,11 +4,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use scoreline_core::{Email, FieldErrors, IntegrationId, Permission, PersonName, Role, TeamId, UserId};
-use scoreline_store::integrations::Integration;
-use scoreline_store::matching::{AgentMatch, AutoMatch, MatchSource, StaffCandidate, StaffFromAgent};
-use scoreline_store::model::{AuditRecord, NewUser, User};
-use scoreline_store::{IntegrationStore, MatchingStore, Store, SyncStore};
+use scoreline_core::{
+    AgentMatch, AuditRecord, Email, FieldErrors, Integration, IntegrationId, MatchSource, Permission,
+    PersonName, Role, Scope, StaffCandidate, TeamId, User, UserId,
+};
+use scoreline_store::matching::{AutoMatch, StaffFromAgent};
+use scoreline_store::model::NewUser;
 use serde::Serialize;
 use serde_json::json;
 
@@ -73,9 +74,17 @@ impl App {
     ) -> AppResult<AgentDirectory> {
         actor.require(Permission::ViewStaff)?;
         let integration = self.require_integration(integration_id).await?;
-        let agents = self.db().list_agent_matches(integration_id).await?;
-        let staff = self.db().list_staff_candidates().await?;
-        let held_back_total = self.db().case_counts(integration_id).await?.held_back;
+        let mut agents = self.db().list_agent_matches(actor.scope(), integration_id).await?;
+        if !actor.can(Permission::ManageMatches) {
+            // Unmatched agents are there to be matched; those who cannot match see their staff's.
+            agents.retain(|agent| agent.matched_user.is_some());
+        }
+        let staff = self.db().list_staff_candidates(actor.scope()).await?;
+        let held_back_total = if actor.scope().is_everything() {
+            self.db().case_counts(integration_id).await?.held_back
+        } else {
+            agents.iter().map(AgentMatch::held_back_count).sum()
+        };
         let taken: HashSet<UserId> =
             agents.iter().filter_map(|a| a.matched_user.as_ref().map(|u| u.id)).collect();
         let available: Vec<NameKey<'_>> =
@@ -100,7 +109,7 @@ impl App {
         agent_id: &str,
     ) -> AppResult<AgentMatch> {
         actor.require(Permission::ViewStaff)?;
-        self.db().get_agent_match(integration_id, agent_id).await?.ok_or(AppError::NotFound("agent"))
+        self.agent_of(actor, integration_id, agent_id).await
     }
 
     /// Matches an agent to an active staff member by hand.
@@ -112,8 +121,8 @@ impl App {
         user_id: UserId,
     ) -> AppResult<AgentMatch> {
         actor.require(Permission::ManageMatches)?;
-        let agent = self.agent_of(integration_id, agent_id).await?;
-        let user = match self.db().get_user(user_id).await? {
+        let agent = self.agent_of(actor, integration_id, agent_id).await?;
+        let user = match self.db().get_user(actor.scope(), user_id).await? {
             Some(user) if user.active => user,
             Some(_) => return Err(AppError::field("user_id", "This staff member is deactivated.")),
             None => return Err(AppError::field("user_id", "No staff member has this id.")),
@@ -134,7 +143,7 @@ impl App {
         agent_id: &str,
     ) -> AppResult<AgentMatch> {
         actor.require(Permission::ManageMatches)?;
-        let agent = self.agent_of(integration_id, agent_id).await?;
+        let agent = self.agent_of(actor, integration_id, agent_id).await?;
         if agent.matched_user.is_none() && agent.match_source == Some(MatchSource::Manual) {
             return Ok(agent);
         }
@@ -153,7 +162,7 @@ impl App {
         if !found {
             return Err(AppError::NotFound("agent"));
         }
-        self.agent_of(agent.integration_id, &agent.agent_id).await
+        self.agent_of(actor, agent.integration_id, &agent.agent_id).await
     }
 
     /// Matches every agent that nobody matched or unmatched by hand to the active staff member
@@ -178,8 +187,8 @@ impl App {
     }
 
     async fn auto_match(&self, actor: &Actor, integration_id: IntegrationId) -> AppResult<AutoMatchReport> {
-        let agents = self.db().list_agent_matches(integration_id).await?;
-        let staff = self.db().list_staff_candidates().await?;
+        let agents = self.db().list_agent_matches(actor.scope(), integration_id).await?;
+        let staff = self.db().list_staff_candidates(actor.scope()).await?;
         let by_email: HashMap<&str, UserId> = staff.iter().map(|s| (s.email.as_str(), s.id)).collect();
         let matches: Vec<AutoMatch> = agents
             .iter()
@@ -216,7 +225,7 @@ impl App {
         self.require_integration(integration_id).await?;
         let mut errors = FieldErrors::new();
         let team_id = match input.team_id {
-            Some(id) if self.db().get_team(id).await?.is_some() => Some(id),
+            Some(id) if self.db().get_team(actor.scope(), id).await?.is_some() => Some(id),
             Some(_) => errors.check("team_id", Err("This team does not exist.".to_owned())),
             None => errors.check("team_id", Err("Choose the team the new staff join.".to_owned())),
         };
@@ -226,7 +235,8 @@ impl App {
         let mut planned = Vec::new();
         let mut emails = HashSet::new();
         for agent_id in &input.agent_ids {
-            let Some(agent) = self.db().get_agent_match(integration_id, agent_id).await? else {
+            let Some(agent) = self.db().get_agent_match(actor.scope(), integration_id, agent_id).await?
+            else {
                 errors.push("agent_ids", format!("There is no agent {agent_id}."));
                 continue;
             };
@@ -292,7 +302,7 @@ impl App {
         self.db().create_staff_from_agents(integration_id, team_id, &staff, now).await?;
         let mut created = Vec::with_capacity(staff.len());
         for person in &staff {
-            if let Some(user) = self.db().get_user(person.user.id).await? {
+            if let Some(user) = self.db().get_user(&Scope::Everything, person.user.id).await? {
                 created.push(user);
             }
         }
@@ -302,7 +312,7 @@ impl App {
     /// Active staff, by name: whom an agent may be matched to.
     pub async fn list_match_staff(&self, actor: &Actor) -> AppResult<Vec<StaffCandidate>> {
         actor.require(Permission::ViewStaff)?;
-        Ok(self.db().list_staff_candidates().await?)
+        Ok(self.db().list_staff_candidates(actor.scope()).await?)
     }
 
     /// The audit record of a change to `agent`'s match.
@@ -334,9 +344,18 @@ impl App {
         self.db().get_integration(id).await?.ok_or(AppError::NotFound("integration"))
     }
 
-    async fn agent_of(&self, integration_id: IntegrationId, agent_id: &str) -> AppResult<AgentMatch> {
+    /// The agent, if `actor`'s scope shows it: matched to staff in scope, or unmatched.
+    async fn agent_of(
+        &self,
+        actor: &Actor,
+        integration_id: IntegrationId,
+        agent_id: &str,
+    ) -> AppResult<AgentMatch> {
         self.require_integration(integration_id).await?;
-        self.db().get_agent_match(integration_id, agent_id).await?.ok_or(AppError::NotFound("agent"))
+        let agent = self.db().get_agent_match(actor.scope(), integration_id, agent_id).await?;
+        agent
+            .filter(|agent| agent.matched_user.is_some() || actor.can(Permission::ManageMatches))
+            .ok_or(AppError::NotFound("agent"))
     }
 }
 

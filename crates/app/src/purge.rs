@@ -1,9 +1,7 @@
 //! The retention purge: removes the content of cases whose last activity in HelpDesk is older
 //! than their integration's retention, in small batches, keeping a tombstone of each.
 
-use scoreline_core::{IntegrationId, Permission, Timestamp};
-use scoreline_store::model::PageRequest;
-use scoreline_store::{IntegrationStore, Store, SyncStore};
+use scoreline_core::{IntegrationId, PageRequest, Permission, Timestamp};
 use serde::Serialize;
 use serde_json::json;
 

@@ -6,10 +6,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use scoreline_core::{IntegrationId, IntegrationState, Timestamp};
-use scoreline_store::model::PageRequest;
-use scoreline_store::sync::{SyncPhase, SyncState};
-use scoreline_store::{IntegrationStore, SyncStore};
+use scoreline_core::{IntegrationId, IntegrationState, PageRequest, SyncPhase, SyncState, Timestamp};
 use tokio_util::sync::CancellationToken;
 
 use crate::{Actor, App, AppResult};

@@ -1,13 +1,10 @@
 //! Staff, groups and teams.
 
 use scoreline_core::{
-    AuditEntryId, Email, FieldErrors, GroupId, NewPassword, Permission, PersonName, Role, TeamId, UnitName,
-    UserId,
+    AuditEntryId, AuditRecord, Email, FieldErrors, Group, GroupId, NewPassword, Page, PageRequest,
+    Permission, PersonName, Role, Team, TeamId, UnitName, User, UserId,
 };
-use scoreline_store::Store;
-use scoreline_store::model::{
-    AuditRecord, Group, NewGroup, NewTeam, NewUser, Page, PageRequest, Team, User, UserChange,
-};
+use scoreline_store::model::{NewGroup, NewTeam, NewUser, UserChange};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -83,9 +80,12 @@ impl App {
             errors.push("role", format!("You may not create a {} account.", role.label()));
         }
         for team_id in &input.team_ids {
-            if self.db().get_team(*team_id).await?.is_none() {
+            if self.db().get_team(actor.scope(), *team_id).await?.is_none() {
                 errors.push("team_ids", format!("Team {team_id} does not exist."));
             }
+        }
+        if input.team_ids.is_empty() && !actor.scope().is_everything() {
+            errors.push("team_ids", "Choose a team of yours for this person, so they stay in your scope.");
         }
         errors.into_result()?;
         let (Some(email), Some(name), Some(role)) = (email, name, role) else {
@@ -113,24 +113,43 @@ impl App {
 
     pub async fn list_users(&self, actor: &Actor, page: PageRequest) -> AppResult<Page<User>> {
         actor.require(Permission::ViewStaff)?;
-        Ok(self.db().list_users(page).await?)
+        Ok(self.db().list_users(actor.scope(), page).await?)
     }
 
     pub async fn get_user(&self, actor: &Actor, id: UserId) -> AppResult<User> {
         actor.require(Permission::ViewStaff)?;
-        self.db().get_user(id).await?.ok_or(AppError::NotFound("user"))
+        self.user_in_scope(actor, id).await
+    }
+
+    /// The staff member `id`, if `actor`'s scope reaches them; out of scope is not found.
+    async fn user_in_scope(&self, actor: &Actor, id: UserId) -> AppResult<User> {
+        self.db().get_user(actor.scope(), id).await?.ok_or(AppError::NotFound("user"))
+    }
+
+    /// Refuses changes to someone of the actor's rank or above (their own name and email
+    /// excepted: nobody changes their own role or deactivates themselves, checked apart).
+    fn require_outranks(actor: &Actor, target: &User) -> AppResult<()> {
+        match actor.user() {
+            Some(me) if me.id != target.id && !actor.may_grant(target.role) => {
+                Err(AppError::PermissionDenied { role: me.role, permission: Permission::ManageStaff })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The user with this email, if there is one.
+    pub async fn find_user_by_email(&self, actor: &Actor, email: &str) -> AppResult<Option<User>> {
+        actor.require(Permission::ViewStaff)?;
+        let email = Email::parse(email).map_err(|message| AppError::field("email", message))?;
+        Ok(self.db().find_user_credentials(email.as_str()).await?.map(|found| found.user))
     }
 
     /// Edits a staff member's email, name, role or active state. Nobody edits someone above
     /// them, grants a role above their own, or changes their own role.
     pub async fn update_user(&self, actor: &Actor, id: UserId, input: UpdateUser) -> AppResult<User> {
         actor.require(Permission::ManageStaff)?;
-        let user = self.db().get_user(id).await?.ok_or(AppError::NotFound("user"))?;
-        if let Some(me) = actor.user()
-            && !actor.may_grant(user.role)
-        {
-            return Err(AppError::PermissionDenied { role: me.role, permission: Permission::ManageStaff });
-        }
+        let user = self.user_in_scope(actor, id).await?;
+        Self::require_outranks(actor, &user)?;
         let mut errors = FieldErrors::new();
         let email = errors.check("email", Email::parse(input.email.as_deref().unwrap_or(&user.email)));
         let name = errors.check("name", PersonName::parse(input.name.as_deref().unwrap_or(&user.name)));
@@ -169,7 +188,7 @@ impl App {
         }
         match input.active {
             Some(active) => self.set_user_active(actor, id, active).await,
-            None => self.db().get_user(id).await?.ok_or(AppError::NotFound("user")),
+            None => self.user_in_scope(actor, id).await,
         }
     }
 
@@ -178,17 +197,10 @@ impl App {
     /// skips them.
     pub async fn set_user_active(&self, actor: &Actor, id: UserId, active: bool) -> AppResult<User> {
         actor.require(Permission::ManageStaff)?;
-        let user = self.db().get_user(id).await?.ok_or(AppError::NotFound("user"))?;
-        if let Some(me) = actor.user() {
-            if !actor.may_grant(user.role) {
-                return Err(AppError::PermissionDenied {
-                    role: me.role,
-                    permission: Permission::ManageStaff,
-                });
-            }
-            if me.id == id && !active {
-                return Err(AppError::field("active", "You cannot deactivate yourself."));
-            }
+        let user = self.user_in_scope(actor, id).await?;
+        Self::require_outranks(actor, &user)?;
+        if actor.user().is_some_and(|me| me.id == id) && !active {
+            return Err(AppError::field("active", "You cannot deactivate yourself."));
         }
         if user.active == active {
             return Ok(user);
@@ -198,7 +210,7 @@ impl App {
         if !self.db().set_user_active(id, active, self.clock().now(), &audit).await? {
             return Err(AppError::NotFound("user"));
         }
-        self.db().get_user(id).await?.ok_or(AppError::NotFound("user"))
+        self.user_in_scope(actor, id).await
     }
 
     pub async fn count_users(&self) -> AppResult<u64> {
@@ -221,7 +233,7 @@ impl App {
 
     pub async fn list_groups(&self, actor: &Actor, page: PageRequest) -> AppResult<Page<Group>> {
         actor.require(Permission::ViewStaff)?;
-        Ok(self.db().list_groups(page).await?)
+        Ok(self.db().list_groups(actor.scope(), page).await?)
     }
 
     pub async fn create_team(&self, actor: &Actor, input: CreateTeam) -> AppResult<Team> {
@@ -229,7 +241,7 @@ impl App {
         let mut errors = FieldErrors::new();
         let name = errors.check("name", UnitName::parse(&input.name));
         let group_id = match input.group_id {
-            Some(id) if self.db().get_group(id).await?.is_some() => Some(id),
+            Some(id) if self.db().get_group(actor.scope(), id).await?.is_some() => Some(id),
             Some(_) => errors.check("group_id", Err("This group does not exist.".to_owned())),
             None => errors.check("group_id", Err("Choose the group this team belongs to.".to_owned())),
         };
@@ -250,18 +262,22 @@ impl App {
 
     pub async fn list_teams(&self, actor: &Actor, page: PageRequest) -> AppResult<Page<Team>> {
         actor.require(Permission::ViewStaff)?;
-        Ok(self.db().list_teams(page).await?)
+        Ok(self.db().list_teams(actor.scope(), page).await?)
     }
 
     pub async fn add_team_member(&self, actor: &Actor, team_id: TeamId, user_id: UserId) -> AppResult<()> {
         actor.require(Permission::ManageTeams)?;
+        if self.db().get_team(actor.scope(), team_id).await?.is_none() {
+            return Err(AppError::NotFound("team"));
+        }
+        self.user_in_scope(actor, user_id).await?;
         self.insert_membership(actor, team_id, user_id).await
     }
 
     /// The members of a team, by name.
     pub async fn list_team_members(&self, actor: &Actor, team_id: TeamId) -> AppResult<Vec<User>> {
         actor.require(Permission::ViewStaff)?;
-        if self.db().get_team(team_id).await?.is_none() {
+        if self.db().get_team(actor.scope(), team_id).await?.is_none() {
             return Err(AppError::NotFound("team"));
         }
         Ok(self.db().list_team_members(team_id).await?)

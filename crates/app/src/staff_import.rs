@@ -3,9 +3,11 @@
 
 use std::collections::HashMap;
 
-use scoreline_core::{Email, FieldError, Permission, PersonName, Role, TeamId, UserId};
-use scoreline_store::Store;
-use scoreline_store::model::{Group, ImportedUser, NewUser, PageRequest, Team, User};
+use scoreline_core::{
+    Email, FieldError, Group, Page, PageRequest, Permission, PersonName, Role, Scope, Team, TeamId, User,
+    UserId,
+};
+use scoreline_store::model::{ImportedUser, NewUser};
 use serde::Serialize;
 use serde_json::json;
 
@@ -98,7 +100,7 @@ impl App {
         self.db().import_users(&users, now).await.map_err(AppError::conflict_on("csv"))?;
         let mut created = Vec::with_capacity(users.len());
         for imported in &users {
-            if let Some(user) = self.db().get_user(imported.user.id).await? {
+            if let Some(user) = self.db().get_user(&Scope::Everything, imported.user.id).await? {
                 created.push(user);
             }
         }
@@ -149,7 +151,7 @@ impl App {
         if !preview.problems.is_empty() {
             return Ok((preview, Vec::new()));
         }
-        let teams = self.team_names().await?;
+        let teams = self.team_names(actor).await?;
         let now = self.clock().now();
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut planned = Vec::new();
@@ -187,6 +189,10 @@ impl App {
                 }
             };
             let team_id = if row.team.is_empty() {
+                if !actor.scope().is_everything() {
+                    row.errors
+                        .push("team: name a team of yours, so this person stays in your scope.".to_owned());
+                }
                 None
             } else {
                 match teams.get(&row.team.to_lowercase()) {
@@ -221,11 +227,12 @@ impl App {
         Ok((preview, planned))
     }
 
-    /// Teams by lower-cased `group / team` and by team name alone; `None` where a name alone
-    /// is ambiguous.
-    async fn team_names(&self) -> AppResult<HashMap<String, Option<TeamId>>> {
-        let groups: Vec<Group> = all_pages(|page| self.db().list_groups(page)).await?;
-        let teams: Vec<Team> = all_pages(|page| self.db().list_teams(page)).await?;
+    /// The teams in `actor`'s scope by lower-cased `group / team` and by team name alone;
+    /// `None` where a name alone is ambiguous.
+    async fn team_names(&self, actor: &Actor) -> AppResult<HashMap<String, Option<TeamId>>> {
+        let scope = actor.scope();
+        let groups: Vec<Group> = all_pages(|page| self.db().list_groups(scope, page)).await?;
+        let teams: Vec<Team> = all_pages(|page| self.db().list_teams(scope, page)).await?;
         let mut names: HashMap<String, Option<TeamId>> = HashMap::new();
         for team in teams {
             let name = team.name.to_lowercase();
@@ -241,7 +248,7 @@ impl App {
 async fn all_pages<T, F, Fut>(fetch: F) -> AppResult<Vec<T>>
 where
     F: Fn(PageRequest) -> Fut,
-    Fut: std::future::Future<Output = scoreline_store::StoreResult<scoreline_store::model::Page<T>>>,
+    Fut: std::future::Future<Output = scoreline_store::StoreResult<Page<T>>>,
 {
     let mut items = Vec::new();
     let mut page = PageRequest::first(PageRequest::MAX_LIMIT);

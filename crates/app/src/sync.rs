@@ -7,13 +7,11 @@
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
-use scoreline_core::{IntegrationId, IntegrationState, Timestamp};
+use scoreline_core::{CaseContent, Integration, IntegrationId, IntegrationState, SyncPhase, Timestamp};
 use scoreline_helpdesk::{
     ErrorKind, HelpDeskClient, HelpDeskError, RetryPolicy, Silo, Ticket, TicketCursor, TicketQuery,
 };
-use scoreline_store::integrations::Integration;
-use scoreline_store::sync::{AgentRecord, CaseContent, CaseRecord, Checkpoint, SyncPhase, SyncWindow};
-use scoreline_store::{IntegrationStore, Store, SyncStore};
+use scoreline_store::sync::{AgentRecord, CaseRecord, Checkpoint, SyncWindow};
 use serde_json::json;
 
 use crate::{App, AppError, AppResult};

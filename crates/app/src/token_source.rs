@@ -8,7 +8,6 @@ use scoreline_core::{AuthMethod, IntegrationId};
 use scoreline_helpdesk::{
     Credentials, ExposeSecret, HelpDeskClient, HelpDeskError, RetryPolicy, SecretString, TokenSource,
 };
-use scoreline_store::IntegrationStore;
 use scoreline_store::integrations::{OAuthTokens, StoredCredentials};
 
 use crate::{App, AppError, AppResult};

@@ -11,7 +11,7 @@ use scoreline_app::{
 };
 use scoreline_core::ManualClock;
 use scoreline_helpdesk::{Credentials, HelpDeskClient, HelpDeskConfig, SecretString, Silo, TicketQuery};
-use scoreline_store::{Db, Sealer, SyncStore};
+use scoreline_store::{Db, Sealer};
 use scoreline_testkit::{create_postgres_database, drop_postgres_database};
 
 use crate::rss;
@@ -139,7 +139,7 @@ pub async fn backfill(
 ) -> Result<Phase> {
     let clock = Arc::new(ManualClock::new(sim.now));
     let sealer = Arc::new(Sealer::from_encoded_key(&Sealer::generate_encoded_key())?);
-    let app = App::new(db, clock, sealer, settings);
+    let app = App::new(db.clone(), clock, sealer, settings);
     let input = ConnectIntegration {
         label: "Benchmark".into(),
         auth_method: "token".into(),
@@ -163,12 +163,12 @@ pub async fn backfill(
         Ok((written, elapsed))
     };
     let ((written, elapsed), usage) = with_memory(work).await?;
-    let state = app.db().sync_state(integration.id, sim.now).await?;
-    let stored = app.db().count_cases(integration.id).await?;
+    let state = db.sync_state(integration.id, sim.now).await?;
+    let stored = db.count_cases(integration.id).await?;
     if stored != written {
         bail!("{name}: the run reported {written} cases written but {stored} are stored");
     }
-    app.db().close().await;
+    db.close().await;
     Ok(Phase {
         name: name.to_owned(),
         tickets: written,

@@ -4,7 +4,6 @@
 use anyhow::Context;
 use scoreline_app::{Actor, CreateUser};
 use scoreline_helpdesk_sim::{ClockMode, SimConfig, Simulator};
-use scoreline_store::Store;
 
 use crate::config::{Config, DEFAULT_DATABASE_URL};
 use crate::serve::{bind, build_app_at, serve_app};
@@ -48,7 +47,7 @@ pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
 
     let (listener, public_base) = bind(&config).await?;
     let app = build_app_at(&config, &public_base).await?;
-    if app.db().find_user_credentials(DEMO_ADMIN_EMAIL).await?.is_none() {
+    if app.find_user_by_email(&Actor::System, DEMO_ADMIN_EMAIL).await?.is_none() {
         let admin = CreateUser {
             email: DEMO_ADMIN_EMAIL.to_owned(),
             name: "Demo Admin".to_owned(),

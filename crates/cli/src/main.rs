@@ -2,6 +2,7 @@
 
 mod admin;
 mod config;
+#[cfg(feature = "demo")]
 mod demo;
 mod serve;
 mod telemetry;
@@ -25,6 +26,7 @@ enum Command {
     /// Run the web server (migrating the database first).
     Serve,
     /// Serve with a simulated HelpDesk account to connect and a ready admin login.
+    #[cfg(feature = "demo")]
     Demo(demo::DemoArgs),
     /// Apply database migrations and exit.
     Migrate,
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(async move {
         match cli.command {
             Command::Serve => serve::run(config).await,
+            #[cfg(feature = "demo")]
             Command::Demo(args) => demo::run(config, args).await,
             Command::Migrate => serve::migrate(&config).await,
             Command::Sync(args) => work::sync(&config, args).await,

@@ -4,7 +4,7 @@ use std::time::Duration;
 use anyhow::Context;
 use scoreline_app::{App, AppSettings};
 use scoreline_core::{SharedClock, SystemClock};
-use scoreline_store::{Db, Store};
+use scoreline_store::Db;
 use scoreline_web::WebConfig;
 
 use crate::config::Config;
@@ -89,7 +89,7 @@ async fn expire_sessions(app: App) {
     every_hour.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         every_hour.tick().await;
-        match app.db().delete_expired_sessions(app.clock().now()).await {
+        match app.delete_expired_sessions().await {
             Ok(removed) if removed > 0 => tracing::info!(removed, "expired sessions removed"),
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "could not remove expired sessions"),

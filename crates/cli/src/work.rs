@@ -6,9 +6,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use scoreline_app::{Actor, App, SyncOutcome, SyncProgress};
-use scoreline_core::{IntegrationId, IntegrationState};
-use scoreline_store::integrations::Integration;
-use scoreline_store::model::PageRequest;
+use scoreline_core::{Integration, IntegrationId, IntegrationState, PageRequest};
 
 use crate::config::Config;
 use crate::serve::build_app;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use time::Month;
 
-use crate::Timestamp;
+use crate::{IntegrationId, Timestamp};
 
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
@@ -257,6 +257,46 @@ impl FromStr for IntegrationState {
             .find(|state| state.as_str() == text)
             .ok_or_else(|| format!("unknown integration state `{text}`"))
     }
+}
+
+/// An integration as pages and the API show it (its credentials stay in storage).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Integration {
+    pub id: IntegrationId,
+    pub kind: String,
+    pub label: String,
+    pub description: String,
+    pub auth_method: AuthMethod,
+    /// The Text account id of a token integration (not a secret).
+    pub account_id: Option<String>,
+    pub retention: Retention,
+    pub backfill_days: u32,
+    pub state: IntegrationState,
+    /// Whether credentials are stored, and the last characters of a personal access token.
+    pub credential_set: bool,
+    pub token_last4: Option<String>,
+    pub last_synced_at: Option<Timestamp>,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// What an admin chooses for an integration (everything but its credentials).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationSettings {
+    pub label: String,
+    pub description: String,
+    pub retention: Retention,
+    pub backfill_days: u32,
+}
+
+/// What happens to an integration's cases when it is disconnected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disconnect {
+    /// Delete credentials; keep the integration (state `disconnected`) and its cases.
+    KeepCases,
+    /// Delete the integration, its credentials and its cases.
+    RemoveEverything,
 }
 
 #[cfg(test)]

@@ -1,22 +1,35 @@
-//! Scoreline's domain: typed ids, validated inputs, roles and the permission matrix, the Clock.
+//! Scoreline's domain: typed ids, validated inputs, roles and the permission matrix, the Clock,
+//! and the records that pages, the API and the command line show.
 //! No I/O lives here.
 
+mod audit;
+mod cases;
 mod clock;
 mod ids;
 mod integration;
+mod matching;
+mod page;
 mod role;
 mod scope;
+mod staff;
+mod sync;
 mod timestamp;
 mod validate;
 
+pub use audit::{AuditActor, AuditRecord};
+pub use cases::{CaseContent, CaseCounts, CaseFilter, StoredCase};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use ids::*;
 pub use integration::{
-    AccountId, AuthMethod, BackfillDays, IntegrationState, Retention, RetentionUnit,
-    check_retention_covers_backfill,
+    AccountId, AuthMethod, BackfillDays, Disconnect, Integration, IntegrationSettings, IntegrationState,
+    Retention, RetentionUnit, check_retention_covers_backfill,
 };
+pub use matching::{AgentMatch, MatchSource, MatchedUser, StaffCandidate};
+pub use page::{Page, PageRequest};
 pub use role::{Permission, Role, UnknownRole};
 pub use scope::Scope;
+pub use staff::{Group, Team, User};
+pub use sync::{SyncPhase, SyncState};
 pub use timestamp::Timestamp;
 pub use validate::{Description, Email, FieldError, FieldErrors, Label, NewPassword, PersonName, UnitName};
 

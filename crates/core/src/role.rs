@@ -46,8 +46,9 @@ impl Role {
             ManageIntegrations | ViewAuditLog | ManageGroups => matches!(self, GlobalAdmin),
             ManageMatches | ManageTeams => matches!(self, GlobalAdmin | GroupAdmin),
             ManageStaff | ManageLists => matches!(self, GlobalAdmin | GroupAdmin | TeamAdmin),
-            ViewStaff | ViewCases | Evaluate => !matches!(self, Employee),
-            ViewOwnEvaluations => true,
+            ViewStaff | Evaluate => !matches!(self, Employee),
+            // Scope narrows what each role reads: an employee's own cases only.
+            ViewCases | ViewOwnEvaluations => true,
         }
     }
 }
@@ -91,7 +92,7 @@ pub enum Permission {
     ManageLists,
     /// See the staff directory.
     ViewStaff,
-    /// Read stored cases.
+    /// Read stored cases (those in the actor's scope).
     ViewCases,
     /// Score cases.
     Evaluate,
@@ -134,7 +135,7 @@ mod tests {
             (ManageStaff,        [true,  true,  true,  false, false]),
             (ManageLists,        [true,  true,  true,  false, false]),
             (ViewStaff,          [true,  true,  true,  true,  false]),
-            (ViewCases,          [true,  true,  true,  true,  false]),
+            (ViewCases,          [true,  true,  true,  true,  true ]),
             (Evaluate,           [true,  true,  true,  true,  false]),
             (ViewOwnEvaluations, [true,  true,  true,  true,  true ]),
         ];

@@ -62,11 +62,14 @@ mod tests {
         let (a, b, c) = (TeamId::new(), TeamId::new(), TeamId::new());
         let me = UserId::new();
         let scope = Scope::for_role(Role::TeamAdmin, me, vec![b, a, b]);
-        assert_eq!(scope, Scope::Teams({
-            let mut teams = vec![a, b];
-            teams.sort_unstable();
-            teams
-        }));
+        assert_eq!(
+            scope,
+            Scope::Teams({
+                let mut teams = vec![a, b];
+                teams.sort_unstable();
+                teams
+            })
+        );
         assert!(scope.covers_staff(UserId::new(), &[c, a]));
         assert!(!scope.covers_staff(UserId::new(), &[c]));
         assert!(!scope.covers_staff(me, &[]), "a team scope is about teams, not the person");

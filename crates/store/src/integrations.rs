@@ -1,45 +1,10 @@
-//! Integrations and their credentials. Secrets arrive and leave as `SecretString`; they are
-//! sealed and unsealed here, bound to their integration and column.
+//! What the app hands the store about integrations and their credentials. Secrets arrive and
+//! leave as `SecretString`; the queries seal and unseal them, bound to their integration and column.
 
-use std::future::Future;
-
-use scoreline_core::{AuthMethod, IntegrationId, IntegrationState, Retention, SessionId, Timestamp, UserId};
+use scoreline_core::{AuthMethod, IntegrationId, IntegrationSettings, SessionId, Timestamp, UserId};
 use secrecy::SecretString;
-use serde::{Deserialize, Serialize};
 
-use crate::Sealer;
-use crate::model::{AuditRecord, Page, PageRequest, TokenDigest};
-use crate::store::StoreResult;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Integration {
-    pub id: IntegrationId,
-    pub kind: String,
-    pub label: String,
-    pub description: String,
-    pub auth_method: AuthMethod,
-    /// The Text account id of a token integration (not a secret).
-    pub account_id: Option<String>,
-    pub retention: Retention,
-    pub backfill_days: u32,
-    pub state: IntegrationState,
-    /// Whether credentials are stored, and the last characters of a personal access token.
-    pub credential_set: bool,
-    pub token_last4: Option<String>,
-    pub last_synced_at: Option<Timestamp>,
-    pub last_error: Option<String>,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-}
-
-/// What an admin chooses for an integration (everything but its credentials).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IntegrationSettings {
-    pub label: String,
-    pub description: String,
-    pub retention: Retention,
-    pub backfill_days: u32,
-}
+use crate::model::TokenDigest;
 
 #[derive(Debug, Clone)]
 pub struct NewIntegration {
@@ -87,102 +52,6 @@ pub struct OAuthFlow {
     pub redirect_uri: String,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
-}
-
-/// What happens to an integration's cases when it is disconnected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Disconnect {
-    /// Delete credentials; keep the integration (state `disconnected`) and its cases.
-    KeepCases,
-    /// Delete the integration, its credentials and its cases.
-    RemoveEverything,
-}
-
-pub trait IntegrationStore: Send + Sync {
-    fn create_integration(
-        &self,
-        integration: &NewIntegration,
-        credentials: &NewCredentials,
-        sealer: &Sealer,
-        audit: &AuditRecord,
-    ) -> impl Future<Output = StoreResult<Integration>> + Send;
-    fn get_integration(
-        &self,
-        id: IntegrationId,
-    ) -> impl Future<Output = StoreResult<Option<Integration>>> + Send;
-    fn list_integrations(
-        &self,
-        page: PageRequest,
-    ) -> impl Future<Output = StoreResult<Page<Integration>>> + Send;
-    fn count_integrations(&self) -> impl Future<Output = StoreResult<u64>> + Send;
-    fn update_integration_settings(
-        &self,
-        id: IntegrationId,
-        settings: &IntegrationSettings,
-        now: Timestamp,
-        audit: &AuditRecord,
-    ) -> impl Future<Output = StoreResult<bool>> + Send;
-    /// Moves to `state` and records `last_error`; audited only when given a record.
-    fn set_integration_state(
-        &self,
-        id: IntegrationId,
-        state: IntegrationState,
-        last_error: Option<&str>,
-        now: Timestamp,
-        audit: Option<&AuditRecord>,
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-    /// Replaces the credentials and marks the integration connected.
-    fn replace_credentials(
-        &self,
-        id: IntegrationId,
-        credentials: &NewCredentials,
-        sealer: &Sealer,
-        now: Timestamp,
-        audit: &AuditRecord,
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-    fn load_credentials(
-        &self,
-        id: IntegrationId,
-        sealer: &Sealer,
-    ) -> impl Future<Output = StoreResult<Option<StoredCredentials>>> + Send;
-    /// Stores refreshed tokens if the credentials are still at `expected_version`.
-    fn store_refreshed_tokens(
-        &self,
-        id: IntegrationId,
-        expected_version: i64,
-        tokens: &OAuthTokens,
-        sealer: &Sealer,
-        now: Timestamp,
-    ) -> impl Future<Output = StoreResult<bool>> + Send;
-    /// Takes the integration's refresh lock unless another live holder has it.
-    fn try_lock_refresh(
-        &self,
-        id: IntegrationId,
-        owner: &str,
-        until: Timestamp,
-        now: Timestamp,
-    ) -> impl Future<Output = StoreResult<bool>> + Send;
-    fn unlock_refresh(&self, id: IntegrationId, owner: &str) -> impl Future<Output = StoreResult<()>> + Send;
-    fn disconnect_integration(
-        &self,
-        id: IntegrationId,
-        mode: Disconnect,
-        now: Timestamp,
-        audit: &AuditRecord,
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-
-    fn create_oauth_flow(
-        &self,
-        flow: &OAuthFlow,
-        sealer: &Sealer,
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-    /// Removes and returns the flow: a state can be used once, whatever happens next.
-    fn take_oauth_flow(
-        &self,
-        state_digest: &TokenDigest,
-        sealer: &Sealer,
-    ) -> impl Future<Output = StoreResult<Option<OAuthFlow>>> + Send;
-    fn delete_expired_oauth_flows(&self, now: Timestamp) -> impl Future<Output = StoreResult<u64>> + Send;
 }
 
 /// Associated data for a sealed column: a value sealed for one integration and column

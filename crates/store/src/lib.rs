@@ -1,31 +1,33 @@
 //! Everything Scoreline keeps, on SQLite (the embedded default) or PostgreSQL.
 //!
-//! [`Store`] is the interface; [`SqliteStore`] and [`PostgresStore`] implement it from one body
-//! of SQL; [`Db`] picks one by URL. Secrets are sealed here ([`Sealer`]) so nothing above this
-//! crate handles ciphertext.
+//! The queries live in `src/queries/`, one module per aggregate, written once as ordinary Rust
+//! and compiled twice: into [`SqliteStore`] (`sqlite.rs`) and into [`PostgresStore`]
+//! (`postgres.rs`). [`Db`] picks one by URL and forwards every query to it. Secrets are sealed
+//! here ([`Sealer`]) so nothing above this crate handles ciphertext.
 
-mod backends;
 mod db;
-mod integration_queries;
+mod dialect;
 pub mod integrations;
 pub mod matching;
-mod matching_queries;
 pub mod model;
-mod queries;
+mod postgres;
 mod seal;
-mod store;
+mod sqlite;
 pub mod sync;
-mod sync_queries;
 
 use std::path::Path;
 
-pub use backends::{PostgresStore, SqliteStore, migration_versions};
 pub use db::{Backend, Db};
-pub use integrations::IntegrationStore;
-pub use matching::MatchingStore;
+pub use postgres::PostgresStore;
 pub use seal::Sealer;
-pub use store::{Store, StoreResult};
-pub use sync::SyncStore;
+pub use sqlite::SqliteStore;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The migration versions of each backend, in order: (SQLite, PostgreSQL).
+pub fn migration_versions() -> (Vec<i64>, Vec<i64>) {
+    (sqlite::migration_versions(), postgres::migration_versions())
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -79,5 +81,15 @@ impl StoreError {
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         Self::Database(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn both_backends_have_the_same_migration_versions() {
+        let (sqlite, postgres) = super::migration_versions();
+        assert!(!sqlite.is_empty());
+        assert_eq!(sqlite, postgres);
     }
 }

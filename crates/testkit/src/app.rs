@@ -1,14 +1,13 @@
 use std::sync::Arc;
 
 use scoreline_app::{Actor, App, AppSettings, CreateUser, HelpDeskSettings, RateLimit};
-use scoreline_core::{Clock, ManualClock, SystemClock};
+use scoreline_core::{Clock, ManualClock, SystemClock, User};
 use scoreline_helpdesk_sim::{SimConfig, SimHandle, Simulator};
-use scoreline_store::Sealer;
-use scoreline_store::model::User;
+use scoreline_store::{Db, Sealer};
 use scoreline_web::WebConfig;
 use tokio::sync::oneshot;
 
-use crate::{TestBackend, TestDatabase};
+use crate::{Browser, TestBackend, TestDatabase};
 
 /// The whole server on `127.0.0.1:0` over a fresh database, with a clock the test moves,
 /// and optionally a HelpDesk simulator it is configured to talk to.
@@ -21,6 +20,9 @@ pub struct TestApp {
     pub sim: Option<SimHandle>,
     stop: Option<oneshot::Sender<()>>,
 }
+
+/// The password of every user [`TestApp::new_person`] creates.
+pub const PASSWORD: &str = "a long enough password";
 
 pub const OAUTH_CALLBACK_PATH: &str = "/interactions/integrations/oauth/callback";
 
@@ -82,6 +84,11 @@ impl TestApp {
         format!("{}{path}", self.base_url)
     }
 
+    /// The database itself, for tests that inspect or arrange raw storage past the use cases.
+    pub fn store(&self) -> &Db {
+        &self.database.db
+    }
+
     pub fn sim(&self) -> &SimHandle {
         self.sim.as_ref().expect("this TestApp has no HelpDesk simulator")
     }
@@ -98,11 +105,14 @@ impl TestApp {
         self.app.create_user(&Actor::System, input).await.expect("create user")
     }
 
-    /// A user of `role` and an API token for them.
+    /// A user of `role` with a fresh email address and [`PASSWORD`] as password.
+    pub async fn new_person(&self, role: &str) -> User {
+        self.create_user(&fresh_email(role), role, Some(PASSWORD)).await
+    }
+
+    /// A user of `role` (without a password) and an API token for them.
     pub async fn api_user(&self, role: &str) -> (User, String) {
-        let user = self
-            .create_user(&format!("{role}.{}@example.com", uuid::Uuid::now_v7().simple()), role, None)
-            .await;
+        let user = self.create_user(&fresh_email(role), role, None).await;
         let issued = self.app.create_api_token(&Actor::System, &user.email, "test").await.expect("token");
         (user, issued.token.expose().to_owned())
     }
@@ -126,11 +136,20 @@ impl TestApp {
 
     /// A new user of `role` with a password, signed in; returns the user and the cookie.
     pub async fn signed_in(&self, role: &str) -> (User, String) {
-        let email = format!("{role}.{}@example.com", uuid::Uuid::now_v7().simple());
-        let password = "a long enough password";
-        let user = self.create_user(&email, role, Some(password)).await;
-        let cookie = self.sign_in(&email, password).await;
+        let user = self.new_person(role).await;
+        let cookie = self.sign_in(&user.email, PASSWORD).await;
         (user, cookie)
+    }
+
+    /// A browser signed in as a new user of `role` and showing `path`; `None` without a
+    /// browser (allowed only while `SCORELINE_TEST_BROWSER` does not demand one).
+    pub async fn browser_as(&self, role: &str, path: &str) -> Option<(User, Browser)> {
+        let user = self.new_person(role).await;
+        let browser = Browser::start().await?;
+        browser.sign_in(&self.url(path), &user.email, PASSWORD).await;
+        let shown = url::Url::parse(&self.url(path)).expect("page URL");
+        browser.client.wait().for_url(&shown).await.expect("signed in and back on the page");
+        Some((user, browser))
     }
 
     /// Answers the simulator's consent page for `authorize_url` as a person would (Allow or
@@ -148,26 +167,6 @@ impl TestApp {
         assert!(answer.status().is_redirection(), "consent answered {}", answer.status());
         answer.headers()["location"].to_str().expect("location").to_owned()
     }
-
-    /// GETs `path` as `auth` (a session cookie from [`Self::sign_in`] or an API token) and
-    /// returns the body as JSON.
-    pub async fn get_json(&self, auth: &str, path: &str) -> serde_json::Value {
-        self.get(auth, path).await.json().await.expect("a JSON body")
-    }
-
-    /// GETs `path` as `auth` and returns the body as text.
-    pub async fn get_text(&self, auth: &str, path: &str) -> String {
-        self.get(auth, path).await.text().await.expect("a text body")
-    }
-
-    pub async fn get(&self, auth: &str, path: &str) -> reqwest::Response {
-        authorized(Self::http().get(self.url(path)), auth).send().await.expect("GET")
-    }
-
-    /// A reqwest client that never follows redirects, so tests see them.
-    pub fn http() -> reqwest::Client {
-        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
-    }
 }
 
 impl Drop for TestApp {
@@ -178,13 +177,8 @@ impl Drop for TestApp {
     }
 }
 
-/// Sends `auth` as the session cookie it is, or else as a Bearer API token.
-pub fn authorized(request: reqwest::RequestBuilder, auth: &str) -> reqwest::RequestBuilder {
-    if auth.starts_with("scoreline_session=") {
-        request.header("cookie", auth)
-    } else {
-        request.bearer_auth(auth)
-    }
+fn fresh_email(role: &str) -> String {
+    format!("{role}.{}@example.com", uuid::Uuid::now_v7().simple())
 }
 
 /// The hidden inputs of the first form of a page, unescaped.

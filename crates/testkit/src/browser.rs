@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::{Client, ClientBuilder, Locator};
 
 /// A headless Chromium session. Dropping it ends chromedriver and the browser.
 pub struct Browser {
@@ -70,6 +70,20 @@ impl Browser {
             .await
             .expect("connect to chromedriver");
         Some(Self { client, driver, _profile: profile })
+    }
+
+    /// Opens `start`, which sends a visitor without a session to the sign-in page, then fills
+    /// that page in and submits it. Callers wait for what they expect next: the page they
+    /// asked for, or the sign-in error.
+    pub async fn sign_in(&self, start: &str, email: &str, password: &str) {
+        let client = &self.client;
+        client.goto(start).await.expect("open the start page");
+        let field = client.wait().for_element(Locator::Css("input[name=email]")).await.expect("sign-in page");
+        field.send_keys(email).await.expect("type the email");
+        let password_field = client.find(Locator::Css("input[name=password]")).await.expect("password field");
+        password_field.send_keys(password).await.expect("type the password");
+        let button = client.find(Locator::Css("form button[type=submit]")).await.expect("sign-in button");
+        button.click().await.expect("submit sign-in");
     }
 
     /// Ends the browser session cleanly.

@@ -6,12 +6,16 @@
 mod app;
 mod browser;
 mod database;
+mod fixtures;
+mod http;
 
-pub use app::{OAUTH_CALLBACK_PATH, TestApp};
+pub use app::{OAUTH_CALLBACK_PATH, PASSWORD, TestApp};
 pub use browser::Browser;
 pub use database::{
     TestBackend, TestDatabase, create_postgres_database, drop_postgres_database, postgres_admin_url,
 };
+pub use fixtures::{MatchedAgent, MatchedIntegration};
+pub use http::Reply;
 
 /// Generates one `#[tokio::test]` per backend for an `async fn(TestBackend)`.
 /// The PostgreSQL variant runs when `SCORELINE_TEST_POSTGRES_URL` is set.

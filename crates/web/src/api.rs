@@ -1,7 +1,7 @@
 //! The JSON API under `/api/v1`. Routes and the OpenAPI document come from the same
 //! annotations, so they cannot drift apart.
 
-use scoreline_store::model::Page;
+use scoreline_core::Page;
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;

@@ -10,8 +10,7 @@ use axum::http::{HeaderMap, header};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use scoreline_app::{Actor, SecretToken};
-use scoreline_core::{CaseId, GroupId, IntegrationId, TeamId, UserId};
-use scoreline_store::model::PageRequest;
+use scoreline_core::{CaseId, GroupId, IntegrationId, PageRequest, TeamId, UserId};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 

@@ -214,7 +214,7 @@ mod tests {
     use super::*;
 
     fn actor(role: Role) -> Actor {
-        Actor::User(scoreline_store::model::User {
+        let user = scoreline_core::User {
             id: scoreline_core::UserId::new(),
             email: "a@example.com".to_owned(),
             name: "A".to_owned(),
@@ -222,7 +222,9 @@ mod tests {
             active: true,
             created_at: Timestamp::from_millis(0),
             updated_at: Timestamp::from_millis(0),
-        })
+        };
+        // Navigation follows the role only; the scope does not matter here.
+        Actor::User { user, scope: scoreline_core::Scope::Everything }
     }
 
     #[test]

@@ -11,9 +11,8 @@ mod sync_support;
 use std::sync::Arc;
 
 use scoreline_app::{Actor, App, AppSettings, CreateUser};
-use scoreline_core::{ManualClock, Timestamp};
-use scoreline_store::Sealer;
-use scoreline_store::model::User;
+use scoreline_core::{ManualClock, Timestamp, User};
+use scoreline_store::{Db, Sealer};
 use scoreline_testkit::{TestBackend, TestDatabase};
 
 pub const T0: Timestamp = Timestamp::from_millis(1_764_000_000_000);
@@ -21,7 +20,7 @@ pub const T0: Timestamp = Timestamp::from_millis(1_764_000_000_000);
 pub struct Fixture {
     pub app: App,
     pub clock: Arc<ManualClock>,
-    _database: TestDatabase,
+    database: TestDatabase,
 }
 
 impl Fixture {
@@ -30,7 +29,12 @@ impl Fixture {
         let clock = Arc::new(ManualClock::new(T0));
         let sealer = Arc::new(Sealer::from_encoded_key(&Sealer::generate_encoded_key()).unwrap());
         let app = App::new(database.db.clone(), clock.clone(), sealer, AppSettings::default());
-        Self { app, clock, _database: database }
+        Self { app, clock, database }
+    }
+
+    /// The database itself, for checks past the use cases.
+    pub fn store(&self) -> &Db {
+        &self.database.db
     }
 
     pub async fn user(&self, email: &str, role: &str, password: Option<&str>) -> User {

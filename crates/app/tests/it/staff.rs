@@ -1,6 +1,5 @@
 use scoreline_app::{Actor, AppError, CreateGroup, CreateTeam, CreateUser};
-use scoreline_store::Store;
-use scoreline_store::model::PageRequest;
+use scoreline_core::PageRequest;
 use scoreline_testkit::{TestBackend, on_both_backends};
 
 use crate::Fixture;
@@ -44,21 +43,37 @@ async fn invalid_users_get_every_field_error_at_once(backend: TestBackend) {
 
 async fn nobody_grants_a_role_above_their_own(backend: TestBackend) {
     let fx = Fixture::new(backend).await;
-    let team_admin = Actor::User(fx.user("ta@example.com", "team_admin", None).await);
-    let escalate = CreateUser {
-        email: "x@example.com".into(),
-        name: "X".into(),
-        role: "global_admin".into(),
+    let group = fx.app.create_group(&Actor::System, CreateGroup { name: "G".into() }).await.unwrap();
+    let team = CreateTeam { group_id: Some(group.id), name: "T".into() };
+    let team = fx.app.create_team(&Actor::System, team).await.unwrap();
+    let lead = CreateUser {
+        email: "ta@example.com".into(),
+        name: "Team Admin".into(),
+        role: "team_admin".into(),
+        team_ids: vec![team.id],
         ..Default::default()
     };
-    let AppError::Validation(fields) = fx.app.create_user(&team_admin, escalate).await.unwrap_err() else {
-        panic!("expected refusal")
-    };
-    assert_eq!(fields[0].field, "role");
+    let lead = fx.app.create_user(&Actor::System, lead).await.unwrap();
+    let team_admin = fx.app.actor_for(lead).await.unwrap();
+    for role in ["global_admin", "team_admin"] {
+        let escalate = CreateUser {
+            email: "x@example.com".into(),
+            name: "X".into(),
+            role: role.into(),
+            team_ids: vec![team.id],
+            ..Default::default()
+        };
+        let AppError::Validation(fields) = fx.app.create_user(&team_admin, escalate).await.unwrap_err()
+        else {
+            panic!("expected refusal of {role}")
+        };
+        assert_eq!(fields[0].field, "role", "nobody creates someone of their own rank or above");
+    }
     let allowed = CreateUser {
         email: "y@example.com".into(),
         name: "Y".into(),
         role: "employee".into(),
+        team_ids: vec![team.id],
         ..Default::default()
     };
     fx.app.create_user(&team_admin, allowed).await.unwrap();
@@ -66,7 +81,7 @@ async fn nobody_grants_a_role_above_their_own(backend: TestBackend) {
 
 async fn employees_are_refused_staff_and_structure(backend: TestBackend) {
     let fx = Fixture::new(backend).await;
-    let employee = Actor::User(fx.user("emp@example.com", "employee", None).await);
+    let employee = fx.app.actor_for(fx.user("emp@example.com", "employee", None).await).await.unwrap();
     let page = PageRequest::first(10);
     assert!(matches!(fx.app.list_users(&employee, page).await, Err(AppError::PermissionDenied { .. })));
     assert!(matches!(fx.app.list_teams(&employee, page).await, Err(AppError::PermissionDenied { .. })));
@@ -78,7 +93,7 @@ async fn employees_are_refused_staff_and_structure(backend: TestBackend) {
 
 async fn groups_and_teams_are_audited(backend: TestBackend) {
     let fx = Fixture::new(backend).await;
-    let admin = Actor::User(fx.user("admin@example.com", "global_admin", None).await);
+    let admin = fx.app.actor_for(fx.user("admin@example.com", "global_admin", None).await).await.unwrap();
     let group = fx.app.create_group(&admin, CreateGroup { name: "EMEA".into() }).await.unwrap();
     let team = fx
         .app
@@ -97,8 +112,7 @@ async fn groups_and_teams_are_audited(backend: TestBackend) {
         fx.app.create_team(&admin, CreateTeam { group_id: Some(group.id), name: "billing ".into() }).await;
     assert!(err.is_ok(), "names differ in case: allowed");
     let actions: Vec<_> = fx
-        .app
-        .db()
+        .store()
         .list_audit(PageRequest::first(50))
         .await
         .unwrap()

@@ -6,7 +6,6 @@ use std::time::Duration;
 use scoreline_app::SyncOutcome;
 use scoreline_core::Clock;
 use scoreline_helpdesk_sim::SimConfig;
-use scoreline_store::SyncStore;
 use scoreline_testkit::{TestBackend, on_both_backends};
 
 use crate::sync_support::{DAY, app_with, connected, list_calls, stored, sync, truth};
@@ -26,10 +25,10 @@ async fn backfill_then_incremental_converge_to_helpdesk(backend: TestBackend) {
     assert!(expected.len() > 100, "the scenario has data: {}", expected.len());
     assert_eq!(written as usize, expected.len());
     assert_eq!(stored(&test, id).await, expected, "backfill equals HelpDesk");
-    let state = test.app.db().sync_state(id, test.clock.now()).await.unwrap();
+    let state = test.store().sync_state(id, test.clock.now()).await.unwrap();
     assert_eq!(state.phase.as_str(), "live");
     assert_eq!(state.windows_done, state.windows_total);
-    assert!(!test.app.db().list_helpdesk_agents(id).await.unwrap().is_empty(), "agents refreshed");
+    assert!(!test.store().list_helpdesk_agents(id).await.unwrap().is_empty(), "agents refreshed");
 
     // Changes in HelpDesk: new tickets, replies, a move to trash; time passes on both sides.
     let sim = test.sim();
@@ -58,15 +57,14 @@ async fn backfill_then_incremental_converge_to_helpdesk(backend: TestBackend) {
 async fn a_second_server_waits_for_the_lease(backend: TestBackend) {
     let (test, id) = connected(backend, SimConfig { tickets: 50, ..SimConfig::default() }, 7).await;
     let other = scoreline_app::App::new(
-        test.app.db().clone(),
+        test.store().clone(),
         test.clock.clone(),
         test.sealer.clone(),
         test.app.settings().clone(),
     );
     let now = test.clock.now();
     assert!(
-        test.app
-            .db()
+        test.store()
             .acquire_sync_lease(id, other.instance_id(), now.saturating_add(Duration::from_secs(60)), now)
             .await
             .unwrap()
@@ -96,7 +94,7 @@ async fn a_run_that_loses_its_lease_stops(backend: TestBackend) {
         test.clock.advance(Duration::from_secs(1));
         let now = test.clock.now();
         let until = now.saturating_add(Duration::from_secs(3600));
-        if test.app.db().acquire_sync_lease(id, "another-server", until, now).await.unwrap() {
+        if test.store().acquire_sync_lease(id, "another-server", until, now).await.unwrap() {
             taken = true;
             break;
         }

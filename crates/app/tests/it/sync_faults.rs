@@ -9,7 +9,6 @@ use scoreline_app::{Actor, AppError, SyncOutcome};
 use scoreline_core::{Clock, IntegrationState, Timestamp};
 use scoreline_helpdesk::{ErrorKind, RetryPolicy};
 use scoreline_helpdesk_sim::{Fault, Knobs, RandomFaults, ScriptedFault, Silo, SimConfig};
-use scoreline_store::{IntegrationStore, SyncStore};
 use scoreline_testkit::{TestApp, TestBackend, on_both_backends};
 
 use crate::sync_support::{
@@ -59,7 +58,7 @@ fn tickets_fault(skip: u32, times: u32, fault: Fault) -> ScriptedFault {
 
 /// The integration's incremental cursor.
 async fn cursor(test: &TestApp, id: scoreline_core::IntegrationId) -> Timestamp {
-    test.app.db().sync_state(id, test.clock.now()).await.unwrap().cursor_updated_at.expect("a cursor")
+    test.store().sync_state(id, test.clock.now()).await.unwrap().cursor_updated_at.expect("a cursor")
 }
 
 /// Where the first incremental run starts reading trash and spam.
@@ -117,7 +116,7 @@ async fn tie_storms_at_page_and_window_edges(backend: TestBackend) {
     sim.script_fault(outage_after(8 + 3 + 1 + 2));
     assert!(stopper.sync_integration(id, None).await.is_err(), "the outage stops the run");
     sim.clear_faults();
-    let windows = test.app.db().sync_windows(id).await.unwrap();
+    let windows = test.store().sync_windows(id).await.unwrap();
     let stopped = windows.iter().find(|w| w.silo == "tickets" && w.start == edge).unwrap();
     let (after_value, _) = stopped.after.clone().expect("a checkpoint inside the edge day");
     assert_eq!(after_value, tie, "the checkpoint sits inside the tie: 150 at the edge + 50 of the tie");
@@ -240,7 +239,7 @@ async fn changes_while_a_backfill_is_stopped_halfway(backend: TestBackend) {
     let partial = stored(&test, id).await;
     assert!(!partial.is_empty() && partial.len() < before.len(), "stopped halfway: {}", partial.len());
     assert_within_truth(&partial, &before);
-    let windows = test.app.db().sync_windows(id).await.unwrap();
+    let windows = test.store().sync_windows(id).await.unwrap();
     assert!(windows.iter().any(|w| w.done) && windows.iter().any(|w| !w.done));
 
     advance(&test, MINUTE);
@@ -476,10 +475,10 @@ async fn a_repeated_cursor_fails_the_run_without_looping(backend: TestBackend) {
     let error = app.sync_integration(id, None).await.unwrap_err();
     assert!(matches!(&error, AppError::HelpDesk(e) if e.kind() == ErrorKind::RepeatedCursor), "{error}");
     assert_eq!(list_calls(sim).len(), 3, "no request after the repeat");
-    let state = test.app.db().sync_state(id, test.clock.now()).await.unwrap();
+    let state = test.store().sync_state(id, test.clock.now()).await.unwrap();
     assert_eq!(state.phase.as_str(), "error");
     assert!(state.last_error.unwrap().contains("repeated"));
-    let windows = test.app.db().sync_windows(id).await.unwrap();
+    let windows = test.store().sync_windows(id).await.unwrap();
     let window = windows.iter().find(|w| w.silo == "tickets").unwrap();
     assert!(!window.done);
     assert_eq!(stored(&test, id).await.len(), PAGE, "the first page only");
@@ -535,7 +534,7 @@ async fn a_revoked_token_mid_backfill_needs_reauthorization(backend: TestBackend
     sim.clear_requests();
     let app = test.app.clone();
     let run = tokio::spawn(async move { app.sync_integration(id, None).await });
-    while test.app.db().count_cases(id).await.unwrap() < 200 {
+    while test.store().count_cases(id).await.unwrap() < 200 {
         tokio::task::yield_now().await;
     }
     assert!(sim.revoke(&sim.pat()));
@@ -544,9 +543,9 @@ async fn a_revoked_token_mid_backfill_needs_reauthorization(backend: TestBackend
     let before = list_calls(sim);
     let refused = sim.requests().iter().filter(|r| r.status == 401).count();
     assert!((1..=concurrency).contains(&refused), "no request flood: {refused} refused");
-    let integration = test.app.db().get_integration(id).await.unwrap().unwrap();
+    let integration = test.store().get_integration(id).await.unwrap().unwrap();
     assert_eq!(integration.state, IntegrationState::NeedsReauthorization);
-    let state = test.app.db().sync_state(id, test.clock.now()).await.unwrap();
+    let state = test.store().sync_state(id, test.clock.now()).await.unwrap();
     assert_eq!(state.phase.as_str(), "needs_reauthorization");
 
     let expected = truth(sim, start, now);
@@ -611,7 +610,7 @@ async fn an_aborted_backfill_resumes_from_its_checkpoints(backend: TestBackend) 
     tokio::time::sleep(lease_ttl * 2).await;
     let at = test.clock.now();
     assert!(
-        test.app.db().acquire_sync_lease(id, "probe", at.saturating_add(lease_ttl), at).await.unwrap(),
+        test.store().acquire_sync_lease(id, "probe", at.saturating_add(lease_ttl), at).await.unwrap(),
         "no heartbeat outlived the aborted run"
     );
     eprintln!("abort: {} of {} stored before, {again} pages re-fetched", partial.len(), expected.len());

@@ -5,11 +5,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use scoreline_app::{Actor, App, AppSettings, ConnectIntegration, SyncOutcome, SyncSettings};
-use scoreline_core::{IntegrationId, Timestamp};
+use scoreline_core::{CaseFilter, IntegrationId, PageRequest, Scope, Timestamp};
 use scoreline_helpdesk_sim::{RequestRecord, SimConfig, SimHandle};
-use scoreline_store::SyncStore;
-use scoreline_store::model::PageRequest;
-use scoreline_store::sync::CaseFilter;
 use scoreline_testkit::{TestApp, TestBackend};
 use uuid::Uuid;
 
@@ -45,7 +42,7 @@ pub fn app_with(test: &TestApp, change: impl FnOnce(&mut SyncSettings)) -> App {
 pub fn app_with_settings(test: &TestApp, change: impl FnOnce(&mut AppSettings)) -> App {
     let mut settings: AppSettings = test.app.settings().clone();
     change(&mut settings);
-    App::new(test.app.db().clone(), test.clock.clone(), test.sealer.clone(), settings)
+    App::new(test.store().clone(), test.clock.clone(), test.sealer.clone(), settings)
 }
 
 /// What HelpDesk holds that a backfill of `[from, until)` must have stored.
@@ -79,7 +76,7 @@ pub async fn stored(test: &TestApp, id: IntegrationId) -> Snapshot {
     let mut page = PageRequest::first(500);
     let mut snapshot = Snapshot::new();
     loop {
-        let result = test.app.db().list_cases(&filter, page).await.unwrap();
+        let result = test.store().list_cases(&Scope::Everything, &filter, page).await.unwrap();
         for case in result.items {
             let previous =
                 snapshot.insert(case.source_id.clone(), (case.updated_at, case.message_count, case.silo));
@@ -90,7 +87,7 @@ pub async fn stored(test: &TestApp, id: IntegrationId) -> Snapshot {
             None => break,
         }
     }
-    let count = test.app.db().count_cases(id).await.unwrap();
+    let count = test.store().count_cases(id).await.unwrap();
     assert_eq!(count as usize, snapshot.len(), "every stored case listed once");
     snapshot
 }

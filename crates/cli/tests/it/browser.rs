@@ -22,21 +22,6 @@ fn create_user(dir: &std::path::Path, email: &str, role: &str) {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 }
 
-async fn sign_in(browser: &Browser, server: &Server, email: &str, password: &str) {
-    let client = &browser.client;
-    client.goto(&server.url("/")).await.unwrap();
-    client
-        .wait()
-        .for_element(Locator::Css("input[name=email]"))
-        .await
-        .unwrap()
-        .send_keys(email)
-        .await
-        .unwrap();
-    client.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(password).await.unwrap();
-    client.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
-}
-
 #[tokio::test]
 async fn an_admin_created_at_the_console_signs_in_with_a_browser() {
     let dir = tempfile::tempdir().unwrap();
@@ -46,11 +31,11 @@ async fn an_admin_created_at_the_console_signs_in_with_a_browser() {
     let Some(browser) = Browser::start().await else { return };
     let client = &browser.client;
 
-    sign_in(&browser, &server, "admin@example.com", "wrong password here").await;
+    browser.sign_in(&server.url("/"), "admin@example.com", "wrong password here").await;
     let error = client.wait().for_element(Locator::Id("sign-in-error")).await.unwrap().text().await.unwrap();
     assert!(error.contains("do not match"), "{error}");
 
-    sign_in(&browser, &server, "admin@example.com", PASSWORD).await;
+    browser.sign_in(&server.url("/"), "admin@example.com", PASSWORD).await;
     client
         .wait()
         .for_url(&url::Url::parse(&server.url("/interactions/integrations")).unwrap())
@@ -64,7 +49,7 @@ async fn an_admin_created_at_the_console_signs_in_with_a_browser() {
     client.find(Locator::Css(".who button")).await.unwrap().click().await.unwrap();
     client.wait().for_element(Locator::Css("input[name=email]")).await.unwrap();
 
-    sign_in(&browser, &server, "agent@example.com", PASSWORD).await;
+    browser.sign_in(&server.url("/"), "agent@example.com", PASSWORD).await;
     client.wait().for_element(Locator::Css("main h1")).await.unwrap();
     client.goto(&server.url("/interactions/integrations")).await.unwrap();
     let heading = client.find(Locator::Css("main h1")).await.unwrap().text().await.unwrap();

@@ -2,7 +2,7 @@ use reqwest::StatusCode;
 use scoreline_testkit::{TestBackend, TestDatabase, on_both_backends};
 use serde_json::Value;
 
-use crate::{Server, run_with_stdin, scoreline};
+use crate::{KEY, Server, run_with_stdin, scoreline};
 
 #[tokio::test]
 async fn a_fresh_serve_needs_no_configuration() {
@@ -15,13 +15,15 @@ async fn a_fresh_serve_needs_no_configuration() {
     assert!(dir.path().join("data/secret.key").exists(), "secret key generated beside it");
 }
 
-on_both_backends!(cli_users_and_tokens_work_against_the_api);
+on_both_backends!(
+    a_user_and_a_token_made_at_the_console_work_against_the_api,
+    users_create_names_every_bad_flag,
+);
 
-async fn cli_users_and_tokens_work_against_the_api(backend: TestBackend) {
+async fn a_user_and_a_token_made_at_the_console_work_against_the_api(backend: TestBackend) {
     let database = TestDatabase::fresh(backend).await;
     let dir = tempfile::tempdir().unwrap();
-    let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-    let env = [("SCORELINE_DATABASE_URL", database.url.as_str()), ("SCORELINE_SECRET_KEY", key)];
+    let env = [("SCORELINE_DATABASE_URL", database.url.as_str()), ("SCORELINE_SECRET_KEY", KEY)];
 
     let mut create = scoreline(dir.path(), &env);
     create.args([
@@ -38,16 +40,6 @@ async fn cli_users_and_tokens_work_against_the_api(backend: TestBackend) {
     let created = run_with_stdin(create, "a strong password\n");
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     assert!(String::from_utf8_lossy(&created.stdout).contains("created ops@example.com"));
-
-    let mut bad = scoreline(dir.path(), &env);
-    bad.args(["users", "create", "--email", "nope", "--name", "", "--role", "boss"]);
-    let refused = run_with_stdin(bad, "");
-    assert!(!refused.status.success());
-    let message = String::from_utf8_lossy(&refused.stderr);
-    assert!(
-        message.contains("--email") && message.contains("--role") && message.contains("--name"),
-        "{message}"
-    );
 
     let token = scoreline(dir.path(), &env)
         .args(["tokens", "create", "--email", "ops@example.com"])
@@ -69,6 +61,21 @@ async fn cli_users_and_tokens_work_against_the_api(backend: TestBackend) {
     assert_eq!(me["email"], "ops@example.com");
 }
 
+async fn users_create_names_every_bad_flag(backend: TestBackend) {
+    let database = TestDatabase::fresh(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("SCORELINE_DATABASE_URL", database.url.as_str()), ("SCORELINE_SECRET_KEY", KEY)];
+    let mut bad = scoreline(dir.path(), &env);
+    bad.args(["users", "create", "--email", "nope", "--name", "", "--role", "boss"]);
+    let refused = run_with_stdin(bad, "");
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        message.contains("--email") && message.contains("--role") && message.contains("--name"),
+        "{message}"
+    );
+}
+
 #[test]
 fn bad_configuration_is_explained_with_exit_code_2() {
     let dir = tempfile::tempdir().unwrap();
@@ -85,7 +92,17 @@ fn bad_configuration_is_explained_with_exit_code_2() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("listen"));
 }
 
+#[test]
+#[cfg(not(feature = "demo"))]
+fn a_build_without_the_demo_feature_has_no_demo_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = scoreline(dir.path(), &[]).arg("demo").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unrecognized subcommand"));
+}
+
 #[tokio::test]
+#[cfg(feature = "demo")]
 async fn the_demo_serves_a_simulated_helpdesk_and_an_admin_login() {
     let dir = tempfile::tempdir().unwrap();
     let demo = Server::run(dir.path(), &[], &["demo", "--tickets", "50"]);

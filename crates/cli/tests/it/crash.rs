@@ -14,17 +14,14 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use scoreline_app::{Actor, App, AppSettings, ConnectIntegration, HelpDeskSettings, SyncSettings};
-use scoreline_core::{Clock, IntegrationId, SystemClock, Timestamp};
+use scoreline_core::{CaseFilter, Clock, IntegrationId, PageRequest, Scope, SystemClock, Timestamp};
 use scoreline_helpdesk_sim::{ClockMode, RequestRecord, SimConfig, SimHandle, Simulator};
-use scoreline_store::model::PageRequest;
-use scoreline_store::sync::CaseFilter;
-use scoreline_store::{Db, Sealer, SyncStore};
+use scoreline_store::{Db, Sealer};
 use scoreline_testkit::{TestBackend, TestDatabase, on_both_backends, postgres_admin_url};
 use serde_json::{Value, json};
 
-use crate::{Server, run_with_stdin, scoreline};
+use crate::{KEY, Server, run_with_stdin, scoreline};
 
-const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 /// The simulator spreads its tickets over this many days before now.
 const SIM_DAYS: u32 = 14;
 /// Two days more than the data, so the windows cover every ticket whatever the children's clock.
@@ -65,7 +62,7 @@ async fn stored(db: &Db, id: IntegrationId) -> Snapshot {
     let mut page = PageRequest::first(500);
     let mut snapshot = Snapshot::new();
     loop {
-        let result = db.list_cases(&filter, page).await.unwrap();
+        let result = db.list_cases(&Scope::Everything, &filter, page).await.unwrap();
         for case in result.items {
             let previous =
                 snapshot.insert(case.source_id.clone(), (case.updated_at, case.message_count, case.silo));

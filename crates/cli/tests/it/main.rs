@@ -12,6 +12,8 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_scoreline");
+/// A fixed `SCORELINE_SECRET_KEY`, so processes sharing a database can read each other's secrets.
+pub const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 /// `scoreline <args>` in `dir` with only the given configuration in its environment.
 pub fn scoreline(dir: &Path, env: &[(&str, &str)]) -> Command {

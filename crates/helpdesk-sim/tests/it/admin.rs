@@ -78,7 +78,7 @@ async fn faults_truth_and_request_log_over_http() {
 }
 
 #[tokio::test]
-async fn mutations_and_credentials_over_http() {
+async fn tickets_are_created_changed_moved_and_trashed_over_http() {
     let api = spawn_default().await;
     let (status, created) =
         admin(&api, reqwest::Method::POST, "/tickets", Some(new_ticket("x@example.com"))).await;
@@ -108,7 +108,11 @@ async fn mutations_and_credentials_over_http() {
     assert_eq!(status, 400, "{body}");
     admin(&api, reqwest::Method::DELETE, &format!("/tickets/{id}"), None).await;
     assert_eq!(api.json(&format!("/v1/tickets/{id}")).await["silo"], "trash");
+}
 
+#[tokio::test]
+async fn agents_are_added_over_http_and_through_the_handle() {
+    let api = spawn_default().await;
     let (_, agent) = admin(
         &api,
         reqwest::Method::POST,
@@ -126,7 +130,11 @@ async fn mutations_and_credentials_over_http() {
     );
     let added = api.sim.add_agent("Handle Agent", "h@example.com");
     assert_eq!(api.json(&format!("/v1/agents/{added}")).await["name"], "Handle Agent");
+}
 
+#[tokio::test]
+async fn tokens_and_pats_are_issued_and_revoked_over_http() {
+    let api = spawn_default().await;
     let (_, tokens) = admin(&api, reqwest::Method::POST, "/tokens", None).await;
     let access = tokens["access_token"].as_str().unwrap();
     let bearer = |token: &str| api.http.get(api.url("/v1/tickets")).bearer_auth(token.to_owned()).send();

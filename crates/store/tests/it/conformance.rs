@@ -1,11 +1,9 @@
 use scoreline_core::{
-    ApiTokenId, AuditEntryId, Email, GroupId, PersonName, Role, SessionId, TeamId, Timestamp, UnitName,
-    UserId,
+    ApiTokenId, AuditActor, AuditEntryId, AuditRecord, Email, GroupId, PageRequest, PersonName, Role, Scope,
+    SessionId, TeamId, Timestamp, UnitName, UserId,
 };
-use scoreline_store::model::{
-    AuditActor, AuditRecord, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, PageRequest,
-};
-use scoreline_store::{Store, StoreError};
+use scoreline_store::StoreError;
+use scoreline_store::model::{NewApiToken, NewGroup, NewSession, NewTeam, NewUser};
 use scoreline_testkit::{TestBackend, TestDatabase, on_both_backends};
 
 pub const T0: Timestamp = Timestamp::from_millis(1_764_000_000_000);
@@ -57,10 +55,10 @@ async fn users_round_trip_and_page(backend: TestBackend) {
         ids.push(user.id);
     }
     assert_eq!(db.count_users().await.unwrap(), 7);
-    let fetched = db.get_user(ids[3]).await.unwrap().unwrap();
+    let fetched = db.get_user(&Scope::Everything, ids[3]).await.unwrap().unwrap();
     assert_eq!(fetched.role, Role::Employee);
     assert!(fetched.active);
-    assert!(db.get_user(UserId::new()).await.unwrap().is_none());
+    assert!(db.get_user(&Scope::Everything, UserId::new()).await.unwrap().is_none());
 
     let credentials = db.find_user_credentials("user2@example.com").await.unwrap().unwrap();
     assert_eq!(credentials.user.id, ids[2]);
@@ -69,7 +67,7 @@ async fn users_round_trip_and_page(backend: TestBackend) {
     let mut seen = Vec::new();
     let mut page = PageRequest::first(3);
     loop {
-        let result = db.list_users(page).await.unwrap();
+        let result = db.list_users(&Scope::Everything, page).await.unwrap();
         seen.extend(result.items.iter().map(|u| u.id));
         match result.next_after {
             Some(after) => page.after = Some(after),
@@ -100,7 +98,7 @@ async fn teams_belong_to_existing_groups(backend: TestBackend) {
         )
         .await
         .unwrap();
-    assert_eq!(db.get_group(group.id).await.unwrap().unwrap().name, "Support EU");
+    assert_eq!(db.get_group(&Scope::Everything, group.id).await.unwrap().unwrap().name, "Support EU");
     let team = NewTeam {
         id: TeamId::new(),
         group_id: group.id,
@@ -116,9 +114,9 @@ async fn teams_belong_to_existing_groups(backend: TestBackend) {
     let user = db.create_user(&new_user("bob@example.com", Role::Employee), &audit("user")).await.unwrap();
     db.add_team_member(team.id, user.id, T0, &audit("member")).await.unwrap();
     db.add_team_member(team.id, user.id, T0, &audit("member again")).await.unwrap();
-    assert_eq!(db.get_team(team.id).await.unwrap().unwrap().member_count, 1);
+    assert_eq!(db.get_team(&Scope::Everything, team.id).await.unwrap().unwrap().member_count, 1);
     assert_eq!(db.list_team_members(team.id).await.unwrap()[0].id, user.id);
-    let teams = db.list_teams(PageRequest::first(10)).await.unwrap();
+    let teams = db.list_teams(&Scope::Everything, PageRequest::first(10)).await.unwrap();
     assert_eq!(teams.items.len(), 1);
     let actions: Vec<_> =
         db.list_audit(PageRequest::first(10)).await.unwrap().items.into_iter().map(|a| a.action).collect();

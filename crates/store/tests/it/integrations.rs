@@ -1,9 +1,9 @@
-use scoreline_core::{AuthMethod, IntegrationId, IntegrationState, Retention, SessionId, Timestamp, UserId};
-use scoreline_store::integrations::{
-    Disconnect, IntegrationSettings, NewCredentials, NewIntegration, OAuthFlow, OAuthTokens,
+use scoreline_core::{
+    AuthMethod, Disconnect, IntegrationId, IntegrationSettings, IntegrationState, PageRequest, Retention,
+    SessionId, Timestamp, UserId,
 };
-use scoreline_store::model::PageRequest;
-use scoreline_store::{IntegrationStore, Sealer, Store};
+use scoreline_store::Sealer;
+use scoreline_store::integrations::{NewCredentials, NewIntegration, OAuthFlow, OAuthTokens};
 use scoreline_testkit::{TestBackend, TestDatabase, on_both_backends};
 use secrecy::{ExposeSecret, SecretString};
 

@@ -10,9 +10,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use scoreline_app::{AgentDirectory, AgentEntry, AppError, CreateStaffFromAgents};
-use scoreline_core::{IntegrationId, Permission, TeamId, UserId};
-use scoreline_store::matching::{AgentMatch, MatchSource, StaffCandidate};
-use scoreline_store::model::PageRequest;
+use scoreline_core::{
+    AgentMatch, IntegrationId, MatchSource, PageRequest, Permission, StaffCandidate, TeamId, UserId,
+};
 use serde::Deserialize;
 
 use super::AgentKey;

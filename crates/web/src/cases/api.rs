@@ -2,8 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use scoreline_core::{CaseId, FieldErrors, IntegrationId, Timestamp, UserId};
-use scoreline_store::sync::{CaseFilter, StoredCase};
+use scoreline_core::{CaseFilter, CaseId, FieldErrors, IntegrationId, StoredCase, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;

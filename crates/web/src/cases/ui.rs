@@ -7,8 +7,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use scoreline_app::Conversation;
-use scoreline_core::CaseId;
-use scoreline_store::sync::StoredCase;
+use scoreline_core::{CaseId, StoredCase};
 
 use crate::WebState;
 use crate::error::ApiError;

@@ -9,10 +9,10 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use scoreline_app::{AppError, ConnectIntegration, OAuthCallback, UpdateIntegration};
-use scoreline_core::{FieldErrors, IntegrationId, Permission, RetentionUnit};
-use scoreline_store::integrations::{Disconnect, Integration};
-use scoreline_store::model::PageRequest;
-use scoreline_store::sync::{CaseCounts, CaseFilter, StoredCase, SyncPhase, SyncState};
+use scoreline_core::{
+    CaseCounts, CaseFilter, Disconnect, FieldErrors, Integration, IntegrationId, PageRequest, Permission,
+    RetentionUnit, StoredCase, SyncPhase, SyncState,
+};
 use secrecy::SecretString;
 use serde::Deserialize;
 

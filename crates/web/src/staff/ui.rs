@@ -8,8 +8,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use scoreline_app::{CreateUser, ImportPreview};
-use scoreline_core::{Permission, Role, UserId};
-use scoreline_store::model::{PageRequest, User};
+use scoreline_core::{PageRequest, Permission, Role, User, UserId};
 use serde::Deserialize;
 
 use crate::WebState;

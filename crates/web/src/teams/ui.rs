@@ -8,9 +8,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use scoreline_app::{CreateGroup, CreateTeam};
-use scoreline_core::{GroupId, Permission, TeamId, UserId};
-use scoreline_store::matching::StaffCandidate;
-use scoreline_store::model::{Group, PageRequest, Team, User};
+use scoreline_core::{Group, GroupId, PageRequest, Permission, StaffCandidate, Team, TeamId, User, UserId};
 use serde::Deserialize;
 
 use crate::WebState;

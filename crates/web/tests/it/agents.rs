@@ -5,10 +5,8 @@ use std::collections::HashMap;
 
 use reqwest::StatusCode;
 use scoreline_app::{Actor, ConnectIntegration, CreateGroup, CreateTeam};
-use scoreline_core::IntegrationId;
+use scoreline_core::{IntegrationId, PageRequest, Team};
 use scoreline_helpdesk_sim::SimConfig;
-use scoreline_store::Store;
-use scoreline_store::model::{PageRequest, Team};
 use scoreline_testkit::{TestApp, TestBackend, on_both_backends};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -156,7 +154,7 @@ async fn auto_match_matches_every_agent_by_email_and_keeps_choices_made_by_hand(
         assert_eq!(agent["held_back_count"], 0);
         assert!(agent["suggestions"].as_array().unwrap().is_empty());
     }
-    let audit = test.app.db().list_audit(PageRequest::first(500)).await.unwrap().items;
+    let audit = test.store().list_audit(PageRequest::first(500)).await.unwrap().items;
     assert_eq!(audit.iter().filter(|entry| entry.action == "agent.match").count(), 25);
     let (_, again) = call(&test, &admin, reqwest::Method::POST, &path, None).await;
     assert!(again["matched"].as_array().unwrap().is_empty(), "nothing left to match: {again}");
@@ -269,7 +267,7 @@ async fn unmatched_agents_get_name_suggestions_and_their_cases_count_once_matche
     assert_eq!(cases_of(&test, &admin, user_id).await as u64, case_count);
     let now = agents(&test, &admin, id).await;
     assert_eq!(now["held_back_total"].as_u64(), Some(held_back - case_count));
-    let audit = test.app.db().list_audit(PageRequest::first(10)).await.unwrap().items;
+    let audit = test.store().list_audit(PageRequest::first(10)).await.unwrap().items;
     let entry = audit.iter().find(|e| e.action == "agent.match").unwrap();
     assert_eq!(entry.target_id, format!("{id}/{agent_id}"));
     assert_eq!(entry.details["source"], "manual");
@@ -278,7 +276,7 @@ async fn unmatched_agents_get_name_suggestions_and_their_cases_count_once_matche
     let (status, _) = call(&test, &admin, reqwest::Method::DELETE, &path, None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(cases_of(&test, &admin, user_id).await, 0);
-    let audit = test.app.db().list_audit(PageRequest::first(1)).await.unwrap().items;
+    let audit = test.store().list_audit(PageRequest::first(1)).await.unwrap().items;
     assert_eq!(
         (audit[0].action.as_str(), audit[0].details["previous_user_id"].as_str()),
         ("agent.unmatch", Some(user_id.as_str()))
@@ -327,15 +325,15 @@ async fn team_admins_and_supervisors_cannot_change_matches(backend: TestBackend)
     let team = support_team(&test).await;
     let listed = agents(&test, &admin, id).await;
     let [first, second, ..] = items(&listed).as_slice() else { panic!("agents") };
-    create_staff(&test, &admin, "Taken", &swap_case(second["email"].as_str().unwrap())).await;
-    let users_before = test.app.db().count_users().await.unwrap();
+    let taken = create_staff(&test, &admin, "Taken", &swap_case(second["email"].as_str().unwrap())).await;
+    let users_before = test.store().count_users().await.unwrap();
     let staff_path = format!("/api/v1/integrations/{id}/agents/staff");
     let both = json!({ "agent_ids": [first["agent_id"], second["agent_id"]], "team_id": team.id });
     let (status, body) = call(&test, &admin, reqwest::Method::POST, &staff_path, Some(both)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["fields"].as_array().unwrap().len(), 1, "{body}");
     assert_eq!(body["fields"][0]["field"], "agent_ids");
-    assert_eq!(test.app.db().count_users().await.unwrap(), users_before, "nothing created");
+    assert_eq!(test.store().count_users().await.unwrap(), users_before, "nothing created");
     let one = json!({ "agent_ids": [first["agent_id"]], "team_id": team.id });
     let (status, body) = call(&test, &admin, reqwest::Method::POST, &staff_path, Some(one)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -347,15 +345,19 @@ async fn team_admins_and_supervisors_cannot_change_matches(backend: TestBackend)
     let agent_id = first["agent_id"].as_str().unwrap();
     let matched = test.app.get_agent(&Actor::System, id, agent_id).await.unwrap();
     assert_eq!(matched.matched_user.map(|u| u.id.to_string()), created["id"].as_str().map(str::to_owned));
-    assert_eq!(test.app.db().list_team_members(team.id).await.unwrap().len(), 1);
+    assert_eq!(test.store().list_team_members(team.id).await.unwrap().len(), 1);
 
-    let (_, group_admin) = test.api_user("group_admin").await;
+    // A group admin matches staff of their groups: both belong to Support's team.
+    let (group_admin_user, group_admin) = test.api_user("group_admin").await;
+    for member in [group_admin_user.id, user.id, taken.parse().unwrap()] {
+        test.app.add_team_member(&Actor::System, team.id, member).await.unwrap();
+    }
     let (status, matched) =
         call(&test, &group_admin, reqwest::Method::PUT, &match_path, Some(match_body)).await;
     assert_eq!(status, StatusCode::OK, "{matched}");
     let (status, _) = call(&test, &group_admin, reqwest::Method::POST, &auto_path, None).await;
     assert_eq!(status, StatusCode::OK);
-    let audit = test.app.db().list_audit(PageRequest::first(50)).await.unwrap().items;
+    let audit = test.store().list_audit(PageRequest::first(50)).await.unwrap().items;
     // Staff from an agent, the group admin's match, and "Taken" matched by email; refused calls
     // changed nothing.
     assert_eq!(audit.iter().filter(|e| e.action.starts_with("agent.")).count(), 3, "{audit:?}");

@@ -3,9 +3,8 @@
 
 use fantoccini::{Client, Locator};
 use scoreline_app::{Actor, CreateUser};
+use scoreline_core::PageRequest;
 use scoreline_helpdesk_sim::SimConfig;
-use scoreline_store::Store;
-use scoreline_store::model::PageRequest;
 use scoreline_testkit::{Browser, TestApp, TestBackend};
 
 use crate::agents::{connect_and_sync, support_team};
@@ -134,7 +133,7 @@ async fn an_admin_matches_agents_on_the_manage_users_page() {
     submit(client, client.find(Locator::Id("create-staff-submit")).await.unwrap()).await;
     assert_eq!(notice(client).await, "Created 1 staff member(s) and matched them.");
     assert_eq!(row_class(client, &newcomer.agent_id).await, "matched");
-    let members = test.app.db().list_team_members(team.id).await.unwrap();
+    let members = test.store().list_team_members(team.id).await.unwrap();
     let [member] = members.as_slice() else { panic!("one member: {members:?}") };
     assert_eq!(
         (member.name.as_str(), member.email.clone()),
@@ -142,7 +141,7 @@ async fn an_admin_matches_agents_on_the_manage_users_page() {
     );
     let matched = test.app.get_agent(&Actor::System, id, &newcomer.agent_id).await.unwrap();
     assert_eq!(matched.matched_user.map(|u| u.id), Some(member.id));
-    let audit = test.app.db().list_audit(PageRequest::first(100)).await.unwrap().items;
+    let audit = test.store().list_audit(PageRequest::first(100)).await.unwrap().items;
     let changes: Vec<&str> =
         audit.iter().filter(|e| e.action.starts_with("agent.")).map(|e| e.action.as_str()).collect();
     assert_eq!(changes, ["agent.match", "agent.unmatch", "agent.match", "agent.match"]);

@@ -1,9 +1,6 @@
 use fantoccini::{Client, Locator};
-use scoreline_core::{AuthMethod, IntegrationState};
+use scoreline_core::{AuthMethod, Integration, IntegrationState, PageRequest};
 use scoreline_helpdesk_sim::SimConfig;
-use scoreline_store::IntegrationStore;
-use scoreline_store::integrations::Integration;
-use scoreline_store::model::PageRequest;
 use scoreline_testkit::{Browser, OAUTH_CALLBACK_PATH, TestApp, TestBackend};
 
 const EMAIL: &str = "admin@example.com";
@@ -42,7 +39,7 @@ fn url(test: &TestApp, path: &str) -> url::Url {
 }
 
 async fn integrations(test: &TestApp) -> Vec<Integration> {
-    test.app.db().list_integrations(PageRequest::first(100)).await.unwrap().items
+    test.store().list_integrations(PageRequest::first(100)).await.unwrap().items
 }
 
 async fn text(client: &Client, css: &str) -> String {

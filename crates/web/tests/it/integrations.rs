@@ -1,9 +1,8 @@
 //! Connecting HelpDesk over the JSON API and the pages, against the simulator.
 
 use reqwest::StatusCode;
+use scoreline_core::PageRequest;
 use scoreline_helpdesk_sim::SimConfig;
-use scoreline_store::model::PageRequest;
-use scoreline_store::{IntegrationStore, Store};
 use scoreline_testkit::{TestApp, TestBackend, on_both_backends};
 use serde_json::{Value, json};
 
@@ -33,7 +32,7 @@ async fn post_integration(test: &TestApp, auth: &str, body: &Value) -> reqwest::
 }
 
 async fn integration_count(test: &TestApp) -> usize {
-    test.app.db().list_integrations(PageRequest::first(100)).await.unwrap().items.len()
+    test.store().list_integrations(PageRequest::first(100)).await.unwrap().items.len()
 }
 
 on_both_backends!(
@@ -111,8 +110,7 @@ async fn a_token_connects_after_helpdesk_accepts_it(backend: TestBackend) {
     }
 
     let actions: Vec<String> = test
-        .app
-        .db()
+        .store()
         .list_audit(PageRequest::first(50))
         .await
         .unwrap()
@@ -289,7 +287,7 @@ async fn oauth_connects_through_consent_and_refuses_forgeries(backend: TestBacke
     let replayed = follow_callback(&admin, &callback).await;
     assert_eq!(replayed.status(), StatusCode::BAD_REQUEST);
 
-    let integrations = test.app.db().list_integrations(PageRequest::first(10)).await.unwrap().items;
+    let integrations = test.store().list_integrations(PageRequest::first(10)).await.unwrap().items;
     assert_eq!(integrations.len(), 1);
     assert_eq!(integrations[0].auth_method.as_str(), "oauth");
     assert_eq!(integrations[0].backfill_days, 14);
@@ -318,7 +316,7 @@ async fn eight_workers_share_one_token_refresh(backend: TestBackend) {
 
     // A second server on the same database: refreshes must not overlap across processes either.
     let other_server = scoreline_app::App::new(
-        test.app.db().clone(),
+        test.store().clone(),
         test.clock.clone(),
         test.sealer.clone(),
         test.app.settings().clone(),
@@ -346,7 +344,7 @@ async fn a_revoked_authorization_needs_reconnecting_and_keeps_the_integration(ba
     let (_, admin) = test.signed_in("global_admin").await;
     let id_text = connect_by_oauth(&test, &admin).await;
     let id: scoreline_core::IntegrationId = id_text.parse().unwrap();
-    let stored = test.app.db().load_credentials(id, &test.sealer).await.unwrap().unwrap().oauth.unwrap();
+    let stored = test.store().load_credentials(id, &test.sealer).await.unwrap().unwrap().oauth.unwrap();
     use scoreline_helpdesk::ExposeSecret;
     assert!(
         test.sim().revoke(stored.refresh_token.as_ref().unwrap().expose_secret()),
@@ -359,7 +357,7 @@ async fn a_revoked_authorization_needs_reconnecting_and_keeps_the_integration(ba
     let error = client.list_agents().await.unwrap_err();
     assert!(error.needs_reauthorization(), "{error}");
     assert!(test.sim().requests().len() <= 2, "no request flood: {:?}", test.sim().requests());
-    let integration = test.app.db().get_integration(id).await.unwrap().unwrap();
+    let integration = test.store().get_integration(id).await.unwrap().unwrap();
     assert_eq!(integration.state.as_str(), "needs_reauthorization");
 
     // Reconnect: same integration, connected again.
@@ -378,7 +376,7 @@ async fn a_revoked_authorization_needs_reconnecting_and_keeps_the_integration(ba
         finished.headers()["location"].to_str().unwrap(),
         format!("/interactions/integrations/{id_text}/connected")
     );
-    assert_eq!(test.app.db().get_integration(id).await.unwrap().unwrap().state.as_str(), "connected");
+    assert_eq!(test.store().get_integration(id).await.unwrap().unwrap().state.as_str(), "connected");
     assert_eq!(integration_count(&test).await, 1);
 
     // Disconnecting revokes the authorization at HelpDesk and deletes the credentials.
@@ -391,7 +389,7 @@ async fn a_revoked_authorization_needs_reconnecting_and_keeps_the_integration(ba
         .unwrap();
     assert_eq!(gone.status(), StatusCode::NO_CONTENT);
     assert!(test.sim().requests().iter().any(|r| r.method == "DELETE" && r.uri.starts_with("/v2/token")));
-    let kept = test.app.db().get_integration(id).await.unwrap().unwrap();
+    let kept = test.store().get_integration(id).await.unwrap().unwrap();
     assert_eq!(kept.state.as_str(), "disconnected");
-    assert!(test.app.db().load_credentials(id, &test.sealer).await.unwrap().is_none());
+    assert!(test.store().load_credentials(id, &test.sealer).await.unwrap().is_none());
 }

@@ -133,7 +133,7 @@ async fn settings_given_a_non_number_come_back_with_the_field_error() {
     assert!(page.contains("Settings saved."), "{page}");
 
     // A refusal about the whole form is shown too, though its button is gone by then.
-    let keep = scoreline_store::integrations::Disconnect::KeepCases;
+    let keep = scoreline_core::Disconnect::KeepCases;
     test.app.disconnect_integration(&scoreline_app::Actor::System, id, keep).await.unwrap();
     let refused = TestApp::http()
         .post(test.url(&format!("/interactions/integrations/{id}/sync")))

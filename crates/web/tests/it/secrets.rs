@@ -1,3 +1,4 @@
+use scoreline_core::PageRequest;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -6,8 +7,6 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use scoreline_helpdesk::{ExposeSecret, RetryPolicy};
 use scoreline_helpdesk_sim::{ACCESS_TOKEN_TTL_SECS, SimConfig};
-use scoreline_store::model::PageRequest;
-use scoreline_store::{IntegrationStore, Store};
 use scoreline_testkit::{OAUTH_CALLBACK_PATH, TestApp, TestBackend};
 use serde_json::{Value, json};
 use tracing_subscriber::fmt::format::FmtSpan;
@@ -209,8 +208,7 @@ async fn no_token_appears_in_logs_responses_or_database_files() {
     travelled.extend(more_travelled);
     let mut oauth_tokens = Vec::new();
     for id in [&oauth_id, &gone_id] {
-        let stored =
-            test.app.db().load_credentials(id.parse().unwrap(), &test.sealer).await.unwrap().unwrap();
+        let stored = test.store().load_credentials(id.parse().unwrap(), &test.sealer).await.unwrap().unwrap();
         let tokens = stored.oauth.unwrap();
         oauth_tokens.push(tokens.access_token.expose_secret().to_owned());
         oauth_tokens.push(tokens.refresh_token.unwrap().expose_secret().to_owned());
@@ -219,7 +217,7 @@ async fn no_token_appears_in_logs_responses_or_database_files() {
     let client = test.app.helpdesk_client(oauth_id.parse().unwrap(), RetryPolicy::default()).await.unwrap();
     assert!(!client.list_agents().await.unwrap().is_empty());
     let refreshed =
-        test.app.db().load_credentials(oauth_id.parse().unwrap(), &test.sealer).await.unwrap().unwrap();
+        test.store().load_credentials(oauth_id.parse().unwrap(), &test.sealer).await.unwrap().unwrap();
     let refreshed = refreshed.oauth.unwrap();
     assert_ne!(refreshed.access_token.expose_secret(), oauth_tokens[0], "the access token was refreshed");
     oauth_tokens.push(refreshed.access_token.expose_secret().to_owned());
@@ -237,7 +235,7 @@ async fn no_token_appears_in_logs_responses_or_database_files() {
         let page = http.get(test.url(&format!("/interactions/integrations{path}"))).header("cookie", &admin);
         bodies.keep(&format!("page {path}"), page.send().await.unwrap(), StatusCode::OK).await;
     }
-    let audit = test.app.db().list_audit(PageRequest::first(100)).await.unwrap().items;
+    let audit = test.store().list_audit(PageRequest::first(100)).await.unwrap().items;
     assert!(audit.iter().any(|entry| entry.action == "integration.token.replace"), "{audit:?}");
     bodies.0.push(("audit log".to_owned(), format!("{audit:?}")));
 

@@ -1,8 +1,8 @@
 //! Editing, deactivating and reactivating staff over the API and the Staff page.
 
 use reqwest::StatusCode;
-use scoreline_store::Store;
-use scoreline_store::model::PageRequest;
+use scoreline_app::{Actor, CreateGroup, CreateTeam};
+use scoreline_core::PageRequest;
 use scoreline_testkit::{TestApp, TestBackend, on_both_backends};
 use serde_json::{Value, json};
 
@@ -40,7 +40,7 @@ async fn staff_are_edited_and_deactivated_within_their_reach(backend: TestBacken
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["active"], false);
     assert_eq!(me_status(&test, &employee_token).await, StatusCode::UNAUTHORIZED, "tokens stop working");
-    let audit = test.app.db().list_audit(PageRequest::first(1)).await.unwrap().items;
+    let audit = test.store().list_audit(PageRequest::first(1)).await.unwrap().items;
     assert_eq!(
         (audit[0].action.as_str(), audit[0].target_id.clone()),
         ("user.deactivate", employee.id.to_string())
@@ -49,13 +49,20 @@ async fn staff_are_edited_and_deactivated_within_their_reach(backend: TestBacken
     assert_eq!((status, body["active"].clone()), (StatusCode::OK, json!(true)));
     assert_eq!(me_status(&test, &employee_token).await, StatusCode::OK);
 
-    // Nobody deactivates themselves, someone above them, or anyone without the right.
+    // Nobody deactivates themselves, someone above them, or anyone without the right. The team
+    // admin shares a team with both, so scope lets them see each.
     let (status, body) = patch(&test, &admin_token, admin.id, json!({ "active": false })).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    let (_, team_admin) = test.api_user("team_admin").await;
+    let (team_admin_user, team_admin) = test.api_user("team_admin").await;
+    let (supervisor_user, supervisor) = test.api_user("supervisor").await;
+    let group = test.app.create_group(&Actor::System, CreateGroup { name: "Support".into() }).await.unwrap();
+    let team = CreateTeam { group_id: Some(group.id), name: "Tier 1".into() };
+    let team = test.app.create_team(&Actor::System, team).await.unwrap();
+    for member in [admin.id, employee.id, team_admin_user.id, supervisor_user.id] {
+        test.app.add_team_member(&Actor::System, team.id, member).await.unwrap();
+    }
     let (status, _) = patch(&test, &team_admin, admin.id, json!({ "active": false })).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (_, supervisor) = test.api_user("supervisor").await;
     let (status, _) = patch(&test, &supervisor, employee.id, json!({ "active": false })).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, body) = patch(&test, &team_admin, employee.id, json!({ "active": false })).await;
@@ -73,7 +80,7 @@ async fn staff_are_edited_and_deactivated_within_their_reach(backend: TestBacken
         (body["email"].as_str(), body["name"].as_str(), body["role"].as_str()),
         (Some("ada.new@example.com"), Some("Ada New"), Some("supervisor"))
     );
-    let audit = test.app.db().list_audit(PageRequest::first(1)).await.unwrap().items;
+    let audit = test.store().list_audit(PageRequest::first(1)).await.unwrap().items;
     assert_eq!(
         (audit[0].action.as_str(), audit[0].details["previous_role"].as_str()),
         ("user.update", Some("employee"))

@@ -1,8 +1,7 @@
 //! Staff from CSV: a preview with per-line problems, and an import that is all or nothing.
 
 use reqwest::StatusCode;
-use scoreline_store::Store;
-use scoreline_store::model::PageRequest;
+use scoreline_core::PageRequest;
 use scoreline_testkit::{TestApp, TestBackend, on_both_backends};
 use serde_json::{Value, json};
 
@@ -37,7 +36,7 @@ async fn bad_rows_are_reported_by_line_and_nothing_is_half_imported(backend: Tes
     let (_, admin) = test.api_user("global_admin").await;
     test.create_user("existing@example.com", "employee", None).await;
     let team = support_team(&test).await;
-    let users_before = test.app.db().count_users().await.unwrap();
+    let users_before = test.store().count_users().await.unwrap();
 
     let (status, preview) = post(&test, &admin, "/api/v1/users/import/preview", BAD).await;
     assert_eq!(status, StatusCode::OK, "{preview}");
@@ -57,7 +56,7 @@ async fn bad_rows_are_reported_by_line_and_nothing_is_half_imported(backend: Tes
     let fields: Vec<&str> =
         refused["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["line 3", "line 4", "line 5", "line 6", "line 7"]);
-    assert_eq!(test.app.db().count_users().await.unwrap(), users_before, "nothing from a failed import");
+    assert_eq!(test.store().count_users().await.unwrap(), users_before, "nothing from a failed import");
 
     let (status, refused) = post(&test, &admin, "/api/v1/users/import", "mail,name\na@b.io,A\n").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -69,9 +68,9 @@ async fn bad_rows_are_reported_by_line_and_nothing_is_half_imported(backend: Tes
     let roles: Vec<&str> =
         created["items"].as_array().unwrap().iter().map(|u| u["role"].as_str().unwrap()).collect();
     assert_eq!(roles, ["employee", "supervisor", "employee"]);
-    assert_eq!(test.app.db().count_users().await.unwrap(), users_before + 3);
-    assert_eq!(test.app.db().list_team_members(team.id).await.unwrap().len(), 2);
-    let audit = test.app.db().list_audit(PageRequest::first(50)).await.unwrap().items;
+    assert_eq!(test.store().count_users().await.unwrap(), users_before + 3);
+    assert_eq!(test.store().list_team_members(team.id).await.unwrap().len(), 2);
+    let audit = test.store().list_audit(PageRequest::first(50)).await.unwrap().items;
     assert_eq!(audit.iter().filter(|e| e.action == "user.create" && e.details["import"] == true).count(), 3);
     let (status, again) = post(&test, &admin, "/api/v1/users/import", good).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "already there: {again}");

@@ -1,0 +1,9 @@
+//! Where SQLite and PostgreSQL differ beyond their drivers: the one place a shared query asks.
+//!
+//! Placeholders need nothing here: queries are written with `$n`, which both accept, and
+//! statements built at run time get each driver's own from `sqlx::QueryBuilder`.
+
+pub(crate) trait Dialect {
+    /// Makes deleted content leave the database files after a purge; `None` when nothing is needed.
+    const FLUSH_DELETED: Option<&'static str>;
+}

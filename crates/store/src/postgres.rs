@@ -1,0 +1,52 @@
+//! PostgreSQL, for deployments past one machine: the connection, and the queries of `queries/`
+//! compiled for it.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+use crate::dialect::Dialect;
+use crate::{StoreError, StoreResult};
+
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// What the shared queries are written against.
+type Backend = PostgresStore;
+type Database = sqlx::Postgres;
+
+#[path = "queries/mod.rs"]
+#[allow(clippy::duplicate_mod, reason = "the queries are compiled once per backend")]
+mod queries;
+
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pub(crate) pool: PgPool,
+}
+
+impl Dialect for PostgresStore {
+    /// Autovacuum reclaims deleted rows.
+    const FLUSH_DELETED: Option<&'static str> = None;
+}
+
+impl PostgresStore {
+    /// The pool, for diagnostics and tests that inspect raw storage.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Config(format!("invalid PostgreSQL URL: {e}")))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+}
+
+pub(crate) fn migration_versions() -> Vec<i64> {
+    MIGRATIONS.iter().map(|m| m.version).collect()
+}

@@ -1,0 +1,262 @@
+//! Cases as the sync stored them: lists, lookups and counts, and the retention purge.
+
+use scoreline_core::{
+    CaseContent, CaseCounts, CaseFilter, CaseId, IntegrationId, Page, PageRequest, Scope, StoredCase,
+    Timestamp, UserId,
+};
+use serde_json::Value;
+use sqlx::QueryBuilder;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::{Backend, Database, count, push_staff_in_scope};
+use crate::StoreResult;
+use crate::dialect::Dialect;
+
+#[derive(sqlx::FromRow)]
+struct CaseRow {
+    id: Uuid,
+    integration_id: Uuid,
+    source_id: String,
+    short_id: Option<String>,
+    status: String,
+    priority: Option<i64>,
+    silo: String,
+    team_id: Option<String>,
+    team_name: Option<String>,
+    agent_id: Option<String>,
+    agent_name: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    last_message_at: Option<i64>,
+    message_count: i64,
+    event_count: i64,
+    purged_at: Option<i64>,
+    matched_user_id: Option<Uuid>,
+    subject: Option<String>,
+    requester: Option<Json<Value>>,
+    tags: Option<Json<Vec<String>>>,
+}
+
+impl From<CaseRow> for StoredCase {
+    fn from(row: CaseRow) -> Self {
+        let small = |value: i64| u32::try_from(value).unwrap_or(0);
+        Self {
+            id: CaseId::from_uuid(row.id),
+            integration_id: IntegrationId::from_uuid(row.integration_id),
+            source_id: row.source_id,
+            short_id: row.short_id,
+            status: row.status,
+            priority: row.priority,
+            silo: row.silo,
+            team_id: row.team_id,
+            team_name: row.team_name,
+            agent_id: row.agent_id,
+            agent_name: row.agent_name,
+            agent_user_id: row.matched_user_id.map(UserId::from_uuid),
+            created_at: Timestamp::from_millis(row.created_at),
+            updated_at: Timestamp::from_millis(row.updated_at),
+            last_message_at: row.last_message_at.map(Timestamp::from_millis),
+            message_count: small(row.message_count),
+            event_count: small(row.event_count),
+            purged_at: row.purged_at.map(Timestamp::from_millis),
+            subject: row.subject,
+            requester: row.requester.map(|requester| requester.0),
+            tags: row.tags.map(|tags| tags.0).unwrap_or_default(),
+            content: None,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ContentRow {
+    subject: Option<String>,
+    requester: Option<Json<Value>>,
+    tags: Json<Vec<String>>,
+    custom_fields: Json<Value>,
+    events: Json<Value>,
+}
+
+impl From<ContentRow> for CaseContent {
+    fn from(row: ContentRow) -> Self {
+        Self {
+            subject: row.subject,
+            requester: row.requester.map(|requester| requester.0),
+            tags: row.tags.0,
+            custom_fields: row.custom_fields.0,
+            events: row.events.0,
+        }
+    }
+}
+
+/// Which cases a read wants.
+#[derive(Clone, Copy)]
+enum Cases<'a> {
+    One(CaseId),
+    Page(&'a CaseFilter, PageRequest),
+}
+
+impl Backend {
+    /// Every read of cases goes through here, so no case outside `scope` is ever loaded: a case
+    /// is in scope when the staff member matched to its agent is, and held-back cases (unmatched
+    /// agents) only in a scope of everything.
+    async fn read_cases(&self, scope: &Scope, wanted: Cases<'_>) -> StoreResult<Vec<StoredCase>> {
+        let mut query = QueryBuilder::<Database>::new(
+            "SELECT c.id, c.integration_id, c.source_id, c.short_id, c.status, c.priority, c.silo, c.team_id,
+                    c.team_name, c.agent_id, c.agent_name, c.created_at, c.updated_at, c.last_message_at,
+                    c.message_count, c.event_count, c.purged_at, a.matched_user_id, cc.subject, cc.requester,
+                    cc.tags
+             FROM cases c
+             LEFT JOIN helpdesk_agents a ON a.integration_id = c.integration_id AND a.agent_id = c.agent_id
+             LEFT JOIN case_contents cc ON cc.case_id = c.id
+             WHERE ",
+        );
+        push_staff_in_scope(&mut query, scope, "a.matched_user_id");
+        match wanted {
+            Cases::One(id) => {
+                query.push(" AND c.id = ").push_bind(id.as_uuid());
+            }
+            Cases::Page(filter, page) => {
+                if let Some(id) = filter.integration_id {
+                    query.push(" AND c.integration_id = ").push_bind(id.as_uuid());
+                }
+                if let Some(user) = filter.agent_user_id {
+                    query.push(" AND a.matched_user_id = ").push_bind(user.as_uuid());
+                }
+                if let Some(status) = &filter.status {
+                    query.push(" AND c.status = ").push_bind(status);
+                }
+                if let Some(from) = filter.updated_from {
+                    query.push(" AND c.updated_at >= ").push_bind(from.as_millis());
+                }
+                if let Some(to) = filter.updated_to {
+                    query.push(" AND c.updated_at < ").push_bind(to.as_millis());
+                }
+                if let Some(after) = page.after {
+                    query.push(" AND c.id > ").push_bind(after);
+                }
+            }
+        }
+        if let Cases::Page(_, page) = wanted {
+            query.push(" ORDER BY c.id LIMIT ").push_bind(i64::from(page.limit) + 1);
+        }
+        let rows: Vec<CaseRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(StoredCase::from).collect())
+    }
+
+    pub(crate) async fn list_cases(
+        &self,
+        scope: &Scope,
+        filter: &CaseFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<StoredCase>> {
+        let cases = self.read_cases(scope, Cases::Page(filter, page)).await?;
+        Ok(Page::from_overfetch(cases, page.limit, |case| case.id.as_uuid()))
+    }
+
+    /// One case in `scope` with its full content (events included), unless purged.
+    pub(crate) async fn get_case(&self, scope: &Scope, id: CaseId) -> StoreResult<Option<StoredCase>> {
+        let Some(mut case) = self.read_cases(scope, Cases::One(id)).await?.pop() else {
+            return Ok(None);
+        };
+        let content: Option<ContentRow> = sqlx::query_as(
+            "SELECT subject, requester, tags, custom_fields, events FROM case_contents WHERE case_id = $1",
+        )
+        .bind(id.as_uuid())
+        .fetch_optional(&self.pool)
+        .await?;
+        case.content = content.map(CaseContent::from);
+        Ok(Some(case))
+    }
+
+    pub(crate) async fn count_cases(&self, integration_id: IntegrationId) -> StoreResult<u64> {
+        let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE integration_id = $1")
+            .bind(integration_id.as_uuid())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count(cases))
+    }
+
+    /// All cases, and those held back because their agent is matched to nobody.
+    pub(crate) async fn case_counts(&self, integration_id: IntegrationId) -> StoreResult<CaseCounts> {
+        let (total, held_back): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*) AS total,
+                    COUNT(CASE WHEN c.agent_id IS NOT NULL AND a.matched_user_id IS NULL THEN 1 END)
+                        AS held_back
+             FROM cases c
+             LEFT JOIN helpdesk_agents a ON a.integration_id = c.integration_id AND a.agent_id = c.agent_id
+             WHERE c.integration_id = $1",
+        )
+        .bind(integration_id.as_uuid())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(CaseCounts { total: count(total), held_back: count(held_back) })
+    }
+
+    /// The greatest `updatedAt` among the integration's cases.
+    pub(crate) async fn newest_case_update(
+        &self,
+        integration_id: IntegrationId,
+    ) -> StoreResult<Option<Timestamp>> {
+        let newest: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(updated_at) FROM cases WHERE integration_id = $1")
+                .bind(integration_id.as_uuid())
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(newest.map(Timestamp::from_millis))
+    }
+
+    /// Cases whose content a purge with this cutoff would remove.
+    pub(crate) async fn count_purgeable(
+        &self,
+        integration_id: IntegrationId,
+        cutoff: Timestamp,
+    ) -> StoreResult<u64> {
+        let cases: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM cases WHERE integration_id = $1 AND purged_at IS NULL AND updated_at < $2",
+        )
+        .bind(integration_id.as_uuid())
+        .bind(cutoff.as_millis())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(count(cases))
+    }
+
+    /// Removes the content of up to `batch` cases last active before `cutoff`; returns how many.
+    pub(crate) async fn purge_batch(
+        &self,
+        integration_id: IntegrationId,
+        cutoff: Timestamp,
+        batch: u32,
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await?;
+        let ids: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT id FROM cases WHERE integration_id = $1 AND purged_at IS NULL AND updated_at < $2
+             ORDER BY updated_at LIMIT $3",
+        )
+        .bind(integration_id.as_uuid())
+        .bind(cutoff.as_millis())
+        .bind(i64::from(batch))
+        .fetch_all(&mut *tx)
+        .await?;
+        for id in &ids {
+            sqlx::query("DELETE FROM case_contents WHERE case_id = $1").bind(id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE cases SET purged_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(now.as_millis())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(ids.len() as u64)
+    }
+
+    /// Makes deleted content leave the database files (see [`Dialect::FLUSH_DELETED`]).
+    pub(crate) async fn flush_deleted(&self) -> StoreResult<()> {
+        if let Some(flush) = Self::FLUSH_DELETED {
+            sqlx::query(flush).execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,87 @@
+//! The queries, one module per aggregate. This folder is compiled twice, inside `sqlite.rs` and
+//! inside `postgres.rs`; `Backend` and `Database` are that backend's, so each query is written
+//! once, as ordinary Rust, for both.
+
+use scoreline_core::Scope;
+use sqlx::QueryBuilder;
+
+use super::{Backend, Database, MIGRATIONS};
+use crate::StoreResult;
+
+mod audit;
+mod cases;
+mod integrations;
+mod leases;
+mod matching;
+mod sessions;
+mod sync;
+mod users;
+
+impl Backend {
+    /// Brings the schema up to date with this backend's migration folder.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        MIGRATIONS.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Succeeds when the database answers a trivial query.
+    pub(crate) async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+/// A count as read back; a negative one cannot happen and reads as zero.
+fn count(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+/// Appends the condition that the staff member in `user_column` lies in `scope`
+/// (DESIGN.md §7.1): anyone, a member of one of the scope's teams, or the person themselves.
+fn push_staff_in_scope(query: &mut QueryBuilder<Database>, scope: &Scope, user_column: &str) {
+    match scope {
+        Scope::Everything => {
+            query.push("TRUE");
+        }
+        Scope::Own(user) => {
+            query.push(user_column).push(" = ").push_bind(user.as_uuid());
+        }
+        Scope::Teams(_) => {
+            query.push(user_column).push(" IN (SELECT m.user_id FROM memberships m WHERE ");
+            push_team_in_scope(query, scope, "m.team_id");
+            query.push(")");
+        }
+    }
+}
+
+/// Appends the condition that the team in `team_column` lies in `scope`: any team, one of the
+/// scope's teams, or (for an employee) a team they belong to.
+fn push_team_in_scope(query: &mut QueryBuilder<Database>, scope: &Scope, team_column: &str) {
+    match scope {
+        Scope::Everything => {
+            query.push("TRUE");
+        }
+        Scope::Teams(teams) if teams.is_empty() => {
+            query.push("FALSE");
+        }
+        Scope::Teams(teams) => {
+            query.push(team_column).push(" IN (");
+            let mut list = query.separated(", ");
+            for team in teams {
+                list.push_bind(team.as_uuid());
+            }
+            query.push(")");
+        }
+        Scope::Own(user) => {
+            query
+                .push(team_column)
+                .push(" IN (SELECT o.team_id FROM memberships o WHERE o.user_id = ")
+                .push_bind(user.as_uuid())
+                .push(")");
+        }
+    }
+}

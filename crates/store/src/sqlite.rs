@@ -1,0 +1,77 @@
+//! SQLite, the embedded default: the connection, and the queries of `queries/` compiled for it.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::dialect::Dialect;
+use crate::{StoreError, StoreResult};
+
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// What the shared queries are written against.
+type Backend = SqliteStore;
+type Database = sqlx::Sqlite;
+
+#[path = "queries/mod.rs"]
+#[allow(clippy::duplicate_mod, reason = "the queries are compiled once per backend")]
+mod queries;
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pub(crate) pool: SqlitePool,
+}
+
+impl Dialect for SqliteStore {
+    /// `secure_delete` zeroes freed pages in the database file; the old page images in the WAL
+    /// go when it is checkpointed and truncated.
+    const FLUSH_DELETED: Option<&'static str> = Some("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+impl SqliteStore {
+    /// The pool, for diagnostics and tests that inspect raw storage.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Opens (creating if needed) the database file in WAL mode with `secure_delete`, so
+    /// purged content is overwritten rather than left in free pages.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Config(format!("invalid SQLite URL: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true)
+            .pragma("secure_delete", "ON");
+        prepare_private_file(options.get_filename())?;
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        Ok(Self { pool })
+    }
+}
+
+pub(crate) fn migration_versions() -> Vec<i64> {
+    MIGRATIONS.iter().map(|m| m.version).collect()
+}
+
+/// Creates the database's folder and an empty file readable by its owner only; SQLite then
+/// gives its WAL and shared-memory files the same mode.
+fn prepare_private_file(path: &Path) -> StoreResult<()> {
+    if path.as_os_str().is_empty() || path.to_str() == Some(":memory:") {
+        return Ok(());
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| StoreError::io(parent, e))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map_err(|e| StoreError::io(path, e))?;
+    Ok(())
+}
