@@ -42,7 +42,7 @@ struct TeamChoice {
 }
 
 /// An agent's row, with how its match came about.
-pub struct AgentRow {
+struct AgentRow {
     entry: AgentEntry,
     source: &'static str,
 }
@@ -59,7 +59,7 @@ impl AgentRow {
     }
 
     /// The `id` of the row's match form, which its errors belong to.
-    pub fn match_form(&self) -> String {
+    fn match_form(&self) -> String {
         format!("match-{}", self.entry.agent.agent_id)
     }
 }
