@@ -4,9 +4,11 @@
 mod actor;
 mod auth;
 mod cases;
+mod conversation;
 mod error;
 mod integrations;
 mod matching;
+mod notes;
 mod purge;
 mod scheduler;
 mod staff;
@@ -24,6 +26,7 @@ use scoreline_store::{Db, Sealer};
 pub use actor::Actor;
 pub use auth::{SignedIn, ThrottleSettings};
 pub use cases::IntegrationOverview;
+pub use conversation::{Conversation, ConversationEntry, EntryKind};
 pub use error::AppError;
 pub use integrations::{
     ConnectIntegration, HelpDeskSettings, OAuthCallback, OAuthFailure, OAuthStart, UpdateIntegration,

@@ -9,7 +9,7 @@ use scoreline_app::AppError;
 use scoreline_core::FieldError;
 use serde::Serialize;
 
-use crate::ui::ErrorPage;
+use crate::page::ErrorPage;
 
 /// An error as the client sees it. `internal` is logged, never sent.
 #[derive(Debug, Clone)]
@@ -77,7 +77,7 @@ impl From<AppError> for ApiError {
             AppError::InvalidCredentials => Self::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_credentials",
-                "The email or password is not correct.",
+                "That email and password do not match an active account.",
             ),
             AppError::Throttled { retry_after_secs } => Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -164,8 +164,10 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         };
         (error.status, page).into_response()
     };
-    if let Some(retry_after) = response.headers().get(header::RETRY_AFTER) {
-        rendered.headers_mut().insert(header::RETRY_AFTER, retry_after.clone());
+    for kept in [header::RETRY_AFTER, header::CACHE_CONTROL] {
+        if let Some(value) = response.headers().get(&kept) {
+            rendered.headers_mut().insert(kept, value.clone());
+        }
     }
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         rendered.headers_mut().insert(crate::REQUEST_ID_HEADER, value);

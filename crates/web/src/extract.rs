@@ -1,15 +1,16 @@
-//! Extractors: JSON and query input that fails in our error shape, paging, and the actor.
+//! Extractors: JSON, query, form and path input that fails in our error shape, paging, and the
+//! actor of an API call.
 
 use std::net::SocketAddr;
 
-use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, RawForm, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use scoreline_app::{Actor, SecretToken};
-use scoreline_core::{PageRequest, SessionId};
+use scoreline_core::{CaseId, GroupId, IntegrationId, PageRequest, TeamId, UserId};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -56,20 +57,6 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// `axum::Form` with the same treatment, for HTML form posts.
-pub struct PageForm<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        axum::Form::<T>::from_request(request, state)
-            .await
-            .map(|f| Self(f.0))
-            .map_err(|e: FormRejection| serde_field_error(&e.body_text()))
-    }
-}
-
 /// Turns axum's "Failed to deserialize …: <path>: <problem>" and serde's "missing field `x`"
 /// into an error on the named field.
 fn serde_field_error(text: &str) -> ApiError {
@@ -84,6 +71,172 @@ fn serde_field_error(text: &str) -> ApiError {
     }
     let field = detail.split('`').nth(1).filter(|f| is_path(f)).unwrap_or("body");
     ApiError::invalid_field(field, detail.to_owned())
+}
+
+/// An HTML form post. Unlike `axum::Form` it reads a repeated field (several ticked
+/// `agent_ids`) into a `Vec`; a single value can be read as a `String` or an `Option`.
+pub struct PageForm<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let RawForm(body) = RawForm::from_request(request, state).await.map_err(|e| {
+            let status = e.status();
+            let code = match status {
+                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+                _ => "bad_request",
+            };
+            ApiError::new(status, code, e.body_text())
+        })?;
+        T::deserialize(form::Fields::parse(&body)).map(Self).map_err(|e| serde_field_error(&e.to_string()))
+    }
+}
+
+mod form {
+    //! A serde deserializer over form fields, grouped by name in the order they came.
+
+    use serde::de::value::{Error, MapDeserializer, SeqDeserializer, StringDeserializer};
+    use serde::de::{Deserializer, IntoDeserializer, Visitor};
+    use serde::forward_to_deserialize_any;
+
+    pub struct Fields(Vec<(String, Values)>);
+
+    impl Fields {
+        pub fn parse(body: &[u8]) -> Self {
+            let mut fields: Vec<(String, Values)> = Vec::new();
+            for (name, value) in url::form_urlencoded::parse(body) {
+                match fields.iter_mut().find(|(known, _)| *known == name) {
+                    Some((_, values)) => values.0.push(value.into_owned()),
+                    None => fields.push((name.into_owned(), Values(vec![value.into_owned()]))),
+                }
+            }
+            Self(fields)
+        }
+    }
+
+    impl<'de> Deserializer<'de> for Fields {
+        type Error = Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            visitor.visit_map(MapDeserializer::new(self.0.into_iter()))
+        }
+
+        forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
+            identifier ignored_any
+        }
+    }
+
+    /// Every value given for one name: a sequence for a `Vec`, else the last one.
+    pub struct Values(Vec<String>);
+
+    impl Values {
+        fn last(mut self) -> StringDeserializer<Error> {
+            self.0.pop().unwrap_or_default().into_deserializer()
+        }
+    }
+
+    impl<'de> IntoDeserializer<'de, Error> for Values {
+        type Deserializer = Self;
+
+        fn into_deserializer(self) -> Self {
+            self
+        }
+    }
+
+    impl<'de> Deserializer<'de> for Values {
+        type Error = Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            self.last().deserialize_any(visitor)
+        }
+
+        fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            visitor.visit_seq(SeqDeserializer::new(self.0.into_iter()))
+        }
+
+        fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            visitor.visit_some(self)
+        }
+
+        fn deserialize_enum<V: Visitor<'de>>(
+            self,
+            name: &'static str,
+            variants: &'static [&'static str],
+            visitor: V,
+        ) -> Result<V::Value, Error> {
+            self.last().deserialize_enum(name, variants, visitor)
+        }
+
+        forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            unit unit_struct newtype_struct tuple tuple_struct map struct identifier ignored_any
+        }
+    }
+}
+
+/// A typed id from the path. A malformed id answers 404 like an id that does not exist: the
+/// error shape under `/api`, the error page elsewhere.
+pub struct IdPath<T>(pub T);
+
+/// Two ids from the path, in the order the route names them.
+pub struct IdPath2<A, B>(pub A, pub B);
+
+/// What a path segment names, and how to read it.
+pub trait PathId: Sized {
+    /// For the 404 message: "No such {WHAT}."
+    const WHAT: &'static str;
+
+    fn from_segment(segment: &str) -> Option<Self>;
+}
+
+macro_rules! uuid_path_ids {
+    ($($id:ty => $what:literal),+ $(,)?) => {$(
+        impl PathId for $id {
+            const WHAT: &'static str = $what;
+
+            fn from_segment(segment: &str) -> Option<Self> {
+                segment.parse().ok()
+            }
+        }
+    )+};
+}
+
+uuid_path_ids!(IntegrationId => "integration", CaseId => "case", UserId => "user", TeamId => "team", GroupId => "group");
+
+async fn segments<const N: usize, S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+) -> Result<[String; N], ApiError> {
+    let Path(segments) = Path::<Vec<String>>::from_request_parts(parts, state).await.map_err(|_| {
+        ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "There is nothing at this address.")
+    })?;
+    segments.try_into().map_err(|_| ApiError::internal(format!("the route does not have {N} ids")))
+}
+
+fn id<T: PathId>(segment: &str) -> Result<T, ApiError> {
+    T::from_segment(segment).ok_or_else(|| ApiError::not_found(T::WHAT))
+}
+
+impl<T: PathId, S: Send + Sync> FromRequestParts<S> for IdPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let [only] = segments(parts, state).await?;
+        Ok(Self(id(&only)?))
+    }
+}
+
+impl<A: PathId, B: PathId, S: Send + Sync> FromRequestParts<S> for IdPath2<A, B> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let [first, second] = segments(parts, state).await?;
+        Ok(Self(id(&first)?, id(&second)?))
+    }
 }
 
 /// `?cursor=&limit=` as every list route takes them.
@@ -153,58 +306,6 @@ impl FromRequestParts<WebState> for ApiActor {
     }
 }
 
-/// The signed-in user of a page; anyone else is sent to the sign-in page.
-pub struct PageActor(pub Actor);
-
-/// The signed-in user of a page and their session, for flows bound to the session.
-pub struct PageSession {
-    pub actor: Actor,
-    pub session_id: SessionId,
-}
-
-impl FromRequestParts<WebState> for PageSession {
-    type Rejection = axum::response::Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Self::Rejection> {
-        use axum::response::IntoResponse;
-        let found = match session_cookie(&parts.headers) {
-            Some(session) => {
-                state.app.session(&session).await.map_err(|e| ApiError::from(e).into_response())?
-            }
-            None => None,
-        };
-        match found {
-            Some((session_id, actor)) => Ok(Self { actor, session_id }),
-            None => Err(sign_in_redirect(parts)),
-        }
-    }
-}
-
-fn sign_in_redirect(parts: &Parts) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let next = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
-    let target = format!(
-        "/sign-in?next={}",
-        url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-    );
-    axum::response::Redirect::to(&target).into_response()
-}
-
-impl FromRequestParts<WebState> for PageActor {
-    type Rejection = axum::response::Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Self::Rejection> {
-        use axum::response::IntoResponse;
-        let actor = match session_cookie(&parts.headers) {
-            Some(session) => {
-                state.app.session_actor(&session).await.map_err(|e| ApiError::from(e).into_response())?
-            }
-            None => None,
-        };
-        actor.map(Self).ok_or_else(|| sign_in_redirect(parts))
-    }
-}
-
 fn bearer_token(headers: &HeaderMap) -> Option<SecretToken> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
@@ -212,14 +313,19 @@ fn bearer_token(headers: &HeaderMap) -> Option<SecretToken> {
 }
 
 pub fn session_cookie(headers: &HeaderMap) -> Option<SecretToken> {
+    cookie(headers, SESSION_COOKIE).map(SecretToken::from_presented)
+}
+
+/// The value of the request's cookie `name`; an empty value counts as none.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| SecretToken::from_presented(value))
+        .find(|(found, value)| *found == name && !value.is_empty())
+        .map(|(_, value)| value)
 }
 
 /// The client's address, for sign-in throttling.

@@ -1,25 +1,22 @@
 //! Scoreline over HTTP: the JSON API (`/api/v1`, with its OpenAPI document) and the HTML UI.
 
+mod agents;
 mod api;
-mod api_agents;
-mod api_cases;
-mod api_integrations;
-mod api_staff_import;
-mod api_teams;
+mod cases;
 mod error;
 mod extract;
+mod integrations;
+mod page;
+mod session;
+mod staff;
 mod system;
-mod ui;
-mod ui_agents;
-mod ui_cases;
-mod ui_integrations;
-mod ui_teams;
+mod teams;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Request, header};
-use axum::routing::{get, post};
+use axum::routing::get;
 use scoreline_app::App;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -46,48 +43,35 @@ pub struct WebState {
 }
 
 /// Every route, with request ids, tracing, security headers, CSRF checks and error rendering.
+/// Each resource brings its own routes: adding one is one line here.
 pub fn router(app: App, config: WebConfig) -> Router {
     let csp = content_security_policy(&config);
     let state = WebState { app, config: Arc::new(config) };
     let (api, openapi) = api::router();
     let openapi = Arc::new(openapi);
+    // What only the signed-in see (or may see) is never kept by a browser or proxy cache.
+    let private = Router::new()
+        .merge(api)
+        .merge(session::ui::routes())
+        .merge(integrations::ui::routes())
+        .merge(agents::ui::routes())
+        .merge(cases::ui::routes())
+        .merge(staff::ui::routes())
+        .merge(teams::ui::routes())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
 
     Router::new()
-        .merge(api)
+        .merge(private)
         .route("/api/v1/openapi.json", get(move || system::openapi_json(openapi.clone())))
         .route("/healthz", get(system::healthz))
         .route("/readyz", get(system::readyz))
         .route("/metrics", get(system::metrics))
         .route("/static/{file}", get(system::static_file))
-        .route("/", get(ui::home))
-        .route("/sign-in", get(ui::show_sign_in).post(ui::sign_in))
-        .route("/sign-out", post(ui::sign_out))
-        .route("/interactions/integrations", get(ui_integrations::list).post(ui_integrations::create))
-        .route("/interactions/integrations/add", get(ui_integrations::choose))
-        .route("/interactions/integrations/new", get(ui_integrations::show_new))
-        .route("/interactions/integrations/oauth/callback", get(ui_integrations::oauth_callback))
-        .route("/interactions/integrations/{id}", get(ui_integrations::detail).post(ui_integrations::update))
-        .route("/interactions/integrations/{id}/connected", get(ui_integrations::connected))
-        .route("/interactions/integrations/{id}/token", post(ui_integrations::replace_token))
-        .route("/interactions/integrations/{id}/reconnect", post(ui_integrations::reconnect))
-        .route(
-            "/interactions/integrations/{id}/disconnect",
-            get(ui_integrations::confirm_disconnect).post(ui_integrations::disconnect),
-        )
-        .route("/interactions/integrations/{id}/users", get(ui_agents::manage_users))
-        .route("/interactions/integrations/{id}/users/auto-match", post(ui_agents::auto_match))
-        .route("/interactions/integrations/{id}/users/create-staff", post(ui_agents::create_staff))
-        .route("/interactions/integrations/{id}/users/{agent_id}/match", post(ui_agents::match_agent))
-        .route("/interactions/integrations/{id}/users/{agent_id}/unmatch", post(ui_agents::unmatch_agent))
-        .route("/interactions/integrations/{id}/sync", post(ui_integrations::sync_now))
-        .route("/cases/{id}", get(ui_cases::show))
-        .route("/users", get(ui::show_users).post(ui::create_user))
-        .route("/users/{id}/active", post(ui::set_user_active))
-        .route("/users/import", post(ui::import_users))
-        .route("/teams", get(ui_teams::show).post(ui_teams::create_team))
-        .route("/teams/groups", post(ui_teams::create_group))
-        .route("/teams/{id}/members", post(ui_teams::add_member))
         .fallback(system::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), page::flash::carry))
         .with_state(state)
         .layer(axum::middleware::from_fn(error::render_errors))
         .layer(axum::middleware::from_fn(system::count_requests))

@@ -1,5 +1,5 @@
-//! The Manage Users page in a real browser: match by email, accept a suggestion, unmatch, and
-//! create staff from an agent.
+//! The Manage Users page in a real browser: match by email, accept a suggestion, unmatch (these
+//! two in place, through htmx), and create staff from an agent.
 
 use fantoccini::{Client, Locator};
 use scoreline_app::{Actor, CreateUser};
@@ -25,8 +25,15 @@ async fn in_row(client: &Client, agent_id: &str, css: &str) -> fantoccini::eleme
     row(client, agent_id).await.find(Locator::Css(css)).await.unwrap()
 }
 
+/// Clicks a button of the agent's row, which htmx posts, and waits for the row to be replaced.
 async fn click_in_row(client: &Client, agent_id: &str, css: &str) {
-    submit(client, in_row(client, agent_id, css).await).await;
+    let old_row = row(client, agent_id).await;
+    let old_page = client.find(Locator::Css("html")).await.unwrap();
+    old_row.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+    while old_row.tag_name().await.is_ok() {
+        tokio::task::yield_now().await;
+    }
+    assert!(old_page.tag_name().await.is_ok(), "the row changed in place, without loading the page again");
 }
 
 /// Clicks a button whose form posts and redirects back here, and waits for the new page.
@@ -38,6 +45,12 @@ async fn submit(client: &Client, button: fantoccini::elements::Element) {
         tokio::task::yield_now().await;
     }
     client.wait().for_element(Locator::Id("notice")).await.unwrap();
+}
+
+/// "Held back: N cases" of the summary.
+async fn held_back_total(client: &Client) -> u64 {
+    let text = client.find(Locator::Id("held-back-total")).await.unwrap().text().await.unwrap();
+    text.split(' ').next().unwrap().parse().unwrap()
 }
 
 async fn notice(client: &Client) -> String {
@@ -78,18 +91,7 @@ async fn an_admin_matches_agents_on_the_manage_users_page() {
     sign_in(client, EMAIL, PASSWORD).await;
     client.wait().for_element(Locator::Id("auto-match")).await.unwrap();
     assert_eq!(row_class(client, &same_email.agent_id).await, "unmatched");
-    let held_back: u64 = client
-        .find(Locator::Id("held-back-total"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let held_back = held_back_total(client).await;
     assert!(held_back > 0);
 
     // Match by email.
@@ -103,12 +105,17 @@ async fn an_admin_matches_agents_on_the_manage_users_page() {
     let suggestion = in_row(client, &same_name.agent_id, "button.accept-suggestion").await;
     assert_eq!(suggestion.text().await.unwrap(), format!("Match {}", same_name.name));
     click_in_row(client, &same_name.agent_id, "button.accept-suggestion").await;
+    assert_eq!(notice(client).await, "Match saved; the agent's cases count for the staff member now.");
     assert_eq!(row_class(client, &same_name.agent_id).await, "matched");
     let text = in_row(client, &same_name.agent_id, ".matched-user").await.text().await.unwrap();
     assert!(text.contains("someone.else@elsewhere.example") && text.contains("matched by hand"), "{text}");
 
-    // Unmatch the first again.
+    // Unmatch the first again: its cases are held back, and the totals say so at once.
+    let before = held_back_total(client).await;
     click_in_row(client, &same_email.agent_id, "button.unmatch").await;
+    let cases: u64 =
+        in_row(client, &same_email.agent_id, ".case-count").await.text().await.unwrap().parse().unwrap();
+    assert_eq!(held_back_total(client).await, before + cases);
     assert_eq!(notice(client).await, "Unmatched; the agent's cases are held back.");
     assert_eq!(row_class(client, &same_email.agent_id).await, "unmatched");
     let text = in_row(client, &same_email.agent_id, ".matched-user").await.text().await.unwrap();

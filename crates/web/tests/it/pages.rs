@@ -12,6 +12,34 @@ async fn sign_in(test: &TestApp, email: &str, password: &str) -> reqwest::Respon
         .unwrap()
 }
 
+/// Follows a form post's redirect as a browser would, with the session `cookie` and the flash
+/// cookie the answer set; returns where it led and that page.
+pub async fn follow(test: &TestApp, cookie: &str, answer: reqwest::Response) -> (String, String) {
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    let location = answer.headers()["location"].to_str().unwrap().to_owned();
+    let flash = flash_cookie(&answer);
+    assert!(!location.contains('?'), "the message rides in a cookie, not the URL: {location}");
+    let page = TestApp::http()
+        .get(test.url(&location))
+        .header("cookie", format!("{cookie}; {flash}"))
+        .send()
+        .await
+        .unwrap();
+    (location, page.text().await.unwrap())
+}
+
+/// The `name=value` of the flash cookie a response set.
+pub fn flash_cookie(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok()?.split(';').next())
+        .find(|pair| pair.starts_with("scoreline_flash=") && pair.len() > "scoreline_flash=".len())
+        .expect("a flash message")
+        .to_owned()
+}
+
 fn session_cookie(response: &reqwest::Response) -> String {
     let set_cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");

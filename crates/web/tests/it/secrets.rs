@@ -196,8 +196,9 @@ async fn no_token_appears_in_logs_responses_or_database_files() {
         .send()
         .await
         .unwrap();
+    let flash = crate::pages::flash_cookie(&replaced);
     let saved = bodies.keep("form replace token", replaced, StatusCode::SEE_OTHER).await;
-    let page = http.get(test.url(&saved)).header("cookie", &admin).send().await.unwrap();
+    let page = http.get(test.url(&saved)).header("cookie", format!("{admin}; {flash}")).send().await.unwrap();
     assert!(bodies.keep("detail after replacing", page, StatusCode::OK).await.contains("Token replaced"));
 
     // Two OAuth connections; one refreshes its access token, the other is disconnected (and

@@ -5,6 +5,7 @@ use scoreline_testkit::{TestApp, TestBackend, on_both_backends};
 use serde_json::{Value, json};
 
 use crate::agents::support_team;
+use crate::pages::follow;
 
 on_both_backends!(teams_gain_members_over_the_api_and_the_page);
 
@@ -49,7 +50,9 @@ async fn teams_gain_members_over_the_api_and_the_page(backend: TestBackend) {
         http.post(test.url(path)).header("cookie", cookie.clone()).form(&form).send()
     };
     let created = post("/teams/groups", vec![("name", "Billing".to_owned())]).await.unwrap();
-    assert_eq!(created.headers()["location"], "/teams?done=group");
+    let (location, page) = follow(&test, &cookie, created).await;
+    assert_eq!(location, "/teams");
+    assert!(page.contains("Created the group Billing."), "{page}");
     let groups: Value =
         http.get(test.url("/api/v1/groups")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
     let billing = groups["items"].as_array().unwrap().iter().find(|g| g["name"] == "Billing").unwrap()["id"]
@@ -57,13 +60,13 @@ async fn teams_gain_members_over_the_api_and_the_page(backend: TestBackend) {
         .unwrap()
         .to_owned();
     let created = post("/teams", vec![("group_id", billing), ("name", "Refunds".to_owned())]).await.unwrap();
-    assert_eq!(created.headers()["location"], "/teams?done=team");
+    assert!(follow(&test, &cookie, created).await.1.contains("Created the team Refunds."));
     let refused = post("/teams", vec![("group_id", String::new()), ("name", String::new())]).await.unwrap();
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let added = post(&format!("/teams/{}/members", team.id), vec![("user_id", employee.id.to_string())])
         .await
         .unwrap();
-    assert_eq!(added.headers()["location"], "/teams?done=member");
+    assert!(follow(&test, &cookie, added).await.1.contains("Member added."));
     let page =
         http.get(test.url("/teams")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Billing") && page.contains("Refunds") && page.contains("Tier 1"), "{page}");

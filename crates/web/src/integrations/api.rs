@@ -1,7 +1,7 @@
 //! `/api/v1/integrations`: connect, list, edit, replace the token, disconnect.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use scoreline_app::{ConnectIntegration, IntegrationOverview, UpdateIntegration};
@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 use crate::WebState;
 use crate::api::ItemList;
 use crate::error::ApiError;
-use crate::extract::{ApiActor, ApiJson, ApiQuery, PageQuery};
+use crate::extract::{ApiActor, ApiJson, ApiQuery, IdPath, PageQuery};
 
 pub fn routes() -> OpenApiRouter<WebState> {
     OpenApiRouter::new()
@@ -179,10 +179,6 @@ pub struct DeleteQuery {
     pub cases: Option<String>,
 }
 
-fn parse_id(id: &str) -> Result<IntegrationId, ApiError> {
-    id.parse().map_err(|_| ApiError::not_found("integration"))
-}
-
 #[utoipa::path(get, path = "/integrations", tag = "integrations", params(PageQuery), responses((status = 200, body = ItemList<IntegrationView>), (status = 403)))]
 async fn list_integrations(
     State(state): State<WebState>,
@@ -260,9 +256,9 @@ fn pending_view(id: &IntegrationId, input: &ConnectIntegration, now: Timestamp) 
 async fn show_integration(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<IntegrationId>,
 ) -> Result<Json<IntegrationView>, ApiError> {
-    Ok(Json(state.app.integration_overview(&actor, parse_id(&id)?).await?.into()))
+    Ok(Json(state.app.integration_overview(&actor, id).await?.into()))
 }
 
 #[utoipa::path(patch, path = "/integrations/{id}", tag = "integrations", params(("id" = String, Path, format = Uuid)), request_body = UpdateIntegrationBody,
@@ -270,7 +266,7 @@ async fn show_integration(
 async fn update_integration(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<IntegrationId>,
     ApiJson(body): ApiJson<UpdateIntegrationBody>,
 ) -> Result<Json<IntegrationView>, ApiError> {
     let change = UpdateIntegration {
@@ -280,7 +276,6 @@ async fn update_integration(
         retention_unit: body.retention.map(|r| r.unit),
         backfill_days: body.backfill_days,
     };
-    let id = parse_id(&id)?;
     state.app.update_integration(&actor, id, change).await?;
     Ok(Json(state.app.integration_overview(&actor, id).await?.into()))
 }
@@ -290,7 +285,7 @@ async fn update_integration(
 async fn delete_integration(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<IntegrationId>,
     Query(query): Query<DeleteQuery>,
 ) -> Result<StatusCode, ApiError> {
     let mode = match query.cases.as_deref() {
@@ -298,7 +293,7 @@ async fn delete_integration(
         Some("remove") => Disconnect::RemoveEverything,
         Some(_) => return Err(ApiError::invalid_field("cases", "Use cases=keep or cases=remove.")),
     };
-    state.app.disconnect_integration(&actor, parse_id(&id)?, mode).await?;
+    state.app.disconnect_integration(&actor, id, mode).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -308,11 +303,10 @@ async fn delete_integration(
 async fn replace_token(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<IntegrationId>,
     ApiJson(body): ApiJson<ReplaceTokenBody>,
 ) -> Result<Json<IntegrationView>, ApiError> {
     let token = body.token.unwrap_or_else(|| SecretString::from(String::new()));
-    let id = parse_id(&id)?;
     state.app.replace_token(&actor, id, &body.account_id, token).await?;
     Ok(Json(state.app.integration_overview(&actor, id).await?.into()))
 }
@@ -323,9 +317,8 @@ async fn replace_token(
 async fn sync_integration(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<IntegrationId>,
 ) -> Result<(StatusCode, Json<IntegrationView>), ApiError> {
-    let id = parse_id(&id)?;
     state.app.request_sync(&actor, id).await?;
     Ok((StatusCode::ACCEPTED, Json(state.app.integration_overview(&actor, id).await?.into())))
 }

@@ -2,7 +2,7 @@
 //! matching by email, and staff created from agents.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -14,9 +14,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::WebState;
-use crate::api::{ItemList, UserView};
+use crate::agents::AgentKey;
+use crate::api::ItemList;
 use crate::error::ApiError;
-use crate::extract::{ApiActor, ApiJson, ApiQuery, PageQuery};
+use crate::extract::{ApiActor, ApiJson, ApiQuery, IdPath, IdPath2, PageQuery};
+use crate::staff::api::UserView;
 
 pub fn routes() -> OpenApiRouter<WebState> {
     OpenApiRouter::new()
@@ -161,10 +163,6 @@ pub struct CreateStaffBody {
     pub team_id: Option<TeamId>,
 }
 
-pub(crate) fn parse_integration(id: &str) -> Result<IntegrationId, ApiError> {
-    id.parse().map_err(|_| ApiError::not_found("integration"))
-}
-
 /// Agents sorted by name, paged after the agent named by the cursor.
 fn page_of<T>(
     items: Vec<T>,
@@ -200,10 +198,10 @@ fn page_of<T>(
 async fn list_agents(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<IntegrationId>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<AgentList>, ApiError> {
-    let directory = state.app.list_agents(&actor, parse_integration(&id)?).await?;
+    let directory = state.app.list_agents(&actor, id).await?;
     let (items, next_cursor) = page_of(directory.agents, |entry| &entry.agent.agent_id, &query)?;
     Ok(Json(AgentList {
         items: items.into_iter().map(AgentView::from).collect(),
@@ -221,10 +219,9 @@ async fn list_agents(
 async fn match_agent(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
-    Path((id, agent_id)): Path<(String, String)>,
+    IdPath2(id, AgentKey(agent_id)): IdPath2<IntegrationId, AgentKey>,
     ApiJson(body): ApiJson<MatchBody>,
 ) -> Result<Json<AgentView>, ApiError> {
-    let id = parse_integration(&id)?;
     let user_id = body.user_id.ok_or_else(|| ApiError::invalid_field("user_id", "user_id is required."))?;
     Ok(Json(state.app.match_agent(&actor, id, &agent_id, user_id).await?.into()))
 }
@@ -236,9 +233,8 @@ async fn match_agent(
 async fn unmatch_agent(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
-    Path((id, agent_id)): Path<(String, String)>,
+    IdPath2(id, AgentKey(agent_id)): IdPath2<IntegrationId, AgentKey>,
 ) -> Result<Json<AgentView>, ApiError> {
-    let id = parse_integration(&id)?;
     Ok(Json(state.app.unmatch_agent(&actor, id, &agent_id).await?.into()))
 }
 
@@ -250,9 +246,9 @@ async fn unmatch_agent(
 async fn auto_match(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<IntegrationId>,
 ) -> Result<Json<AutoMatchView>, ApiError> {
-    Ok(Json(state.app.auto_match_agents(&actor, parse_integration(&id)?).await?.into()))
+    Ok(Json(state.app.auto_match_agents(&actor, id).await?.into()))
 }
 
 /// Creates an employee in the team for each unmatched agent and matches them; all or nothing.
@@ -262,11 +258,11 @@ async fn auto_match(
 async fn create_staff(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<IntegrationId>,
     ApiJson(body): ApiJson<CreateStaffBody>,
 ) -> Result<(StatusCode, Json<ItemList<UserView>>), ApiError> {
     let input = CreateStaffFromAgents { agent_ids: body.agent_ids, team_id: body.team_id };
-    let users = state.app.create_staff_from_agents(&actor, parse_integration(&id)?, input).await?;
+    let users = state.app.create_staff_from_agents(&actor, id, input).await?;
     let items = users.into_iter().map(UserView::from).collect();
     Ok((StatusCode::CREATED, Json(ItemList { items, next_cursor: None })))
 }

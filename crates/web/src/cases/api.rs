@@ -1,7 +1,7 @@
 //! `/api/v1/cases`: stored cases, filtered, and one case with its conversation.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use scoreline_core::{CaseFilter, CaseId, FieldErrors, IntegrationId, StoredCase, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 use crate::WebState;
 use crate::api::ItemList;
 use crate::error::ApiError;
-use crate::extract::{ApiActor, ApiQuery, PageQuery};
+use crate::extract::{ApiActor, ApiQuery, IdPath, PageQuery};
 
 pub fn routes() -> OpenApiRouter<WebState> {
     OpenApiRouter::new().routes(routes!(list_cases)).routes(routes!(show_case))
@@ -154,8 +154,7 @@ async fn list_cases(
 async fn show_case(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CaseId>,
 ) -> Result<Json<CaseView>, ApiError> {
-    let id = id.parse().map_err(|_| ApiError::not_found("case"))?;
     Ok(Json(state.app.get_case(&actor, id).await?.into()))
 }

@@ -1,0 +1,18 @@
+//! HelpDesk agents and their matches to staff: *Manage Users* and
+//! `/api/v1/integrations/{id}/agents`.
+
+use crate::extract::PathId;
+
+pub mod api;
+pub mod ui;
+
+/// A HelpDesk agent's `ID` in a path: text as HelpDesk gives it, not one of our UUIDs.
+pub struct AgentKey(pub String);
+
+impl PathId for AgentKey {
+    const WHAT: &'static str = "agent";
+
+    fn from_segment(segment: &str) -> Option<Self> {
+        Some(Self(segment.to_owned())).filter(|key| !key.0.is_empty())
+    }
+}

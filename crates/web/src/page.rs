@@ -1,0 +1,250 @@
+//! The page pattern every HTML page follows: the signed-in [`PageActor`], the [`Layout`] around
+//! the page with navigation from the actor's permissions and the flash message, one form
+//! outcome ([`form::answer`]), field macros (`templates/forms.html`) and readable times.
+
+pub mod flash;
+pub mod form;
+pub mod time;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use scoreline_app::Actor;
+use scoreline_core::{Permission, SessionId, Timestamp};
+
+use crate::WebState;
+use crate::error::ApiError;
+use crate::extract::session_cookie;
+use flash::Flash;
+use time::When;
+
+/// The signed-in person of a page; anyone else is sent to the sign-in page.
+pub struct PageActor {
+    pub actor: Actor,
+    /// The session, for flows bound to it (OAuth).
+    pub session_id: SessionId,
+    path: String,
+    now: Timestamp,
+    flash: Flash,
+}
+
+impl PageActor {
+    /// The chrome around the page: who is signed in, the navigation, the flash message.
+    pub fn layout(&self) -> Layout {
+        let (user_name, role_label) = match self.actor.user() {
+            Some(user) => (user.name.clone(), user.role.label()),
+            None => ("system".to_owned(), "Operator"),
+        };
+        Layout {
+            user_name,
+            role_label,
+            nav: nav_for(&self.actor, &self.path),
+            now: self.now,
+            flash: self.flash.clone(),
+        }
+    }
+}
+
+impl FromRequestParts<WebState> for PageActor {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Self::Rejection> {
+        let found = match session_cookie(&parts.headers) {
+            Some(session) => {
+                state.app.session(&session).await.map_err(|e| ApiError::from(e).into_response())?
+            }
+            None => None,
+        };
+        let Some((session_id, actor)) = found else { return Err(sign_in_redirect(parts)) };
+        Ok(Self {
+            actor,
+            session_id,
+            path: parts.uri.path().to_owned(),
+            now: state.app.clock().now(),
+            flash: parts.extensions.get::<Flash>().cloned().unwrap_or_default(),
+        })
+    }
+}
+
+/// To the sign-in page, and back here afterwards. An htmx request is told to send the whole
+/// window there, so the sign-in page does not land inside a fragment.
+fn sign_in_redirect(parts: &Parts) -> Response {
+    let next = match parts.headers.get("hx-current-url").and_then(|v| v.to_str().ok()) {
+        Some(page) if is_htmx(&parts.headers) => url::Url::parse(page)
+            .map(|url| format!("{}{}", url.path(), url.query().map(|q| format!("?{q}")).unwrap_or_default()))
+            .unwrap_or_else(|_| "/".to_owned()),
+        _ => parts.uri.path_and_query().map_or("/", |pq| pq.as_str()).to_owned(),
+    };
+    let target = format!(
+        "/sign-in?next={}",
+        url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+    );
+    if is_htmx(&parts.headers) {
+        let location =
+            HeaderValue::from_str(&target).unwrap_or_else(|_| HeaderValue::from_static("/sign-in"));
+        return (StatusCode::UNAUTHORIZED, [("hx-redirect", location)]).into_response();
+    }
+    Redirect::to(&target).into_response()
+}
+
+/// Whether htmx sent the request, wanting a fragment rather than a whole page.
+pub fn is_htmx(headers: &HeaderMap) -> bool {
+    headers.get("hx-request").is_some_and(|value| value == "true")
+}
+
+/// What `templates/app.html` draws around every signed-in page.
+pub struct Layout {
+    pub user_name: String,
+    pub role_label: &'static str,
+    pub nav: Vec<NavGroup>,
+    now: Timestamp,
+    flash: Flash,
+}
+
+impl Layout {
+    /// The message left by the form posted just before, shown once: rendering it here clears
+    /// it for the next request.
+    pub fn flash(&self) -> Option<&str> {
+        self.flash.take()
+    }
+
+    /// A time as pages show it: how long ago, and when.
+    pub fn when(&self, at: impl Moment) -> When {
+        When::new(at.moment(), self.now)
+    }
+}
+
+/// A [`Timestamp`], however many references templates wrap it in.
+pub trait Moment {
+    fn moment(&self) -> Timestamp;
+}
+
+impl Moment for Timestamp {
+    fn moment(&self) -> Timestamp {
+        *self
+    }
+}
+
+impl<T: Moment + ?Sized> Moment for &T {
+    fn moment(&self) -> Timestamp {
+        (**self).moment()
+    }
+}
+
+/// One entry of the main navigation: shown to whoever holds `needs`, marked as the current page
+/// on every path under `prefix`. Adding a page to the navigation is one line here.
+struct NavEntry {
+    /// The drop-down menu and the heading in it, or `None` for a link in the bar.
+    menu: Option<(&'static str, &'static str)>,
+    label: &'static str,
+    href: &'static str,
+    needs: Permission,
+    prefix: &'static str,
+}
+
+const NAV: [NavEntry; 3] = [
+    NavEntry {
+        menu: Some(("Score", "Interactions")),
+        label: "View Integrations",
+        href: "/interactions/integrations",
+        needs: Permission::ManageIntegrations,
+        prefix: "/interactions/",
+    },
+    NavEntry { menu: None, label: "Staff", href: "/users", needs: Permission::ViewStaff, prefix: "/users" },
+    NavEntry {
+        menu: None,
+        label: "Groups and teams",
+        href: "/teams",
+        needs: Permission::ViewStaff,
+        prefix: "/teams",
+    },
+];
+
+/// Consecutive navigation links of one menu (or of the bar).
+pub struct NavGroup {
+    pub menu: Option<(&'static str, &'static str)>,
+    pub links: Vec<NavLink>,
+}
+
+impl NavGroup {
+    /// Whether the current page is in this group, to show its menu as current.
+    pub fn has_current(&self) -> bool {
+        self.links.iter().any(|link| link.current)
+    }
+}
+
+pub struct NavLink {
+    pub label: &'static str,
+    pub href: &'static str,
+    pub current: bool,
+}
+
+fn nav_for(actor: &Actor, path: &str) -> Vec<NavGroup> {
+    let mut groups: Vec<NavGroup> = Vec::new();
+    for entry in NAV.iter().filter(|entry| actor.can(entry.needs)) {
+        let link = NavLink { label: entry.label, href: entry.href, current: path.starts_with(entry.prefix) };
+        match groups.last_mut() {
+            Some(group) if group.menu.is_some() && group.menu == entry.menu => group.links.push(link),
+            _ => groups.push(NavGroup { menu: entry.menu, links: vec![link] }),
+        }
+    }
+    groups
+}
+
+/// The first page of the navigation the actor may open, for the home address.
+pub fn first_page(actor: &Actor) -> Option<&'static str> {
+    NAV.iter().find(|entry| actor.can(entry.needs)).map(|entry| entry.href)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub status: u16,
+    pub message: String,
+    pub request_id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use scoreline_core::Role;
+
+    use super::*;
+
+    fn actor(role: Role) -> Actor {
+        let user = scoreline_core::User {
+            id: scoreline_core::UserId::new(),
+            email: "a@example.com".to_owned(),
+            name: "A".to_owned(),
+            role,
+            active: true,
+            created_at: Timestamp::from_millis(0),
+            updated_at: Timestamp::from_millis(0),
+        };
+        // Navigation follows the role only; the scope does not matter here.
+        Actor::User { user, scope: scoreline_core::Scope::Everything }
+    }
+
+    #[test]
+    fn navigation_follows_permissions_and_marks_the_current_page() {
+        let admin = nav_for(&actor(Role::GlobalAdmin), "/interactions/integrations/x/users");
+        // Each group as "menu: link, link", the current link starred.
+        let shape: Vec<String> = admin
+            .iter()
+            .map(|group| {
+                let links: Vec<String> = group
+                    .links
+                    .iter()
+                    .map(|l| format!("{}{}", l.label, if l.current { "*" } else { "" }))
+                    .collect();
+                format!("{}: {}", group.menu.map_or("bar", |m| m.0), links.join(", "))
+            })
+            .collect();
+        assert_eq!(shape, ["Score: View Integrations*", "bar: Staff", "bar: Groups and teams"]);
+        assert!(nav_for(&actor(Role::Employee), "/").is_empty());
+        assert_eq!(first_page(&actor(Role::TeamAdmin)), Some("/users"));
+        assert_eq!(first_page(&actor(Role::Employee)), None);
+    }
+}

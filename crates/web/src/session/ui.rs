@@ -1,0 +1,119 @@
+//! The sign-in page, signing out, and the home address.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use scoreline_app::SignedIn;
+use serde::Deserialize;
+
+use crate::WebState;
+use crate::error::ApiError;
+use crate::extract::{ClientAddress, PageForm, SESSION_COOKIE, session_cookie};
+use crate::page::form::{FormErrors, answer};
+use crate::page::{Layout, PageActor, first_page};
+
+pub fn routes() -> Router<WebState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/sign-in", get(show_sign_in).post(sign_in))
+        .route("/sign-out", post(sign_out))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    form: SignInForm,
+    errors: FormErrors,
+}
+
+/// The form as posted; the password is never sent back.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SignInForm {
+    email: String,
+    password: String,
+    next: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SignInQuery {
+    next: String,
+}
+
+/// Only same-site paths are followed after sign-in, never another host.
+fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") { next } else { "/" }
+}
+
+async fn show_sign_in(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Query(query): Query<SignInQuery>,
+) -> Result<Response, ApiError> {
+    if let Some(session) = session_cookie(&headers)
+        && state.app.session_actor(&session).await?.is_some()
+    {
+        return Ok(Redirect::to(safe_next(&query.next)).into_response());
+    }
+    let form = SignInForm { next: query.next, ..SignInForm::default() };
+    Ok(SignInPage { form, errors: FormErrors::none() }.into_response())
+}
+
+async fn sign_in(
+    State(state): State<WebState>,
+    ClientAddress(client): ClientAddress,
+    PageForm(form): PageForm<SignInForm>,
+) -> Result<Response, ApiError> {
+    let result = state.app.sign_in(&form.email, &form.password, &client).await;
+    let signed_in = |signed_in: SignedIn| {
+        let mut response = Redirect::to(safe_next(&form.next)).into_response();
+        response.headers_mut().insert(header::SET_COOKIE, session_cookie_header(&state, &signed_in));
+        response
+    };
+    let again = async |errors| {
+        let form = SignInForm { email: form.email.clone(), password: String::new(), next: form.next.clone() };
+        Ok(SignInPage { form, errors })
+    };
+    answer("sign-in", result, signed_in, again).await
+}
+
+fn session_cookie_header(state: &WebState, signed_in: &SignedIn) -> HeaderValue {
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        signed_in.session.expose(),
+        signed_in.expires_in.as_secs()
+    );
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+async fn sign_out(State(state): State<WebState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(session) = session_cookie(&headers) {
+        state.app.sign_out(&session).await?;
+    }
+    let mut response = Redirect::to("/sign-in").into_response();
+    let expired = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    if let Ok(value) = HeaderValue::from_str(&expired) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home.html")]
+struct HomePage {
+    layout: Layout,
+}
+
+/// Sends each person to the first page of the navigation they may use.
+async fn home(page: PageActor) -> Response {
+    match first_page(&page.actor) {
+        Some(path) => Redirect::to(path).into_response(),
+        None => HomePage { layout: page.layout() }.into_response(),
+    }
+}

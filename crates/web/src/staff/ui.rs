@@ -1,0 +1,181 @@
+//! The Staff page: everyone the viewer may see, adding a person, deactivating and reactivating,
+//! and importing from CSV (preview first, then all rows or none).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use scoreline_app::{CreateUser, ImportPreview};
+use scoreline_core::{PageRequest, Permission, Role, User, UserId};
+use serde::Deserialize;
+
+use crate::WebState;
+use crate::error::ApiError;
+use crate::extract::{IdPath, PageForm};
+use crate::page::form::{FormErrors, answer, done};
+use crate::page::{Layout, PageActor};
+
+pub fn routes() -> Router<WebState> {
+    Router::new()
+        .route("/users", get(show).post(create))
+        .route("/users/{id}/active", post(set_active))
+        .route("/users/import", post(import))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "users.html")]
+struct UsersPage {
+    layout: Layout,
+    users: Vec<User>,
+    more: bool,
+    can_create: bool,
+    roles: Vec<(&'static str, &'static str)>,
+    form: NewUserForm,
+    errors: FormErrors,
+    /// Users whose active state the viewer may change.
+    changeable: Vec<UserId>,
+    /// The CSV being imported, and its preview once checked.
+    import_csv: String,
+    import: Option<ImportPreview>,
+    /// Whether Import (not only Preview) was pressed.
+    import_attempted: bool,
+}
+
+impl UsersPage {
+    fn can_change(&self, id: &UserId) -> bool {
+        self.changeable.contains(id)
+    }
+}
+
+/// The "Add a person" form as posted; the password is never sent back.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+struct NewUserForm {
+    email: String,
+    name: String,
+    role: String,
+    password: String,
+}
+
+impl Default for NewUserForm {
+    fn default() -> Self {
+        Self {
+            email: String::new(),
+            name: String::new(),
+            role: "employee".to_owned(),
+            password: String::new(),
+        }
+    }
+}
+
+async fn users_page(
+    state: &WebState,
+    page: &PageActor,
+    form: &NewUserForm,
+    errors: FormErrors,
+) -> Result<UsersPage, ApiError> {
+    let actor = &page.actor;
+    let users = state.app.list_users(actor, PageRequest::first(PageRequest::MAX_LIMIT)).await?;
+    let me = actor.user().map(|user| user.id);
+    let changeable = users
+        .items
+        .iter()
+        .filter(|user| {
+            actor.can(Permission::ManageStaff) && actor.may_grant(user.role) && Some(user.id) != me
+        })
+        .map(|user| user.id)
+        .collect();
+    let roles = Role::ALL
+        .into_iter()
+        .filter(|role| actor.may_grant(*role))
+        .map(|role| (role.as_str(), role.label()))
+        .collect();
+    Ok(UsersPage {
+        can_create: actor.can(Permission::ManageStaff),
+        layout: page.layout(),
+        more: users.next_after.is_some(),
+        users: users.items,
+        roles,
+        form: NewUserForm { password: String::new(), ..form.clone() },
+        errors,
+        changeable,
+        import_csv: String::new(),
+        import: None,
+        import_attempted: false,
+    })
+}
+
+async fn show(State(state): State<WebState>, page: PageActor) -> Result<Response, ApiError> {
+    Ok(users_page(&state, &page, &NewUserForm::default(), FormErrors::none()).await?.into_response())
+}
+
+/// "Add a person".
+async fn create(
+    State(state): State<WebState>,
+    page: PageActor,
+    PageForm(form): PageForm<NewUserForm>,
+) -> Result<Response, ApiError> {
+    let input = CreateUser {
+        email: form.email.clone(),
+        name: form.name.clone(),
+        role: form.role.clone(),
+        password: Some(form.password.clone()).filter(|p| !p.is_empty()),
+        team_ids: Vec::new(),
+    };
+    let result = state.app.create_user(&page.actor, input).await;
+    let created = |user: User| done("/users", format!("Created {}.", user.email));
+    answer("new-user", result, created, async |errors| users_page(&state, &page, &form, errors).await).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ActiveForm {
+    active: String,
+}
+
+/// Deactivate or Reactivate on the staff list.
+async fn set_active(
+    State(state): State<WebState>,
+    page: PageActor,
+    IdPath(id): IdPath<UserId>,
+    PageForm(form): PageForm<ActiveForm>,
+) -> Result<Response, ApiError> {
+    let active = form.active == "true";
+    let result = state.app.set_user_active(&page.actor, id, active).await;
+    let changed = |user: User| {
+        done("/users", format!("{} {}.", if active { "Reactivated" } else { "Deactivated" }, user.email))
+    };
+    let again = async |errors| users_page(&state, &page, &NewUserForm::default(), errors).await;
+    answer(&format!("active-{id}"), result, changed, again).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ImportForm {
+    csv: String,
+    /// `preview` or `import`.
+    action: String,
+}
+
+/// "Import from CSV": Preview shows every row with its problems; Import creates all or nothing.
+async fn import(
+    State(state): State<WebState>,
+    page: PageActor,
+    PageForm(form): PageForm<ImportForm>,
+) -> Result<Response, ApiError> {
+    let shown = async |errors| {
+        let mut shown = users_page(&state, &page, &NewUserForm::default(), errors).await?;
+        shown.import = Some(state.app.preview_staff_import(&page.actor, &form.csv).await?);
+        shown.import_csv = form.csv.clone();
+        shown.import_attempted = form.action == "import";
+        Ok::<_, ApiError>(shown)
+    };
+    if form.action != "import" {
+        return Ok(shown(FormErrors::none()).await?.into_response());
+    }
+    let result = state.app.import_staff(&page.actor, &form.csv).await;
+    let imported = |users: Vec<User>| done("/users", format!("Imported {} staff member(s).", users.len()));
+    answer("import-form", result, imported, shown).await
+}
