@@ -34,7 +34,7 @@ pub use integrations::{
 pub use matching::{AgentDirectory, AgentEntry, AutoMatchReport, CreateStaffFromAgents, MatchSuggestion};
 pub use purge::{PURGE_BATCH, PurgeReport};
 pub use scoreline_helpdesk::RateLimit;
-pub use staff::{CreateGroup, CreateTeam, CreateUser, UpdateUser};
+pub use staff::{AccountOverview, CreateGroup, CreateTeam, CreateUser, UpdateUser};
 pub use staff_import::{ImportPreview, ImportRow, MAX_IMPORT_ROWS};
 pub use sync::{
     ProgressSender, SyncOutcome, SyncProgress, SyncSettings, case_record, is_transient, plan_windows,

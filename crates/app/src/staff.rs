@@ -2,7 +2,7 @@
 
 use scoreline_core::{
     AuditEntryId, AuditRecord, Email, FieldErrors, Group, GroupId, NewPassword, Page, PageRequest,
-    Permission, PersonName, Role, Team, TeamId, UnitName, User, UserId,
+    Permission, PersonName, Role, Scope, Team, TeamId, UnitName, User, UserId,
 };
 use scoreline_store::model::{NewGroup, NewTeam, NewUser, UserChange};
 use serde::Deserialize;
@@ -31,6 +31,17 @@ pub struct UpdateUser {
     pub name: Option<String>,
     pub role: Option<String>,
     pub active: Option<bool>,
+}
+
+/// Who a signed-in person is here: their teams and the teams their scope reaches.
+#[derive(Debug, Clone)]
+pub struct AccountOverview {
+    pub user: User,
+    /// The teams they belong to, by name.
+    pub teams: Vec<Team>,
+    /// The teams whose staff they see (for group admins, every team of their groups); empty
+    /// when their scope is everyone or only themselves.
+    pub reach: Vec<Team>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -211,6 +222,22 @@ impl App {
             return Err(AppError::NotFound("user"));
         }
         self.user_in_scope(actor, id).await
+    }
+
+    /// The signed-in person's own account, with what their scope reaches.
+    pub async fn account_overview(&self, actor: &Actor) -> AppResult<AccountOverview> {
+        let user = actor.user().cloned().ok_or(AppError::Unauthenticated)?;
+        let all = PageRequest::first(PageRequest::MAX_LIMIT);
+        let by_name = |mut teams: Vec<Team>| {
+            teams.sort_by(|a, b| a.name.cmp(&b.name));
+            teams
+        };
+        let teams = by_name(self.db().list_teams(&Scope::Own(user.id), all).await?.items);
+        let reach = match actor.scope() {
+            Scope::Teams(_) => by_name(self.db().list_teams(actor.scope(), all).await?.items),
+            Scope::Everything | Scope::Own(_) => Vec::new(),
+        };
+        Ok(AccountOverview { user, teams, reach })
     }
 
     pub async fn count_users(&self) -> AppResult<u64> {

@@ -1,5 +1,6 @@
 //! Scoreline over HTTP: the JSON API (`/api/v1`, with its OpenAPI document) and the HTML UI.
 
+mod account;
 mod agents;
 mod api;
 mod cases;
@@ -53,6 +54,7 @@ pub fn router(app: App, config: WebConfig) -> Router {
     let private = Router::new()
         .merge(api)
         .merge(session::ui::routes())
+        .merge(account::ui::routes())
         .merge(integrations::ui::routes())
         .merge(agents::ui::routes())
         .merge(cases::ui::routes())

@@ -181,6 +181,7 @@ on_both_backends!(
     nobody_manages_staff_outside_their_scope_or_of_their_rank,
     teams_and_groups_follow_the_scope,
     manage_users_shows_and_changes_only_agents_in_scope,
+    the_account_page_says_what_each_scope_reaches,
 );
 
 async fn cases_follow_the_scope_of_each_role(backend: TestBackend) {
@@ -371,4 +372,32 @@ async fn manage_users_shows_and_changes_only_agents_in_scope(backend: TestBacken
         org.call(&org.group_admin_north, Method::PUT, &match_path(unmatched), to(&org.employee_b)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(org.agent_ids(&org.group_admin_south).await.len() < everything.len());
+}
+
+async fn the_account_page_says_what_each_scope_reaches(backend: TestBackend) {
+    let org = Org::new(backend).await;
+    let reach = async |who: &Person| {
+        let cookie = org.test.sign_in(&who.email, PASSWORD).await;
+        let page = org.test.page(&cookie, "/account").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let listed = page
+            .text
+            .split("<ul class=\"reach\">")
+            .nth(1)
+            .map_or("", |rest| rest.split("</ul>").next().unwrap_or(""));
+        let teams: BTreeSet<String> = listed
+            .split("<li>")
+            .skip(1)
+            .map(|item| item.split("</li>").next().unwrap_or("").to_owned())
+            .collect();
+        (page.text, teams)
+    };
+    let set = |names: &[&str]| names.iter().map(|name| (*name).to_owned()).collect::<BTreeSet<_>>();
+    assert_eq!(reach(&org.group_admin_north).await.1, set(&["A", "B"]), "every team of North");
+    assert_eq!(reach(&org.team_admin_a).await.1, set(&["A"]));
+    let (page, teams) = reach(&org.employee_c).await;
+    assert!(teams.is_empty() && page.contains("your own cases"), "{page}");
+    assert!(page.contains("<dt>Teams</dt>\n  <dd>C</dd>"), "an employee's page names their team: {page}");
+    let (page, _) = reach(&org.global_admin).await;
+    assert!(page.contains("You see everyone"), "{page}");
 }

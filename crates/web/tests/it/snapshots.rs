@@ -1,6 +1,7 @@
-//! The JSON shapes of the main API responses, as snapshots under `snapshots/`. Ids, times,
-//! cursors and request ids differ from run to run and are redacted; one snapshot set serves
-//! both backends. After an intended change of shape: `INSTA_UPDATE=always cargo test -p
+//! The JSON shapes of the main API responses, and the main HTML fragments (the navigation each
+//! role gets, a refused form with its errors beside the fields), as snapshots under
+//! `snapshots/`. Ids, times, cursors and request ids differ from run to run and are redacted;
+//! one snapshot set serves both backends. After an intended change of shape: `INSTA_UPDATE=always cargo test -p
 //! scoreline-web snapshots`, then review the diff.
 
 use reqwest::{Method, StatusCode};
@@ -10,7 +11,15 @@ use serde_json::{Value, json};
 
 const CANARY_SUBJECT: &str = "Where is my parcel?";
 
-on_both_backends!(integration_shapes, case_shapes, staff_shapes, agent_shapes, error_shapes);
+on_both_backends!(
+    integration_shapes,
+    case_shapes,
+    staff_shapes,
+    agent_shapes,
+    error_shapes,
+    navigation_by_role,
+    refused_forms,
+);
 
 /// Fields whose values change between runs; `null` stays visible as `null`.
 const RUN_DEPENDENT: [(&str, &str); 11] = [
@@ -134,4 +143,87 @@ async fn error_shapes(backend: TestBackend) {
     let (status, not_found) = test.call(&admin, Method::GET, &missing, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     snapshot("error_not_found", &not_found);
+}
+
+/// The part of `html` from `start` up to and including the first `end` after it.
+fn fragment<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    let from = html.find(start).unwrap_or_else(|| panic!("no `{start}` in {html}"));
+    let length = html[from..].find(end).unwrap_or_else(|| panic!("no `{end}` after `{start}`")) + end.len();
+    &html[from..from + length]
+}
+
+/// Markup with what differs between runs replaced: ids (UUIDs, with or without hyphens) and
+/// `<time>` elements.
+fn redact_html(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find("<time") {
+        out.push_str(&rest[..at]);
+        let close = rest[at..].find("</time>").map_or(rest.len(), |i| at + i + "</time>".len());
+        out.push_str("[time]");
+        rest = &rest[close..];
+    }
+    out.push_str(rest);
+    let mut redacted = String::with_capacity(out.len());
+    let mut run = String::new();
+    for c in out.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_hexdigit() || c == '-' {
+            run.push(c);
+            continue;
+        }
+        let digits = run.chars().filter(char::is_ascii_hexdigit).count();
+        redacted.push_str(if digits >= 32 { "[id]" } else { &run });
+        run.clear();
+        redacted.push(c);
+    }
+    redacted.pop();
+    redacted
+}
+
+fn snapshot_html(name: &str, html: &str) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| insta::assert_snapshot!(name, redact_html(html)));
+}
+
+/// What each role finds in the navigation: only what their permissions open.
+async fn navigation_by_role(backend: TestBackend) {
+    let test = TestApp::spawn(backend).await;
+    for role in ["global_admin", "group_admin", "team_admin", "supervisor", "employee"] {
+        let (_, cookie) = test.signed_in(role).await;
+        let home = test.page(&cookie, "/").await;
+        let landing = home.location.unwrap_or_else(|| "/".to_owned());
+        let page = test.page(&cookie, &landing).await;
+        assert_eq!(page.status, StatusCode::OK, "{role} lands on {landing}");
+        snapshot_html(&format!("nav_{role}"), fragment(&page.text, "<nav aria-label=\"Main\">", "</nav>"));
+    }
+}
+
+/// A refused form: each message beside its field, what was typed kept, the password not.
+async fn refused_forms(backend: TestBackend) {
+    let test = TestApp::spawn(backend).await;
+    let refused = test
+        .submit("", "/sign-in", &[("email", "nobody@example.com"), ("password", "wrong"), ("next", "/")])
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    snapshot_html(
+        "form_sign_in_refused",
+        fragment(&refused.text, "<form method=\"post\" action=\"/sign-in\"", "</form>"),
+    );
+
+    let (_, admin) = test.signed_in("global_admin").await;
+    let typed =
+        [("email", "not an email"), ("name", "Ada Lovelace"), ("role", "employee"), ("password", "short")];
+    let refused = test.submit(&admin, "/users", &typed).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!refused.text.contains("value=\"short\""), "the password is not sent back");
+    snapshot_html(
+        "form_new_user_refused",
+        fragment(
+            &refused.text,
+            "<form method=\"post\" action=\"/users\" class=\"stack\" id=\"new-user\"",
+            "</form>",
+        ),
+    );
 }
