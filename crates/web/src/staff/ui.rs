@@ -8,13 +8,13 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use scoreline_app::{CreateUser, ImportPreview};
-use scoreline_core::{PageRequest, Permission, Role, User, UserId};
+use scoreline_core::{PageRequest, Permission, Role, TeamId, User, UserId};
 use serde::Deserialize;
 
 use crate::WebState;
 use crate::error::ApiError;
 use crate::extract::{IdPath, PageForm};
-use crate::page::form::{FormErrors, answer, done};
+use crate::page::form::{FormErrors, answer, done, picked};
 use crate::page::{Layout, PageActor};
 
 pub fn routes() -> Router<WebState> {
@@ -32,6 +32,11 @@ struct UsersPage {
     more: bool,
     can_create: bool,
     roles: Vec<(&'static str, &'static str)>,
+    /// The teams a new person may join: `(id, "Group / Team")`, by name.
+    teams: Vec<(TeamId, String)>,
+    /// Whether a new person may be in no team (global admins only: anyone else would lose sight
+    /// of them).
+    team_optional: bool,
     form: NewUserForm,
     errors: FormErrors,
     /// Users whose active state the viewer may change.
@@ -57,6 +62,7 @@ struct NewUserForm {
     name: String,
     role: String,
     password: String,
+    team_ids: String,
 }
 
 impl Default for NewUserForm {
@@ -66,6 +72,7 @@ impl Default for NewUserForm {
             name: String::new(),
             role: "employee".to_owned(),
             password: String::new(),
+            team_ids: String::new(),
         }
     }
 }
@@ -92,8 +99,24 @@ async fn users_page(
         .filter(|role| actor.may_grant(*role))
         .map(|role| (role.as_str(), role.label()))
         .collect();
+    let all = PageRequest::first(PageRequest::MAX_LIMIT);
+    let groups = state.app.list_groups(actor, all).await?.items;
+    let mut teams: Vec<(TeamId, String)> = state
+        .app
+        .list_teams(actor, all)
+        .await?
+        .items
+        .into_iter()
+        .map(|team| {
+            let group = groups.iter().find(|g| g.id == team.group_id).map_or("", |g| g.name.as_str());
+            (team.id, format!("{group} / {}", team.name))
+        })
+        .collect();
+    teams.sort_by(|a, b| a.1.cmp(&b.1));
     Ok(UsersPage {
         can_create: actor.can(Permission::ManageStaff),
+        teams,
+        team_optional: actor.scope().is_everything(),
         layout: page.layout(),
         more: users.next_after.is_some(),
         users: users.items,
@@ -117,14 +140,19 @@ async fn create(
     page: PageActor,
     PageForm(form): PageForm<NewUserForm>,
 ) -> Result<Response, ApiError> {
-    let input = CreateUser {
-        email: form.email.clone(),
-        name: form.name.clone(),
-        role: form.role.clone(),
-        password: Some(form.password.clone()).filter(|p| !p.is_empty()),
-        team_ids: Vec::new(),
+    let result = match picked::<TeamId>("team_ids", &form.team_ids, "Choose a team from the list.") {
+        Ok(team) => {
+            let input = CreateUser {
+                email: form.email.clone(),
+                name: form.name.clone(),
+                role: form.role.clone(),
+                password: Some(form.password.clone()).filter(|p| !p.is_empty()),
+                team_ids: team.into_iter().collect(),
+            };
+            state.app.create_user(&page.actor, input).await
+        }
+        Err(error) => Err(error),
     };
-    let result = state.app.create_user(&page.actor, input).await;
     let created = |user: User| done("/users", format!("Created {}.", user.email));
     answer("new-user", result, created, async |errors| users_page(&state, &page, &form, errors).await).await
 }

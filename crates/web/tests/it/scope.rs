@@ -301,6 +301,29 @@ async fn nobody_manages_staff_outside_their_scope_or_of_their_rank(backend: Test
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 
+    // The Staff page offers the teams in scope, and a team admin must pick one.
+    let cookie = org.test.sign_in(&org.team_admin_a.email, PASSWORD).await;
+    let staff_page = org.test.page(&cookie, "/users").await.text;
+    assert!(staff_page.contains(&format!("<option value=\"{}\"", org.team_a)));
+    assert!(!staff_page.contains(&org.team_c.to_string()), "team C is not offered to team A's admin");
+    let typed = |team: String| {
+        [
+            ("name", "Page Person".to_owned()),
+            ("email", "page@example.com".to_owned()),
+            ("role", "employee".to_owned()),
+            ("team_ids", team),
+        ]
+    };
+    let form = typed(String::new());
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = org.test.submit(&cookie, "/users", &form).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains("data-field=\"team_ids\""), "the message sits beside the team field");
+    let form = typed(org.team_a.to_string());
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let created = org.test.submit(&cookie, "/users", &form).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.text);
+
     // The CSV import checks each row's team against the scope, by line, and creates nothing.
     let csv =
         "email,name,role,team\nok@example.com,Ok Person,employee,A\nno@example.com,No Person,employee,C\n";
