@@ -13,6 +13,7 @@ impl PathId for AgentKey {
     const WHAT: &'static str = "agent";
 
     fn from_segment(segment: &str) -> Option<Self> {
-        Some(Self(segment.to_owned())).filter(|key| !key.0.is_empty())
+        // No agent id holds a control character; a NUL would only reach PostgreSQL and fail there.
+        Some(Self(segment.to_owned())).filter(|key| !key.0.is_empty() && !key.0.chars().any(char::is_control))
     }
 }

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, RawForm, Request};
 use axum::http::request::Parts;
@@ -26,21 +27,90 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(request, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(JsonRejection::JsonDataError(e)) => Err(serde_field_error(&e.body_text())),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
+        if !is_json(request.headers()) {
+            return Err(ApiError::new(
                 axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 "Send the body as JSON with `Content-Type: application/json`.",
-            )),
-            Err(other) => Err(ApiError::new(
-                axum::http::StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("The body is not valid JSON: {}", other.body_text()),
-            )),
+            ));
         }
+        let body =
+            Bytes::from_request(request, state).await.map_err(|e| body_error(e.status(), &e.body_text()))?;
+        let value = match axum::Json::<T>::from_bytes(&body) {
+            Ok(axum::Json(value)) => value,
+            Err(JsonRejection::JsonDataError(e)) => return Err(serde_field_error(&e.body_text())),
+            Err(other) => {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    format!("The body is not valid JSON: {}", other.body_text()),
+                ));
+            }
+        };
+        // Parsed once more as a tree, only to name the field holding a control character.
+        if let Ok(tree) = serde_json::from_slice::<serde_json::Value>(&body)
+            && let Some(field) = control_character_in(&tree, String::new())
+        {
+            return Err(control_character_error(&field));
+        }
+        Ok(Self(value))
     }
+}
+
+/// `application/json`, or a `+json` type, whatever its parameters.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(content_type) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+fn body_error(status: axum::http::StatusCode, text: &str) -> ApiError {
+    let code = match status {
+        axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        _ => "bad_request",
+    };
+    ApiError::new(status, code, text.to_owned())
+}
+
+/// Text may hold tabs and line breaks, never NUL or other control characters: PostgreSQL
+/// refuses NUL in text, and no field means any of them.
+fn has_control_character(text: &str) -> bool {
+    text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+/// The path (`answers[0].comment`) of the first key or string holding a control character.
+fn control_character_in(value: &serde_json::Value, path: String) -> Option<String> {
+    match value {
+        serde_json::Value::String(text) => has_control_character(text).then_some(path),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, item)| control_character_in(item, format!("{path}[{i}]")))
+        }
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            let at = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+            if has_control_character(key) { Some(at) } else { control_character_in(item, at) }
+        }),
+        _ => None,
+    }
+}
+
+/// The first name or value of url-encoded pairs that holds a control character, by its name.
+fn control_character_in_pairs(encoded: &[u8]) -> Option<String> {
+    url::form_urlencoded::parse(encoded)
+        .find(|(name, value)| has_control_character(name) || has_control_character(value))
+        .map(|(name, _)| name.chars().filter(|c| !c.is_control()).collect())
+}
+
+fn control_character_error(field: &str) -> ApiError {
+    let field = if field.is_empty() { "body" } else { field };
+    ApiError::invalid_field(
+        field,
+        format!(
+            "{field}: remove the control characters (such as NUL); text may hold only tabs and line breaks."
+        ),
+    )
 }
 
 /// `axum::Query` with the same treatment.
@@ -50,6 +120,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(field) = control_character_in_pairs(parts.uri.query().unwrap_or("").as_bytes()) {
+            return Err(control_character_error(&field));
+        }
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Self(q.0))
@@ -81,15 +154,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let RawForm(body) = RawForm::from_request(request, state).await.map_err(|e| {
-            let status = e.status();
-            let code = match status {
-                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-                _ => "bad_request",
-            };
-            ApiError::new(status, code, e.body_text())
-        })?;
+        let RawForm(body) = RawForm::from_request(request, state)
+            .await
+            .map_err(|e| body_error(e.status(), &e.body_text()))?;
+        if let Some(field) = control_character_in_pairs(&body) {
+            return Err(control_character_error(&field));
+        }
         T::deserialize(form::Fields::parse(&body)).map(Self).map_err(|e| serde_field_error(&e.to_string()))
     }
 }

@@ -45,9 +45,14 @@ struct SignInQuery {
     next: String,
 }
 
-/// Only same-site paths are followed after sign-in, never another host.
+/// Only paths on this site are followed after sign-in (one leading `/`, no `//`, no backslash,
+/// no control characters), so the browser never leaves for another host and no header breaks.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") { next } else { "/" }
+    let on_this_site = next.starts_with('/')
+        && !next.contains("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control);
+    if on_this_site { next } else { "/" }
 }
 
 async fn show_sign_in(
@@ -115,5 +120,31 @@ async fn home(page: PageActor) -> Response {
     match first_page(&page.actor) {
         Some(path) => Redirect::to(path).into_response(),
         None => HomePage { layout: page.layout() }.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_paths_on_this_site_are_followed() {
+        for kept in ["/", "/users", "/interactions/integrations/abc?tab=1", "/a/b#c"] {
+            assert_eq!(safe_next(kept), kept);
+        }
+        for refused in [
+            "",
+            "users",
+            "//evil.example/x",
+            "/\\evil.example",
+            "/\t\\127.0.0.1:18099/x",
+            "/a//b",
+            "/\n",
+            "/\r\nSet-Cookie: x=1",
+            "/\0",
+            "https://evil.example/",
+        ] {
+            assert_eq!(safe_next(refused), "/", "{refused:?}");
+        }
     }
 }

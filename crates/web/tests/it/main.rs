@@ -8,6 +8,7 @@ mod browser_agents;
 mod browser_integrations;
 mod browser_pages;
 mod cases;
+mod control_characters;
 mod integrations;
 mod page_pattern;
 mod pages;
