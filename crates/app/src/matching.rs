@@ -75,10 +75,7 @@ impl App {
         actor.require(Permission::ViewStaff)?;
         let integration = self.require_integration(integration_id).await?;
         let mut agents = self.db().list_agent_matches(actor.scope(), integration_id).await?;
-        if !actor.can(Permission::ManageMatches) {
-            // Unmatched agents are there to be matched; those who cannot match see their staff's.
-            agents.retain(|agent| agent.matched_user.is_some());
-        }
+        agents.retain(|agent| shown_to(actor, agent));
         let staff = self.db().list_staff_candidates(actor.scope()).await?;
         let held_back_total = if actor.scope().is_everything() {
             self.db().case_counts(integration_id).await?.held_back
@@ -353,10 +350,14 @@ impl App {
     ) -> AppResult<AgentMatch> {
         self.require_integration(integration_id).await?;
         let agent = self.db().get_agent_match(actor.scope(), integration_id, agent_id).await?;
-        agent
-            .filter(|agent| agent.matched_user.is_some() || actor.can(Permission::ManageMatches))
-            .ok_or(AppError::NotFound("agent"))
+        agent.filter(|agent| shown_to(actor, agent)).ok_or(AppError::NotFound("agent"))
     }
+}
+
+/// Whether `actor` sees `agent` (which the store already found in their scope): unmatched
+/// agents are there to be matched, so only those who may match see them.
+fn shown_to(actor: &Actor, agent: &AgentMatch) -> bool {
+    agent.matched_user.is_some() || actor.can(Permission::ManageMatches)
 }
 
 /// The form staff emails are stored in.

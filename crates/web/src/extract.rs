@@ -48,7 +48,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             }
         };
         // Parsed once more as a tree, only to name the field holding a control character.
-        if let Ok(tree) = serde_json::from_slice::<serde_json::Value>(&body)
+        if may_hold_control_character(&body)
+            && let Ok(tree) = serde_json::from_slice::<serde_json::Value>(&body)
             && let Some(field) = control_character_in(&tree, String::new())
         {
             return Err(control_character_error(&field));
@@ -79,6 +80,18 @@ fn body_error(status: axum::http::StatusCode, text: &str) -> ApiError {
 /// refuses NUL in text, and no field means any of them.
 fn has_control_character(text: &str) -> bool {
     text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+/// A cheap scan of a JSON body: valid JSON can hold a control character only as an escape
+/// (`\u0000`…, `\b`, `\f`), as a raw DEL, or, for U+0080–U+009F, as the UTF-8 bytes
+/// `C2 80`–`C2 9F`. False alarms only cost the parse that names the field.
+fn may_hold_control_character(body: &[u8]) -> bool {
+    body.contains(&0x7F)
+        || body.windows(2).any(|pair| match pair {
+            [b'\\', b'u' | b'b' | b'f'] => true,
+            [0xC2, second] => (0x80..=0x9F).contains(second),
+            _ => false,
+        })
 }
 
 /// The path (`answers[0].comment`) of the first key or string holding a control character.
@@ -410,5 +423,30 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
             .get::<ConnectInfo<SocketAddr>>()
             .map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string());
         Ok(Self(address))
+    }
+}
+
+#[cfg(test)]
+mod control_character_tests {
+    use super::{control_character_in, may_hold_control_character};
+
+    #[test]
+    fn the_scan_catches_every_way_json_can_carry_a_control_character() {
+        for body in [
+            r#"{"a":"\u0000"}"#,
+            r#"{"a":"\b"}"#,
+            r#"{"a":"\f"}"#,
+            "{\"a\":\"\u{7f}\"}",
+            "{\"a\":\"\u{85}\"}",
+        ] {
+            assert!(may_hold_control_character(body.as_bytes()), "{body}");
+            let tree: serde_json::Value = serde_json::from_str(body).unwrap();
+            assert_eq!(control_character_in(&tree, String::new()).as_deref(), Some("a"), "{body}");
+        }
+        for body in [r#"{"a":"plain \t\n\r text","b":[1,"é"]}"#, r#"{"a":"\n"}"#] {
+            let tree: serde_json::Value = serde_json::from_str(body).unwrap();
+            assert_eq!(control_character_in(&tree, String::new()), None, "{body}");
+        }
+        assert!(!may_hold_control_character(br#"{"a":"caf\xc3\xa9"}"#));
     }
 }

@@ -140,19 +140,18 @@ async fn create(
     page: PageActor,
     PageForm(form): PageForm<NewUserForm>,
 ) -> Result<Response, ApiError> {
-    let result = match picked::<TeamId>("team_ids", &form.team_ids, "Choose a team from the list.") {
-        Ok(team) => {
-            let input = CreateUser {
-                email: form.email.clone(),
-                name: form.name.clone(),
-                role: form.role.clone(),
-                password: Some(form.password.clone()).filter(|p| !p.is_empty()),
-                team_ids: team.into_iter().collect(),
-            };
-            state.app.create_user(&page.actor, input).await
-        }
-        Err(error) => Err(error),
-    };
+    let result = async {
+        let team = picked::<TeamId>("team_ids", &form.team_ids, "Choose a team from the list.")?;
+        let input = CreateUser {
+            email: form.email.clone(),
+            name: form.name.clone(),
+            role: form.role.clone(),
+            password: Some(form.password.clone()).filter(|p| !p.is_empty()),
+            team_ids: team.into_iter().collect(),
+        };
+        state.app.create_user(&page.actor, input).await
+    }
+    .await;
     let created = |user: User| done("/users", format!("Created {}.", user.email));
     answer("new-user", result, created, async |errors| users_page(&state, &page, &form, errors).await).await
 }

@@ -1,17 +1,13 @@
 //! NUL and other control characters in input are refused with 422 beside the field on both
 //! backends (PostgreSQL cannot store NUL in text), never a 500; tabs and line breaks pass.
-//! Sign-in sends the browser only to paths on this site; an oversized body is a 413.
+//! Sign-in sends the browser only to paths on this site.
 
 use reqwest::{Method, StatusCode};
 use scoreline_helpdesk_sim::SimConfig;
 use scoreline_testkit::{PASSWORD, TestApp, TestBackend, on_both_backends};
 use serde_json::{Value, json};
 
-on_both_backends!(
-    control_characters_are_refused_where_they_enter,
-    sign_in_follows_only_paths_on_this_site,
-    oversized_bodies_are_413_in_the_error_shape,
-);
+on_both_backends!(control_characters_are_refused_where_they_enter, sign_in_follows_only_paths_on_this_site);
 
 async fn control_characters_are_refused_where_they_enter(backend: TestBackend) {
     let test =
@@ -75,14 +71,4 @@ async fn sign_in_follows_only_paths_on_this_site(backend: TestBackend) {
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "{next}: {}", reply.text);
         assert_eq!(reply.location.as_deref(), Some(expected), "{next}");
     }
-}
-
-async fn oversized_bodies_are_413_in_the_error_shape(backend: TestBackend) {
-    let test = TestApp::spawn(backend).await;
-    let (_, admin) = test.api_user("global_admin").await;
-    let huge =
-        json!({ "email": "big@example.com", "name": "x".repeat(20 * 1024 * 1024), "role": "employee" });
-    let (status, body) = test.call(&admin, Method::POST, "/api/v1/users", Some(&huge)).await;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(body["code"], "payload_too_large", "{body}");
 }
