@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::{Argon2, PasswordHash};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use scoreline_core::{Email, SessionId, SignInAdmission, SignInAttemptId, User};
 use scoreline_store::model::{NewSession, SignInAttempt, SignInLimits};
 use tokio::sync::Semaphore;
@@ -185,22 +185,26 @@ impl App {
         Ok(sessions + self.db().delete_stale_credentials(stale_before, now).await?)
     }
 
-    /// Runs an argon2 job on the blocking pool once one of the bounded permits is free; a job
-    /// that waits longer than the settings allow is refused as busy. The permit goes with the
-    /// job, so a request given up by its client still holds it until the job ends.
+    /// Runs an argon2 job on the blocking pool once one of the bounded permits is free, with
+    /// working memory that is reused from job to job: each job allocating its own 19 MiB would
+    /// leave memory behind in the allocator of every blocking thread. A job that waits longer
+    /// than the settings allow is refused as busy. The permit goes with the job, so a request
+    /// given up by its client still holds it until the job ends.
     async fn with_argon2<T: Send + 'static>(
         &self,
-        job: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
+        job: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> AppResult<T> {
-        let checks: Arc<Semaphore> = self.password_checks();
+        let checks = self.password_checks();
         let wait = self.settings().password_checks.wait;
-        let permit = match tokio::time::timeout(wait, checks.acquire_owned()).await {
+        let permit = match tokio::time::timeout(wait, checks.permits.clone().acquire_owned()).await {
             Ok(Ok(permit)) => permit,
             Ok(Err(_closed)) => return Err(AppError::Internal("password checks closed".to_owned())),
             Err(_elapsed) => return Err(AppError::Busy { retry_after_secs: wait.as_secs().max(1) }),
         };
         tokio::task::spawn_blocking(move || {
-            let result = job(&Argon2::default());
+            let mut memory = checks.take_memory();
+            let result = job(&mut memory);
+            checks.give_back(memory);
             drop(permit);
             result
         })
@@ -210,28 +214,94 @@ impl App {
 
     /// Hashes with argon2id: it takes tens of milliseconds and 19 MiB by design.
     pub(crate) async fn hash_password(&self, password: String) -> AppResult<String> {
-        self.with_argon2(move |argon2| {
-            argon2
-                .hash_password(password.as_bytes())
-                .map(|hash| hash.to_string())
-                .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))
-        })
-        .await?
+        self.with_argon2(move |memory| hash_with(memory, password.as_bytes())).await?
     }
 
     /// Verifies against the stored hash, or against a fixed dummy hash when there is none, so
     /// that the answer takes as long for unknown users as for wrong passwords.
     pub(crate) async fn verify_password(&self, password: String, stored: Option<String>) -> AppResult<bool> {
-        self.with_argon2(move |argon2| {
+        self.with_argon2(move |memory| {
             let known = stored.is_some();
-            let hash_text = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
-            let Ok(hash) = PasswordHash::new(&hash_text) else {
-                return false;
-            };
-            argon2.verify_password(password.as_bytes(), &hash).is_ok() && known
+            let hash = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
+            verify_with(memory, password.as_bytes(), &hash) && known
         })
         .await
     }
+}
+
+/// The permits for argon2 work and the working memory of the jobs holding them: at most one
+/// buffer per permit is ever kept.
+#[derive(Debug)]
+pub(crate) struct PasswordChecks {
+    permits: Arc<Semaphore>,
+    memory: std::sync::Mutex<Vec<Vec<Block>>>,
+}
+
+impl PasswordChecks {
+    pub(crate) fn new(settings: &PasswordCheckSettings) -> Self {
+        Self { permits: Arc::new(Semaphore::new(settings.permits.max(1))), memory: Default::default() }
+    }
+
+    fn take_memory(&self) -> Vec<Block> {
+        let mut pool = self.memory.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        pool.pop().unwrap_or_default()
+    }
+
+    fn give_back(&self, memory: Vec<Block>) {
+        let mut pool = self.memory.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        pool.push(memory);
+    }
+}
+
+/// The blocks `params` needs, from `memory` (grown once if it is smaller).
+fn blocks<'a>(memory: &'a mut Vec<Block>, params: &Params) -> &'a mut [Block] {
+    let needed = params.block_count();
+    if memory.len() < needed {
+        memory.resize(needed, Block::new());
+    }
+    &mut memory[..needed]
+}
+
+/// An argon2id PHC string for `password` with a fresh salt and the default parameters.
+fn hash_with(memory: &mut Vec<Block>, password: &[u8]) -> AppResult<String> {
+    let failed = |e: &dyn std::fmt::Display| AppError::Internal(format!("password hashing failed: {e}"));
+    let mut salt = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut salt);
+    let params = Params::default();
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    argon2
+        .hash_password_into_with_memory(password, &salt, &mut out, blocks(memory, &params))
+        .map_err(|e| failed(&e))?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(|e| failed(&e))?,
+        salt: Some(Salt::new(&salt).map_err(|e| failed(&e))?),
+        hash: Some(Output::new(&out).map_err(|e| failed(&e))?),
+    };
+    Ok(hash.to_string())
+}
+
+/// Whether `password` matches the PHC string `stored`, computed in `memory`; outputs are
+/// compared in constant time.
+fn verify_with(memory: &mut Vec<Block>, password: &[u8], stored: &str) -> bool {
+    let Ok(hash) = PasswordHash::new(stored) else { return false };
+    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else { return false };
+    let (Ok(algorithm), Ok(params)) = (Algorithm::try_from(hash.algorithm.as_str()), Params::try_from(&hash))
+    else {
+        return false;
+    };
+    let version = match hash.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(version)) => version,
+        Some(Err(_)) => return false,
+    };
+    let mut buffer = [0u8; Output::MAX_LENGTH];
+    let Some(out) = buffer.get_mut(..expected.len()) else { return false };
+    let argon2 = Argon2::new(algorithm, version, params.clone());
+    argon2.hash_password_into_with_memory(password, salt, out, blocks(memory, &params)).is_ok()
+        && Output::new(out).is_ok_and(|computed| computed == *expected)
 }
 
 /// The argon2id hash of a random string nobody knows, with default parameters.
@@ -243,6 +313,21 @@ mod tests {
     #[test]
     fn the_dummy_hash_parses_so_unknown_users_pay_a_full_verification() {
         assert!(argon2::PasswordHash::new(super::DUMMY_HASH).is_ok());
+    }
+
+    #[test]
+    fn hashes_made_here_and_by_the_argon2_crate_verify_alike() {
+        use argon2::password_hash::PasswordHasher;
+        let mut memory = Vec::new();
+        let ours = super::hash_with(&mut memory, b"a long enough password").unwrap();
+        assert!(ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{ours}");
+        let theirs = argon2::Argon2::default().hash_password(b"a long enough password").unwrap().to_string();
+        for stored in [&ours, &theirs] {
+            assert!(super::verify_with(&mut memory, b"a long enough password", stored));
+            assert!(!super::verify_with(&mut memory, b"a long enough passwore", stored));
+        }
+        assert!(!super::verify_with(&mut memory, b"x", "not a hash"));
+        assert_eq!(memory.len(), 19 * 1024, "one buffer of the default size, reused");
     }
 
     #[test]

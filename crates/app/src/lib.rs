@@ -86,7 +86,7 @@ struct Inner {
     sealer: Arc<Sealer>,
     settings: AppSettings,
     /// Permits for argon2 work, so its memory stays within `PASSWORD_MEMORY_BUDGET_KIB`.
-    password_checks: Arc<tokio::sync::Semaphore>,
+    password_checks: Arc<auth::PasswordChecks>,
     /// Names this process in lock rows shared with other servers.
     instance_id: String,
     /// One OAuth refresh at a time per integration within this process; the lock row does the
@@ -104,9 +104,7 @@ impl App {
                 db,
                 clock,
                 sealer,
-                password_checks: Arc::new(tokio::sync::Semaphore::new(
-                    settings.password_checks.permits.max(1),
-                )),
+                password_checks: Arc::new(auth::PasswordChecks::new(&settings.password_checks)),
                 settings,
                 instance_id,
                 refresh_locks: Default::default(),
@@ -137,7 +135,7 @@ impl App {
         locks.entry(id).or_default().clone()
     }
 
-    pub(crate) fn password_checks(&self) -> Arc<tokio::sync::Semaphore> {
+    pub(crate) fn password_checks(&self) -> Arc<auth::PasswordChecks> {
         self.inner.password_checks.clone()
     }
 
