@@ -217,3 +217,30 @@ async fn an_admins_reset_link_sets_a_password_once(backend: TestBackend) {
         .await;
     assert_eq!(again.status, StatusCode::NOT_FOUND, "a used link sets nothing");
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_credential_routes() {
+    let test = TestApp::spawn(TestBackend::Sqlite).await;
+    let doc: serde_json::Value =
+        reqwest::get(test.url("/api/v1/openapi.json")).await.unwrap().json().await.unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method, statuses) in [
+        ("/api/v1/me/tokens", "get", &["200", "401", "422"][..]),
+        ("/api/v1/me/tokens", "post", &["201", "401", "422"]),
+        ("/api/v1/me/tokens/{id}", "delete", &["204", "401", "404"]),
+        ("/api/v1/me/password", "post", &["204", "401", "422", "429"]),
+        ("/api/v1/users/{id}/tokens", "get", &["200", "401", "403", "404"]),
+        ("/api/v1/users/{id}/tokens/{token_id}", "delete", &["204", "401", "403", "404"]),
+        ("/api/v1/users/{id}/password-reset", "post", &["201", "401", "403", "404", "422"]),
+    ] {
+        let responses =
+            paths[path][method]["responses"].as_object().unwrap_or_else(|| panic!("{method} {path}"));
+        let mut listed: Vec<&str> = responses.keys().map(String::as_str).collect();
+        listed.sort_unstable();
+        assert_eq!(listed, statuses, "{method} {path}");
+    }
+    let issued = serde_json::to_string(&doc["components"]["schemas"]["IssuedTokenView"]).unwrap();
+    for field in ["\"token\"", "TokenView"] {
+        assert!(issued.contains(field), "{field} missing from {issued}");
+    }
+}
