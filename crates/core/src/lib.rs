@@ -5,6 +5,7 @@
 mod audit;
 mod cases;
 mod clock;
+mod credentials;
 mod ids;
 mod integration;
 mod matching;
@@ -19,6 +20,7 @@ mod validate;
 pub use audit::{AuditActor, AuditRecord};
 pub use cases::{CaseContent, CaseCounts, CaseFilter, StoredCase};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use credentials::{ApiToken, SignInAdmission};
 pub use ids::*;
 pub use integration::{
     AccountId, AuthMethod, BackfillDays, Disconnect, Integration, IntegrationSettings, IntegrationState,

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, header};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use scoreline_app::{Actor, SecretToken};
-use scoreline_core::{CaseId, GroupId, IntegrationId, PageRequest, TeamId, UserId};
+use scoreline_core::{ApiTokenId, CaseId, GroupId, IntegrationId, PageRequest, TeamId, UserId};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -288,7 +288,7 @@ macro_rules! uuid_path_ids {
     )+};
 }
 
-uuid_path_ids!(IntegrationId => "integration", CaseId => "case", UserId => "user", TeamId => "team", GroupId => "group");
+uuid_path_ids!(IntegrationId => "integration", CaseId => "case", UserId => "user", TeamId => "team", GroupId => "group", ApiTokenId => "API token");
 
 async fn segments<const N: usize, S: Send + Sync>(
     parts: &mut Parts,

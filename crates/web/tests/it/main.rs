@@ -4,11 +4,13 @@
 
 mod agents;
 mod api;
+mod browser_account;
 mod browser_agents;
 mod browser_integrations;
 mod browser_pages;
 mod cases;
 mod control_characters;
+mod credentials;
 mod integrations;
 mod page_pattern;
 mod pages;
