@@ -150,3 +150,12 @@ pub async fn serve(
     let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service).with_graceful_shutdown(shutdown).await
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_request_log_leaves_out_a_reset_links_secret() {
+        assert_eq!(super::logged_path("/reset-password/slr_secret"), "/reset-password/");
+        assert_eq!(super::logged_path("/users/abc"), "/users/abc");
+    }
+}

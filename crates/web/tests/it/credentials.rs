@@ -12,6 +12,7 @@ on_both_backends!(
     tokens_are_created_listed_and_revoked_through_the_api,
     a_password_change_ends_the_other_sessions,
     an_admins_reset_link_sets_a_password_once,
+    the_staff_page_hands_out_a_reset_link_once,
 );
 
 /// A client whose connections come from `127.0.0.n`: the server sees that address.
@@ -243,4 +244,25 @@ async fn the_openapi_document_describes_the_credential_routes() {
     for field in ["\"token\"", "TokenView"] {
         assert!(issued.contains(field), "{field} missing from {issued}");
     }
+}
+
+async fn the_staff_page_hands_out_a_reset_link_once(backend: TestBackend) {
+    let test = TestApp::spawn(backend).await;
+    let (_, admin) = test.signed_in("global_admin").await;
+    let user = test.new_person("employee").await;
+    let page = test.page(&admin, "/users").await;
+    assert!(page.text.contains(&format!("action=\"/users/{}/password-reset\"", user.id)), "{}", page.text);
+
+    let shown = test.submit(&admin, &format!("/users/{}/password-reset", user.id), &[]).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.text);
+    let start = shown.text.find(&format!("{}/reset-password/", test.base_url)).expect("the link on the page");
+    let url = shown.text[start..].split('<').next().unwrap();
+    let path = url.strip_prefix(&test.base_url).unwrap();
+    assert_eq!(test.page("", path).await.status, StatusCode::OK, "the link works");
+    let again = test.page(&admin, "/users").await;
+    assert!(!again.text.contains(path), "the link is shown only once");
+
+    let (_, supervisor) = test.signed_in("supervisor").await;
+    let refused = test.submit(&supervisor, &format!("/users/{}/password-reset", user.id), &[]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
