@@ -1,0 +1,219 @@
+//! The edges of the HTTP surface: refusals in the error shape, request time limits, HSTS and
+//! who may read `/metrics`.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use scoreline_testkit::{TestApp, TestBackend, on_both_backends};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+on_both_backends!(
+    api_refusals_come_in_the_error_shape,
+    an_oversized_body_is_refused_before_it_is_read,
+    a_stalled_request_is_closed,
+    hsts_only_with_an_https_public_url,
+    metrics_can_require_a_token_and_move_away,
+);
+
+/// The error shape, with the request id of the response.
+fn assert_error_shape(status: StatusCode, body: &Value, expected: StatusCode, code: &str) {
+    assert_eq!(status, expected, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(body["request_id"].as_str().is_some_and(|id| id.len() > 8), "{body}");
+}
+
+async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    assert!(
+        response.headers()["content-type"].to_str().unwrap().starts_with("application/json"),
+        "{status} is not JSON"
+    );
+    (status, response.json().await.unwrap())
+}
+
+async fn api_refusals_come_in_the_error_shape(backend: TestBackend) {
+    let test = TestApp::spawn(backend).await;
+    let (_, session) = test.signed_in("global_admin").await;
+    let (_, token) = test.api_user("global_admin").await;
+    let http = TestApp::http();
+
+    // A form on another site posting with the admin's cookie.
+    let forged = http
+        .post(test.url("/api/v1/groups"))
+        .header("cookie", &session)
+        .header("origin", "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .json(&json!({ "name": "Forged" }))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json_of(forged).await;
+    assert_error_shape(status, &body, StatusCode::FORBIDDEN, "cross_site_refused");
+    assert!(test.all_items(&token, "/api/v1/groups").await.is_empty(), "nothing was created");
+    // Pages keep their HTML error page.
+    let page = http
+        .post(test.url("/groups"))
+        .header("cookie", &session)
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("name", "Forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+
+    let wrong_method = http.delete(test.url("/api/v1/groups")).bearer_auth(&token).send().await.unwrap();
+    let allow = wrong_method.headers().get("allow").map(|v| v.to_str().unwrap().to_owned());
+    let (status, body) = json_of(wrong_method).await;
+    assert_error_shape(status, &body, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    let allow = allow.expect("an Allow header");
+    assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
+
+    let unknown = http.get(test.url("/api/v1/no-such-thing")).bearer_auth(&token).send().await.unwrap();
+    let (status, body) = json_of(unknown).await;
+    assert_error_shape(status, &body, StatusCode::NOT_FOUND, "not_found");
+
+    let not_json = http
+        .post(test.url("/api/v1/groups"))
+        .bearer_auth(&token)
+        .header("content-type", "text/plain")
+        .body("name=EMEA")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json_of(not_json).await;
+    assert_error_shape(status, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+
+    let broken = http
+        .post(test.url("/api/v1/groups"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{\"name\": ")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json_of(broken).await;
+    assert_error_shape(status, &body, StatusCode::BAD_REQUEST, "bad_request");
+}
+
+/// Sends `head` and whatever of the body is given, and reads what the server answers until it
+/// closes the connection (or 10 s pass, which fails the test).
+async fn raw_exchange(test: &TestApp, head: &str, body: &[u8]) -> String {
+    let address = test.base_url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // The server may answer and close before it takes all of the body: that is the point.
+    let _ = stream.write_all(body).await;
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut chunk = [0u8; 4096];
+        loop {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&chunk[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(
+        read.is_ok(),
+        "the server kept the connection open; it answered {:?}",
+        String::from_utf8_lossy(&answer)
+    );
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+async fn an_oversized_body_is_refused_before_it_is_read(backend: TestBackend) {
+    let test = TestApp::spawn(backend).await;
+    let (_, token) = test.api_user("global_admin").await;
+    let length = 2 * 1024 * 1024 + 1;
+    let head = format!(
+        "POST /api/v1/groups HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"
+    );
+    // Only the start of the body: the length alone is enough to refuse it.
+    let answer = raw_exchange(&test, &head, b"{\"name\": \"").await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    assert!(body.contains("\"code\":\"payload_too_large\"") && body.contains("request_id"), "{answer}");
+}
+
+async fn a_stalled_request_is_closed(backend: TestBackend) {
+    let test = TestApp::with_web(backend, |web| {
+        web.limits.header_read = Duration::from_millis(300);
+        web.limits.body_read = Duration::from_millis(300);
+    })
+    .await;
+    let (_, token) = test.api_user("global_admin").await;
+
+    // Headers that never end: the connection is closed without an answer.
+    let answer = raw_exchange(&test, "GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ", b"").await;
+    assert!(!answer.contains("200 OK"), "{answer}");
+
+    // A body that stops halfway: 408 in the error shape, and nothing is created.
+    let head = format!(
+        "POST /api/v1/groups HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+    );
+    let answer = raw_exchange(&test, &head, b"{\"name\": \"Half").await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"code\":\"request_timeout\""), "{answer}");
+    assert!(test.all_items(&token, "/api/v1/groups").await.is_empty());
+
+    // A prompt client is unaffected.
+    let healthy = reqwest::get(test.url("/healthz")).await.unwrap();
+    assert_eq!(healthy.status(), StatusCode::OK);
+}
+
+async fn hsts_only_with_an_https_public_url(backend: TestBackend) {
+    let plain = TestApp::spawn(backend).await;
+    for path in ["/healthz", "/sign-in", "/api/v1/openapi.json"] {
+        let response = reqwest::get(plain.url(path)).await.unwrap();
+        assert!(response.headers().get("strict-transport-security").is_none(), "{path}");
+    }
+    let https = TestApp::with_web(backend, |web| web.hsts = true).await;
+    let (_, token) = https.api_user("employee").await;
+    for response in [
+        reqwest::get(https.url("/sign-in")).await.unwrap(),
+        TestApp::http().get(https.url("/api/v1/users")).bearer_auth(&token).send().await.unwrap(),
+        reqwest::get(https.url("/api/v1/no-such-thing")).await.unwrap(),
+    ] {
+        let hsts =
+            response.headers().get("strict-transport-security").map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(hsts.as_deref(), Some("max-age=31536000"), "{}", response.url());
+    }
+}
+
+async fn metrics_can_require_a_token_and_move_away(backend: TestBackend) {
+    const TOKEN: &str = "a-metrics-token-for-the-scraper";
+    let test = TestApp::with_web(backend, |web| web.metrics.token = Some(TOKEN.to_owned().into())).await;
+    let http = TestApp::http();
+    let (_, api_token) = test.api_user("global_admin").await;
+    for refused in [
+        http.get(test.url("/metrics")).send().await.unwrap(),
+        http.get(test.url("/metrics")).bearer_auth("a-metrics-token-for-the-scrapeR").send().await.unwrap(),
+        http.get(test.url("/metrics")).bearer_auth(&api_token).send().await.unwrap(),
+    ] {
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(refused.headers()["www-authenticate"], "Bearer");
+        let text = refused.text().await.unwrap();
+        assert!(!text.contains("scoreline_http_requests_total") && !text.contains(TOKEN), "{text}");
+    }
+    let scraped = http.get(test.url("/metrics")).bearer_auth(TOKEN).send().await.unwrap();
+    assert_eq!(scraped.status(), StatusCode::OK);
+    assert!(scraped.text().await.unwrap().contains("scoreline_http_requests_total"));
+
+    // With a listener of its own, the public address does not serve it at all.
+    let moved = TestApp::with_web(backend, |web| web.metrics.separate_listener = true).await;
+    let answer = http.get(moved.url("/metrics")).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::NOT_FOUND);
+    let router = scoreline_web::metrics_router(moved.app.clone(), scoreline_web::WebConfig::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(scoreline_web::serve(listener, router, Duration::from_secs(5), std::future::pending()));
+    let scraped = reqwest::get(format!("http://{address}/metrics")).await.unwrap();
+    assert_eq!(scraped.status(), StatusCode::OK);
+    let elsewhere = reqwest::get(format!("http://{address}/api/v1/users")).await.unwrap();
+    assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
+}
