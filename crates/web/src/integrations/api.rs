@@ -1,7 +1,7 @@
 //! `/api/v1/integrations`: connect, list, edit, replace the token, disconnect.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use scoreline_app::{ConnectIntegration, IntegrationOverview, UpdateIntegration};
@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 use crate::WebState;
 use crate::api::ItemList;
 use crate::error::ApiError;
-use crate::extract::{ApiActor, ApiJson, ApiQuery, IdPath, PageQuery};
+use crate::extract::{ApiJson, ApiQuery, IdPath, PageQuery, Permitted, grant};
 
 pub fn routes() -> OpenApiRouter<WebState> {
     OpenApiRouter::new()
@@ -182,7 +182,7 @@ pub struct DeleteQuery {
 #[utoipa::path(get, path = "/integrations", tag = "integrations", params(PageQuery), responses((status = 200, body = ItemList<IntegrationView>), (status = 403)))]
 async fn list_integrations(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageIntegrations>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<ItemList<IntegrationView>>, ApiError> {
     let page = state.app.list_integration_overviews(&actor, query.to_request()?).await?;
@@ -195,7 +195,7 @@ async fn list_integrations(
     responses((status = 201, body = IntegrationView), (status = 201, body = OAuthStarted), (status = 403), (status = 422), (status = 502)))]
 async fn create_integration(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageIntegrations>,
     ApiJson(body): ApiJson<NewIntegrationBody>,
 ) -> Result<Response, ApiError> {
     if body.kind != "helpdesk" {
@@ -255,7 +255,7 @@ fn pending_view(id: &IntegrationId, input: &ConnectIntegration, now: Timestamp) 
 #[utoipa::path(get, path = "/integrations/{id}", tag = "integrations", params(("id" = String, Path, format = Uuid)), responses((status = 200, body = IntegrationView), (status = 404)))]
 async fn show_integration(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageIntegrations>,
     IdPath(id): IdPath<IntegrationId>,
 ) -> Result<Json<IntegrationView>, ApiError> {
     Ok(Json(state.app.integration_overview(&actor, id).await?.into()))
@@ -265,7 +265,7 @@ async fn show_integration(
     responses((status = 200, body = IntegrationView), (status = 404), (status = 422)))]
 async fn update_integration(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageIntegrations>,
     IdPath(id): IdPath<IntegrationId>,
     ApiJson(body): ApiJson<UpdateIntegrationBody>,
 ) -> Result<Json<IntegrationView>, ApiError> {
@@ -284,9 +284,9 @@ async fn update_integration(
 #[utoipa::path(delete, path = "/integrations/{id}", tag = "integrations", params(("id" = String, Path, format = Uuid), DeleteQuery), responses((status = 204), (status = 404), (status = 422)))]
 async fn delete_integration(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageIntegrations>,
     IdPath(id): IdPath<IntegrationId>,
-    Query(query): Query<DeleteQuery>,
+    ApiQuery(query): ApiQuery<DeleteQuery>,
 ) -> Result<StatusCode, ApiError> {
     let mode = match query.cases.as_deref() {
         None | Some("keep") => Disconnect::KeepCases,
@@ -302,7 +302,7 @@ async fn delete_integration(
     responses((status = 200, body = IntegrationView), (status = 404), (status = 422), (status = 502)))]
 async fn replace_token(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageIntegrations>,
     IdPath(id): IdPath<IntegrationId>,
     ApiJson(body): ApiJson<ReplaceTokenBody>,
 ) -> Result<Json<IntegrationView>, ApiError> {
@@ -316,7 +316,7 @@ async fn replace_token(
     responses((status = 202, body = IntegrationView), (status = 404), (status = 409)))]
 async fn sync_integration(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageIntegrations>,
     IdPath(id): IdPath<IntegrationId>,
 ) -> Result<(StatusCode, Json<IntegrationView>), ApiError> {
     state.app.request_sync(&actor, id).await?;

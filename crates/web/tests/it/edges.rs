@@ -15,6 +15,8 @@ on_both_backends!(
     a_stalled_request_is_closed,
     hsts_only_with_an_https_public_url,
     metrics_can_require_a_token_and_move_away,
+    the_role_is_checked_before_the_input,
+    a_body_of_the_wrong_json_type_is_refused,
 );
 
 /// The error shape, with the request id of the response.
@@ -216,4 +218,48 @@ async fn metrics_can_require_a_token_and_move_away(backend: TestBackend) {
     assert_eq!(scraped.status(), StatusCode::OK);
     let elsewhere = reqwest::get(format!("http://{address}/api/v1/users")).await.unwrap();
     assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
+}
+
+async fn the_role_is_checked_before_the_input(backend: TestBackend) {
+    let test = TestApp::spawn(backend).await;
+    let (employee, token) = test.api_user("employee").await;
+    let bogus = "not-an-id";
+    let cases: [(reqwest::Method, String, Option<Value>); 8] = [
+        (reqwest::Method::GET, "/api/v1/groups?limit=0".into(), None),
+        (reqwest::Method::GET, "/api/v1/users?cursor=garbage".into(), None),
+        (reqwest::Method::POST, "/api/v1/groups".into(), Some(json!([]))),
+        (reqwest::Method::POST, "/api/v1/teams".into(), Some(json!({ "name": 7, "extra": true }))),
+        (reqwest::Method::PATCH, format!("/api/v1/users/{bogus}"), Some(json!({ "role": "nobody" }))),
+        (reqwest::Method::PATCH, format!("/api/v1/users/{}", employee.id), Some(json!({ "active": "no" }))),
+        (reqwest::Method::GET, format!("/api/v1/integrations/{bogus}"), None),
+        (reqwest::Method::DELETE, format!("/api/v1/integrations/{bogus}?cases=some"), None),
+    ];
+    for (method, path, body) in cases {
+        let (status, answer) = test.call(&token, method.clone(), &path, body.as_ref()).await;
+        assert_error_shape(status, &answer, StatusCode::FORBIDDEN, "forbidden");
+        assert!(answer.get("fields").is_none(), "{method} {path}: {answer}");
+    }
+    // Someone with the role gets the input errors.
+    let (_, admin) = test.api_user("global_admin").await;
+    let (status, answer) = test.call(&admin, reqwest::Method::GET, "/api/v1/groups?limit=0", None).await;
+    assert_error_shape(status, &answer, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    assert_eq!(answer["fields"][0]["field"], "limit");
+}
+
+async fn a_body_of_the_wrong_json_type_is_refused(backend: TestBackend) {
+    let test = TestApp::spawn(backend).await;
+    let (_, admin) = test.api_user("global_admin").await;
+    let user = test.new_person("employee").await;
+    for body in [json!([]), json!("name"), json!(7), json!(null), json!([{ "name": "x" }])] {
+        let path = format!("/api/v1/users/{}", user.id);
+        let (status, answer) = test.call(&admin, reqwest::Method::PATCH, &path, Some(&body)).await;
+        assert_error_shape(status, &answer, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+        assert_eq!(answer["fields"][0]["field"], "body", "{body}: {answer}");
+        let (status, _) = test.call(&admin, reqwest::Method::POST, "/api/v1/groups", Some(&body)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    }
+    assert!(test.all_items(&admin, "/api/v1/groups").await.is_empty());
+    let (status, answer) = test.call(&admin, reqwest::Method::POST, "/api/v1/groups", Some(&json!({}))).await;
+    assert_error_shape(status, &answer, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    assert_eq!(answer["fields"][0]["field"], "name", "{answer}");
 }
