@@ -125,7 +125,7 @@ pub struct AgentList {
 #[serde(default, deny_unknown_fields)]
 pub struct MatchBody {
     /// The staff member (active) to match the agent to.
-    #[schema(value_type = String, format = Uuid)]
+    #[schema(value_type = String, format = Uuid, required = true)]
     pub user_id: Option<UserId>,
 }
 
@@ -158,8 +158,9 @@ impl From<AutoMatchReport> for AutoMatchView {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CreateStaffBody {
+    #[schema(required = true)]
     pub agent_ids: Vec<String>,
-    #[schema(value_type = String, format = Uuid)]
+    #[schema(value_type = String, format = Uuid, required = true)]
     pub team_id: Option<TeamId>,
 }
 

@@ -107,7 +107,10 @@ pub struct CaseQuery {
     pub updated_from: Option<String>,
     /// RFC 3339; HelpDesk `updatedAt` before.
     pub updated_to: Option<String>,
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// Items per page: 1 to 500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 

@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use scoreline_app::{ConnectIntegration, IntegrationOverview, UpdateIntegration};
 use scoreline_core::{Disconnect, IntegrationId, Timestamp};
 use secrecy::SecretString;
@@ -102,10 +101,10 @@ impl From<IntegrationOverview> for IntegrationView {
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RetentionBody {
-    #[schema(example = 6)]
+    #[schema(example = 6, required = true)]
     pub value: i64,
     /// `days`, `weeks`, `months`, `quarters` or `years`.
-    #[schema(example = "months")]
+    #[schema(example = "months", required = true)]
     pub unit: String,
 }
 
@@ -115,6 +114,7 @@ pub struct RetentionBody {
 pub struct AuthBody {
     /// `token` or `oauth`.
     #[serde(default)]
+    #[schema(required = true)]
     pub method: String,
     /// Token method: the Account ID shown in the Developers Console.
     #[serde(default)]
@@ -130,19 +130,29 @@ pub struct AuthBody {
 pub struct NewIntegrationBody {
     /// Only `helpdesk` for now.
     #[serde(default)]
-    #[schema(example = "helpdesk")]
+    #[schema(example = "helpdesk", required = true)]
     pub kind: String,
     #[serde(default)]
+    #[schema(required = true)]
     pub label: String,
     #[serde(default)]
     pub description: String,
     #[serde(default)]
+    #[schema(required = true)]
     pub auth: AuthBody,
     #[serde(default)]
     pub retention: Option<RetentionBody>,
     /// 1 to 28 unless the operator raised the cap; default 7.
     #[serde(default)]
     pub backfill_days: Option<i64>,
+}
+
+/// What connecting answers, by method.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Connected {
+    Token(IntegrationView),
+    OAuth(OAuthStarted),
 }
 
 /// The answer to starting an OAuth connection: send the admin's browser to `authorize_url`;
@@ -165,10 +175,11 @@ pub struct UpdateIntegrationBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplaceTokenBody {
+    /// The integration's Account ID; may be left out.
     #[serde(default)]
     pub account_id: String,
     #[serde(default)]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, required = true)]
     pub token: Option<SecretString>,
 }
 
@@ -192,12 +203,12 @@ async fn list_integrations(
 /// Connects HelpDesk. The token method checks the credentials with HelpDesk first; the OAuth
 /// method answers with the URL where an admin approves access.
 #[utoipa::path(post, path = "/integrations", tag = "integrations", request_body = NewIntegrationBody,
-    responses((status = 201, body = IntegrationView), (status = 201, body = OAuthStarted), (status = 403), (status = 422), (status = 502)))]
+    responses((status = 201, body = Connected, description = "The token method: the integration. The OAuth method: where to approve access, and the integration it will be."), (status = 403), (status = 422), (status = 502)))]
 async fn create_integration(
     State(state): State<WebState>,
     Permitted(actor, _): Permitted<grant::ManageIntegrations>,
     ApiJson(body): ApiJson<NewIntegrationBody>,
-) -> Result<Response, ApiError> {
+) -> Result<(StatusCode, Json<Connected>), ApiError> {
     if body.kind != "helpdesk" {
         return Err(ApiError::invalid_field("kind", "Only `helpdesk` integrations exist."));
     }
@@ -214,15 +225,12 @@ async fn create_integration(
     if input.auth_method == "oauth" {
         let started = state.app.start_oauth(&actor, None, input.clone()).await?;
         let pending = pending_view(&started.integration_id, &input, state.app.clock().now());
-        return Ok((
-            StatusCode::CREATED,
-            Json(OAuthStarted { integration: pending, authorize_url: started.authorize_url }),
-        )
-            .into_response());
+        let started = OAuthStarted { integration: pending, authorize_url: started.authorize_url };
+        return Ok((StatusCode::CREATED, Json(Connected::OAuth(started))));
     }
     let integration = state.app.connect_with_token(&actor, input).await?;
     let overview = state.app.integration_overview(&actor, integration.id).await?;
-    Ok((StatusCode::CREATED, Json(IntegrationView::from(overview))).into_response())
+    Ok((StatusCode::CREATED, Json(Connected::Token(overview.into()))))
 }
 
 /// What the integration will be once authorized.

@@ -55,11 +55,11 @@ impl From<User> for UserView {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NewUserBody {
-    #[schema(example = "ada@example.com")]
+    #[schema(example = "ada@example.com", required = true)]
     pub email: String,
-    #[schema(example = "Ada Lovelace")]
+    #[schema(example = "Ada Lovelace", required = true)]
     pub name: String,
-    #[schema(example = "supervisor")]
+    #[schema(example = "supervisor", required = true)]
     pub role: String,
     /// At least 10 characters; leave out for staff who never sign in.
     pub password: Option<String>,
@@ -133,7 +133,10 @@ async fn update_user(
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ImportBody {
-    #[schema(example = "email,name,role,team\nada@example.com,Ada Lovelace,employee,Support / Tier 1\n")]
+    #[schema(
+        example = "email,name,role,team\nada@example.com,Ada Lovelace,employee,Support / Tier 1\n",
+        required = true
+    )]
     pub csv: String,
 }
 

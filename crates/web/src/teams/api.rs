@@ -65,14 +65,16 @@ impl From<Team> for TeamView {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NewGroupBody {
+    #[schema(required = true)]
     pub name: String,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NewTeamBody {
-    #[schema(value_type = String, format = Uuid)]
+    #[schema(value_type = String, format = Uuid, required = true)]
     pub group_id: Option<GroupId>,
+    #[schema(required = true)]
     pub name: String,
 }
 
@@ -119,7 +121,7 @@ async fn create_team(
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct MemberBody {
-    #[schema(value_type = String, format = Uuid)]
+    #[schema(value_type = String, format = Uuid, required = true)]
     pub user_id: Option<UserId>,
 }
 

@@ -17,6 +17,7 @@ on_both_backends!(
     metrics_can_require_a_token_and_move_away,
     the_role_is_checked_before_the_input,
     a_body_of_the_wrong_json_type_is_refused,
+    the_openapi_document_says_what_the_server_does,
 );
 
 /// The error shape, with the request id of the response.
@@ -262,4 +263,68 @@ async fn a_body_of_the_wrong_json_type_is_refused(backend: TestBackend) {
     let (status, answer) = test.call(&admin, reqwest::Method::POST, "/api/v1/groups", Some(&json!({}))).await;
     assert_error_shape(status, &answer, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
     assert_eq!(answer["fields"][0]["field"], "name", "{answer}");
+}
+
+async fn the_openapi_document_says_what_the_server_does(backend: TestBackend) {
+    let test = TestApp::spawn(backend).await;
+    let doc: Value = reqwest::get(test.url("/api/v1/openapi.json")).await.unwrap().json().await.unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let required = |schema: &str| -> Vec<String> {
+        schemas[schema]["required"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    for (schema, fields) in [
+        ("NewGroupBody", &["name"][..]),
+        ("NewTeamBody", &["group_id", "name"]),
+        ("NewUserBody", &["email", "name", "role"]),
+        ("NewIntegrationBody", &["kind", "label", "auth"]),
+        ("AuthBody", &["method"]),
+        ("MemberBody", &["user_id"]),
+        ("ImportBody", &["csv"]),
+        ("Error", &["code", "message", "request_id"]),
+    ] {
+        for field in fields {
+            assert!(
+                required(schema).contains(&field.to_string()),
+                "{schema}.{field} is not required: {}",
+                schemas[schema]
+            );
+        }
+    }
+    assert!(!required("NewUserBody").contains(&"password".to_owned()));
+
+    // Connecting answers an integration (token) or the OAuth start, and says so.
+    let created = &doc["paths"]["/api/v1/integrations"]["post"]["responses"]["201"];
+    let reference = created["content"]["application/json"]["schema"]["$ref"].as_str().unwrap();
+    let variants = &schemas[reference.rsplit('/').next().unwrap()]["oneOf"];
+    let names: Vec<&str> = variants.as_array().unwrap().iter().map(|v| v["$ref"].as_str().unwrap()).collect();
+    assert_eq!(names, ["#/components/schemas/IntegrationView", "#/components/schemas/OAuthStarted"]);
+
+    // Every error response has the error schema; every operation documents 401.
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(doc["security"], json!([{ "bearer": [] }]));
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            assert!(responses.contains_key("401") && responses.contains_key("default"), "{method} {path}");
+            if operation.get("requestBody").is_some() {
+                for status in ["400", "413", "415", "422"] {
+                    assert!(responses.contains_key(status), "{method} {path} lacks {status}");
+                }
+            }
+            for (status, response) in responses {
+                if status == "default" || status.starts_with('4') || status.starts_with('5') {
+                    let schema = &response["content"]["application/json"]["schema"]["$ref"];
+                    assert_eq!(schema, "#/components/schemas/Error", "{method} {path} {status}");
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 100, "{checked}");
 }
