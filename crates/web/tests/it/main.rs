@@ -10,6 +10,7 @@ mod browser_pages;
 mod cases;
 mod control_characters;
 mod edges;
+mod fuzz;
 mod integrations;
 mod page_pattern;
 mod pages;
