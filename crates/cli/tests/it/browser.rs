@@ -50,7 +50,9 @@ async fn an_admin_created_at_the_console_signs_in_with_a_browser() {
     client.wait().for_element(Locator::Css("input[name=email]")).await.unwrap();
 
     browser.sign_in(&server.url("/"), "agent@example.com", PASSWORD).await;
-    client.wait().for_element(Locator::Css("main h1")).await.unwrap();
+    // The home page, not the sign-in page's own heading: the next navigation must not race the
+    // sign-in's redirect.
+    client.wait().for_url(&url::Url::parse(&server.url("/")).unwrap()).await.unwrap();
     client.goto(&server.url("/interactions/integrations")).await.unwrap();
     let heading = client.find(Locator::Css("main h1")).await.unwrap().text().await.unwrap();
     assert_eq!(heading, "Not allowed");
