@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/scoreline.db";
@@ -35,6 +35,14 @@ pub struct Config {
     pub rate_limit_per_sec: f64,
     pub backfill_cap_days: u32,
     pub log_format: LogFormat,
+    /// When set, `/metrics` answers only `Authorization: Bearer <metrics_token>`.
+    pub metrics_token: Option<SecretString>,
+    pub metrics_token_file: Option<PathBuf>,
+    /// When set, `/metrics` is served here and no longer on `listen`.
+    pub metrics_listen: Option<SocketAddr>,
+    /// How long a client may take to send a request's headers, and then its body.
+    pub header_read_timeout_secs: u64,
+    pub body_read_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -62,6 +70,11 @@ impl Default for Config {
             rate_limit_per_sec: 5.0,
             backfill_cap_days: 28,
             log_format: LogFormat::Pretty,
+            metrics_token: None,
+            metrics_token_file: None,
+            metrics_listen: None,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 30,
         }
     }
 }
@@ -71,7 +84,8 @@ fn parse_static_url(text: &str) -> url::Url {
 }
 
 /// Variables that configure the tests, not the server, and share our prefix.
-const NOT_CONFIG: &[&str] = &["CONFIG", "TEST_POSTGRES_URL", "TEST_REQUIRE_POSTGRES", "TEST_BROWSER", "SOAK"];
+const NOT_CONFIG: &[&str] =
+    &["CONFIG", "TEST_POSTGRES_URL", "TEST_REQUIRE_POSTGRES", "TEST_BROWSER", "TEST_FUZZ", "SOAK"];
 
 impl Config {
     pub fn load() -> anyhow::Result<Self> {
@@ -100,6 +114,9 @@ impl Config {
         if let Some(path) = &self.oauth_client_secret_file {
             self.oauth_client_secret = Some(read_secret(path, "oauth_client_secret_file")?);
         }
+        if let Some(path) = &self.metrics_token_file {
+            self.metrics_token = Some(read_secret(path, "metrics_token_file")?);
+        }
         Ok(())
     }
 
@@ -112,6 +129,12 @@ impl Config {
         }
         if self.sync_interval_secs < 10 {
             bail!("sync_interval_secs must be at least 10");
+        }
+        if self.header_read_timeout_secs < 1 || self.body_read_timeout_secs < 1 {
+            bail!("header_read_timeout_secs and body_read_timeout_secs must be at least 1");
+        }
+        if self.metrics_token.as_ref().is_some_and(|token| token.expose_secret().len() < 16) {
+            bail!("metrics_token must be at least 16 characters (generate one with `openssl rand -hex 32`)");
         }
         if self.sync_lease_secs < 1 {
             bail!("sync_lease_secs must be at least 1");
@@ -143,6 +166,25 @@ impl Config {
         }
     }
 
+    /// How the web server presents itself, given where OAuth's accounts server is.
+    /// `public_url`: where people reach this server, for links handed out.
+    pub fn web_config(&self, public_url: String) -> scoreline_web::WebConfig {
+        scoreline_web::WebConfig {
+            public_url,
+            secure_cookies: self.secure_cookies(),
+            hsts: self.secure_cookies(),
+            form_action_origins: vec![self.accounts_url.origin().ascii_serialization()],
+            metrics: scoreline_web::MetricsAccess {
+                token: self.metrics_token.clone(),
+                separate_listener: self.metrics_listen.is_some(),
+            },
+            limits: scoreline_web::RequestLimits {
+                header_read: Duration::from_secs(self.header_read_timeout_secs),
+                body_read: Duration::from_secs(self.body_read_timeout_secs),
+            },
+        }
+    }
+
     pub fn secure_cookies(&self) -> bool {
         self.public_url.as_ref().is_some_and(|url| url.scheme() == "https")
     }
@@ -150,7 +192,6 @@ impl Config {
     /// The key that seals credentials: configured, or for the embedded default a key file
     /// beside the database, created on first start.
     pub fn sealer(&self) -> anyhow::Result<scoreline_store::Sealer> {
-        use secrecy::ExposeSecret;
         if let Some(key) = &self.secret_key {
             return Ok(scoreline_store::Sealer::from_encoded_key(key.expose_secret())?);
         }
@@ -200,6 +241,9 @@ mod tests {
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert!(!config.secure_cookies());
+        let web = config.web_config(String::new());
+        assert!(!web.hsts && web.metrics.token.is_none() && !web.metrics.separate_listener);
+        assert_eq!(web.limits.header_read.as_secs(), 10);
     }
 
     #[test]
@@ -208,9 +252,11 @@ mod tests {
         let toml = dir.path().join("scoreline.toml");
         let secret = dir.path().join("client-secret");
         std::fs::write(&secret, "s3cret\n").unwrap();
+        let metrics_secret = dir.path().join("metrics-token");
+        std::fs::write(&metrics_secret, "scrape-token-of-32-characters-xx\n").unwrap();
         std::fs::write(
             &toml,
-            format!("listen = \"127.0.0.1:9000\"\npublic_url = \"https://qa.example.com\"\noauth_client_secret_file = \"{}\"\nsync_lease_secs = 3\nsync_interval_secs = 30\n", secret.display()),
+            format!("listen = \"127.0.0.1:9000\"\npublic_url = \"https://qa.example.com\"\noauth_client_secret_file = \"{}\"\nmetrics_token_file = \"{}\"\nmetrics_listen = \"127.0.0.1:9100\"\nsync_lease_secs = 3\nsync_interval_secs = 30\n", secret.display(), metrics_secret.display()),
         )
         .unwrap();
         let config = Config::load_from(Some(&toml), Env::prefixed("SCORELINE_NONE_")).unwrap();
@@ -218,7 +264,10 @@ mod tests {
         assert!(config.secure_cookies());
         let sync = config.sync_settings();
         assert_eq!((sync.lease_ttl.as_secs(), sync.interval.as_secs()), (3, 30));
-        use secrecy::ExposeSecret;
+        let web = config.web_config(String::new());
+        assert!(web.hsts && web.metrics.separate_listener);
+        assert_eq!(web.metrics.token.unwrap().expose_secret(), "scrape-token-of-32-characters-xx");
+        assert!(!format!("{config:?}").contains("scrape-token"), "the token is never printed");
         assert_eq!(config.oauth_client_secret.unwrap().expose_secret(), "s3cret");
     }
 

@@ -5,7 +5,6 @@ use anyhow::Context;
 use scoreline_app::{App, AppSettings};
 use scoreline_core::{SharedClock, SystemClock};
 use scoreline_store::Db;
-use scoreline_web::WebConfig;
 
 use crate::config::Config;
 
@@ -66,10 +65,31 @@ fn public_base(config: &Config, address: std::net::SocketAddr) -> String {
 
 pub async fn serve_app(config: &Config, listener: tokio::net::TcpListener, app: App) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
-    let web_config = WebConfig {
-        secure_cookies: config.secure_cookies(),
-        form_action_origins: vec![config.accounts_url.origin().ascii_serialization()],
-        public_url: public_base(config, address),
+    let web_config = config.web_config(public_base(config, address));
+    let header_read = web_config.limits.header_read;
+    let stop = tokio_util::sync::CancellationToken::new();
+    tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            shutdown_signal().await;
+            stop.cancel();
+        }
+    });
+    let metrics = match config.metrics_listen {
+        Some(metrics_address) => {
+            let metrics_listener = tokio::net::TcpListener::bind(metrics_address)
+                .await
+                .with_context(|| format!("cannot listen on {metrics_address} (metrics_listen)"))?;
+            tracing::info!(address = %metrics_listener.local_addr()?, "serving /metrics");
+            let router = scoreline_web::metrics_router(app.clone(), web_config.clone());
+            Some(tokio::spawn(scoreline_web::serve(
+                metrics_listener,
+                router,
+                header_read,
+                stop.clone().cancelled_owned(),
+            )))
+        }
+        None => None,
     };
     let router = scoreline_web::router(app.clone(), web_config);
     let background = tokio_util::sync::CancellationToken::new();
@@ -81,7 +101,10 @@ pub async fn serve_app(config: &Config, listener: tokio::net::TcpListener, app: 
     tracing::info!(%address, "listening");
     // Tests and scripts read this line to find a port chosen with :0.
     println!("Scoreline is listening on http://{address}");
-    scoreline_web::serve(listener, router, shutdown_signal()).await?;
+    scoreline_web::serve(listener, router, header_read, stop.clone().cancelled_owned()).await?;
+    if let Some(metrics) = metrics {
+        metrics.await??;
+    }
     background.cancel();
     let _ = worker.await;
     tracing::info!("stopped");

@@ -151,7 +151,7 @@ forward! {
     unlock_refresh(IntegrationId, &str);
     disconnect_integration(IntegrationId, Disconnect, Timestamp, &AuditRecord);
     create_oauth_flow(&OAuthFlow, &Sealer);
-    take_oauth_flow(&TokenDigest, &Sealer) -> Option<OAuthFlow>;
+    take_oauth_flow(&TokenDigest, UserId, Option<SessionId>, &Sealer) -> Option<OAuthFlow>;
     delete_expired_oauth_flows(Timestamp) -> u64;
 
     // sync.rs

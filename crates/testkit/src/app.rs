@@ -28,7 +28,12 @@ pub const OAUTH_CALLBACK_PATH: &str = "/interactions/integrations/oauth/callback
 
 impl TestApp {
     pub async fn spawn(backend: TestBackend) -> Self {
-        Self::start(backend, None, |_| HelpDeskSettings::default()).await
+        Self::start(backend, None, |_| HelpDeskSettings::default(), |_| {}).await
+    }
+
+    /// With the web settings (limits, metrics access, HSTS) changed by `web`.
+    pub async fn with_web(backend: TestBackend, web: impl FnOnce(&mut WebConfig)) -> Self {
+        Self::start(backend, None, |_| HelpDeskSettings::default(), web).await
     }
 
     /// With a HelpDesk simulator as its HelpDesk and accounts server, OAuth configured.
@@ -36,15 +41,20 @@ impl TestApp {
         let sim = Simulator::spawn(sim).await.expect("start the HelpDesk simulator");
         let (api_url, accounts_url) = (sim.api_base_url(), sim.accounts_url());
         let (client_id, client_secret) = (sim.oauth_client_id(), sim.oauth_client_secret());
-        Self::start(backend, Some(sim), move |base_url| HelpDeskSettings {
-            api_url,
-            accounts_url,
-            oauth_client_id: Some(client_id),
-            oauth_client_secret: Some(client_secret.into()),
-            oauth_redirect_uri: format!("{base_url}{OAUTH_CALLBACK_PATH}"),
-            backfill_cap_days: 28,
-            rate_limit: RateLimit { requests_per_second: 200.0, burst: 50 },
-        })
+        Self::start(
+            backend,
+            Some(sim),
+            move |base_url| HelpDeskSettings {
+                api_url,
+                accounts_url,
+                oauth_client_id: Some(client_id),
+                oauth_client_secret: Some(client_secret.into()),
+                oauth_redirect_uri: format!("{base_url}{OAUTH_CALLBACK_PATH}"),
+                backfill_cap_days: 28,
+                rate_limit: RateLimit { requests_per_second: 200.0, burst: 50 },
+            },
+            |_| {},
+        )
         .await
     }
 
@@ -53,13 +63,14 @@ impl TestApp {
         backend: TestBackend,
         helpdesk: impl FnOnce(&str) -> HelpDeskSettings,
     ) -> Self {
-        Self::start(backend, None, helpdesk).await
+        Self::start(backend, None, helpdesk, |_| {}).await
     }
 
     async fn start(
         backend: TestBackend,
         sim: Option<SimHandle>,
         helpdesk: impl FnOnce(&str) -> HelpDeskSettings,
+        web: impl FnOnce(&mut WebConfig),
     ) -> Self {
         let database = TestDatabase::fresh(backend).await;
         let clock = Arc::new(ManualClock::new(SystemClock.now()));
@@ -68,14 +79,16 @@ impl TestApp {
         let base_url = format!("http://{}", listener.local_addr().expect("address"));
         let settings = AppSettings { helpdesk: helpdesk(&base_url), ..AppSettings::default() };
         let app = App::new(database.db.clone(), clock.clone(), sealer.clone(), settings);
-        let web_config = WebConfig {
+        let mut web_config = WebConfig {
             form_action_origins: sim.iter().map(|s| s.accounts_url()).collect(),
             public_url: base_url.clone(),
             ..WebConfig::default()
         };
+        web(&mut web_config);
+        let header_read = web_config.limits.header_read;
         let router = scoreline_web::router(app.clone(), web_config);
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(scoreline_web::serve(listener, router, async move {
+        tokio::spawn(scoreline_web::serve(listener, router, header_read, async move {
             let _ = stopped.await;
         }));
         Self { base_url, app, clock, database, sealer, sim, stop: Some(stop) }

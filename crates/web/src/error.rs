@@ -153,6 +153,38 @@ struct ErrorBody<'a> {
     fields: &'a [FieldError],
 }
 
+/// What the cross-site request check answers; rendered like every other error.
+pub fn cross_site_refusal(_: tower_http::csrf::ProtectionError) -> Response {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "cross_site_refused",
+        "This request came from another site, so it was refused. Use the page on this site, or an API token.",
+    )
+    .into_response()
+}
+
+/// An error answered by the routing or a layer (a 405, a 408) with no body: the status,
+/// as an error to render.
+fn error_for_status(status: StatusCode) -> ApiError {
+    let (code, message) = match status {
+        StatusCode::BAD_REQUEST => ("bad_request", "The request could not be read."),
+        StatusCode::NOT_FOUND => ("not_found", "There is nothing at this address."),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ("method_not_allowed", "This address does not take that method; see the Allow header.")
+        }
+        StatusCode::REQUEST_TIMEOUT => ("request_timeout", "The request took too long to arrive."),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The body is too large."),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("unsupported_media_type", "This body type is not accepted here.")
+        }
+        status if status.is_server_error() => {
+            return ApiError::internal(format!("{status} answered without a body"));
+        }
+        _ => ("error", "The request was refused."),
+    };
+    ApiError::new(status, code, message)
+}
+
 pub async fn render_errors(request: Request, next: Next) -> Response {
     let request_id = request
         .headers()
@@ -162,8 +194,10 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         .to_owned();
     let is_api = request.uri().path().starts_with("/api/");
     let mut response = next.run(request).await;
-    let Some(error) = response.extensions_mut().remove::<ApiError>() else {
-        return response;
+    let error = match response.extensions_mut().remove::<ApiError>() {
+        Some(error) => error,
+        None if is_bare_error(&response) => error_for_status(response.status()),
+        None => return response,
     };
     if let Some(internal) = &error.internal {
         tracing::error!(request_id, error = internal, "request failed");
@@ -184,9 +218,13 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         };
         (error.status, page).into_response()
     };
-    for kept in [header::RETRY_AFTER, header::CACHE_CONTROL] {
-        if let Some(value) = response.headers().get(&kept) {
-            rendered.headers_mut().insert(kept, value.clone());
+    // What the handler or layer said besides the body (Allow, Retry-After, HX-Redirect…) stays.
+    for name in response.headers().keys() {
+        if *name != header::CONTENT_TYPE && *name != header::CONTENT_LENGTH {
+            rendered.headers_mut().remove(name);
+            for value in response.headers().get_all(name) {
+                rendered.headers_mut().append(name.clone(), value.clone());
+            }
         }
     }
     if let Some(seconds) = error.retry_after {
@@ -196,4 +234,11 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         rendered.headers_mut().insert(crate::REQUEST_ID_HEADER, value);
     }
     rendered
+}
+
+/// An error status with no body of ours: nothing says what it is.
+fn is_bare_error(response: &Response) -> bool {
+    let status = response.status();
+    (status.is_client_error() || status.is_server_error())
+        && !response.headers().contains_key(header::CONTENT_TYPE)
 }

@@ -1,6 +1,7 @@
 //! Extractors: JSON, query, form and path input that fails in our error shape, paging, and the
 //! actor of an API call.
 
+use std::marker::PhantomData;
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
@@ -34,8 +35,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 "Send the body as JSON with `Content-Type: application/json`.",
             ));
         }
-        let body =
-            Bytes::from_request(request, state).await.map_err(|e| body_error(e.status(), &e.body_text()))?;
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(|e| body_error(e.status(), &e.body_text(), &e))?;
+        // Every body is an object: serde would also read a struct from an array (`[]`).
+        let first = body.iter().find(|b| !b.is_ascii_whitespace());
+        if first.is_some_and(|b| *b != b'{') && serde_json::from_slice::<serde_json::Value>(&body).is_ok() {
+            return Err(ApiError::invalid_field("body", "The body must be a JSON object."));
+        }
         let value = match axum::Json::<T>::from_bytes(&body) {
             Ok(axum::Json(value)) => value,
             Err(JsonRejection::JsonDataError(e)) => return Err(serde_field_error(&e.body_text())),
@@ -58,6 +65,31 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// The largest body any route reads (JSON, forms, CSV text).
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// Refuses a body whose declared length is over the limit before reading any of it, so the
+/// client hears 413 at once rather than after sending megabytes.
+pub async fn refuse_oversized(request: Request, next: axum::middleware::Next) -> axum::response::Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return axum::response::IntoResponse::into_response(too_large());
+    }
+    next.run(request).await
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("The body is over {} MiB.", MAX_BODY_BYTES / (1024 * 1024)),
+    )
+}
+
 /// `application/json`, or a `+json` type, whatever its parameters.
 fn is_json(headers: &HeaderMap) -> bool {
     let Some(content_type) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
@@ -67,13 +99,36 @@ fn is_json(headers: &HeaderMap) -> bool {
     essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-fn body_error(status: axum::http::StatusCode, text: &str) -> ApiError {
+fn body_error(
+    status: axum::http::StatusCode,
+    text: &str,
+    error: &(dyn std::error::Error + 'static),
+) -> ApiError {
+    if timed_out(error) {
+        return ApiError::new(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "The body took too long to arrive.",
+        );
+    }
     let code = match status {
         axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        axum::http::StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE => return too_large(),
         _ => "bad_request",
     };
     ApiError::new(status, code, text.to_owned())
+}
+
+/// Whether reading the body failed because it took longer than the body's time limit.
+fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 /// Text may hold tabs and line breaks, never NUL or other control characters: PostgreSQL
@@ -169,7 +224,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let RawForm(body) = RawForm::from_request(request, state)
             .await
-            .map_err(|e| body_error(e.status(), &e.body_text()))?;
+            .map_err(|e| body_error(e.status(), &e.body_text(), &e))?;
         if let Some(field) = control_character_in_pairs(&body) {
             return Err(control_character_error(&field));
         }
@@ -329,6 +384,7 @@ pub struct PageQuery {
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Items per page: 1 to 500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
@@ -361,6 +417,52 @@ pub fn encode_cursor(after: uuid::Uuid) -> String {
 fn decode_cursor(cursor: &str) -> Option<uuid::Uuid> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
     uuid::Uuid::from_slice(&bytes).ok()
+}
+
+/// An API caller whose role grants `P`. Checked before the path, query or body is read, so a
+/// caller without the role hears 403 whatever they sent. The use case checks again (and the
+/// rules that depend on the target, such as scope and rank).
+pub struct Permitted<P>(pub Actor, pub PhantomData<P>);
+
+/// A permission, or several, named as a type for [`Permitted`].
+pub trait Grant {
+    fn check(actor: &Actor) -> Result<(), ApiError>;
+}
+
+macro_rules! grants {
+    ($($permission:ident),+ $(,)?) => {$(
+        pub struct $permission;
+
+        impl Grant for $permission {
+            fn check(actor: &Actor) -> Result<(), ApiError> {
+                Ok(actor.require(scoreline_core::Permission::$permission)?)
+            }
+        }
+    )+};
+}
+
+/// The permissions API routes ask for, by the names of [`scoreline_core::Permission`].
+pub mod grant {
+    use super::{Actor, ApiError, Grant};
+
+    grants!(ManageIntegrations, ManageGroups, ManageTeams, ManageMatches, ManageStaff, ViewStaff, ViewCases);
+
+    impl<A: Grant, B: Grant> Grant for (A, B) {
+        fn check(actor: &Actor) -> Result<(), ApiError> {
+            A::check(actor)?;
+            B::check(actor)
+        }
+    }
+}
+
+impl<P: Grant> FromRequestParts<WebState> for Permitted<P> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Self::Rejection> {
+        let ApiActor(actor) = ApiActor::from_request_parts(parts, state).await?;
+        P::check(&actor)?;
+        Ok(Self(actor, PhantomData))
+    }
 }
 
 /// The actor behind an API call: a Bearer API token, or the browser's session cookie.

@@ -9,12 +9,14 @@ mod error;
 mod extract;
 mod integrations;
 mod page;
+mod server;
 mod session;
 mod staff;
 mod system;
 mod teams;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Request, header};
@@ -25,6 +27,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
+pub use server::serve;
 
 pub(crate) const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -33,13 +36,47 @@ pub(crate) const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-requ
 pub struct WebConfig {
     /// Set cookies with `Secure`: true when the public URL is https.
     pub secure_cookies: bool,
+    /// Send `Strict-Transport-Security`: true when the public URL is https.
+    pub hsts: bool,
     /// Origins besides our own that forms may be submitted to or redirected to (the OAuth
     /// accounts server), for the `form-action` rule of the content security policy.
     pub form_action_origins: Vec<String>,
     /// Where people reach this server (`https://qa.example.com`), for links handed out such as
     /// password reset links; empty gives paths on this site.
     pub public_url: String,
+    /// Who may read `/metrics`, and whether this router serves it at all.
+    pub metrics: MetricsAccess,
+    pub limits: RequestLimits,
 }
+
+/// `/metrics` tells how the server is used; it can ask for a token and move to a listener of
+/// its own (see [`metrics_router`]).
+#[derive(Debug, Clone, Default)]
+pub struct MetricsAccess {
+    /// When set, scrapers send `Authorization: Bearer <token>`.
+    pub token: Option<secrecy::SecretString>,
+    /// Served by [`metrics_router`] on another address, not by [`router`].
+    pub separate_listener: bool,
+}
+
+/// How long a client may take to send a request, so half-sent requests cannot hold
+/// connections open.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestLimits {
+    /// From the connection's first byte (or the previous response) to the end of the headers.
+    pub header_read: Duration,
+    /// For the whole body, from the end of the headers.
+    pub body_read: Duration,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        Self { header_read: Duration::from_secs(10), body_read: Duration::from_secs(30) }
+    }
+}
+
+/// A year, the value browsers' preload lists ask for at least.
+const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000");
 
 #[derive(Clone)]
 pub struct WebState {
@@ -51,6 +88,8 @@ pub struct WebState {
 /// Each resource brings its own routes: adding one is one line here.
 pub fn router(app: App, config: WebConfig) -> Router {
     let csp = content_security_policy(&config);
+    let (hsts, body_read) = (config.hsts, config.limits.body_read);
+    let serve_metrics = !config.metrics.separate_listener;
     let state = WebState { app, config: Arc::new(config) };
     let (api, openapi) = api::router();
     let openapi = Arc::new(openapi);
@@ -70,20 +109,49 @@ pub fn router(app: App, config: WebConfig) -> Router {
             HeaderValue::from_static("no-store"),
         ));
 
-    Router::new()
+    let mut router = Router::new()
         .merge(private)
         .route("/api/v1/openapi.json", get(move || system::openapi_json(openapi.clone())))
         .route("/healthz", get(system::healthz))
         .route("/readyz", get(system::readyz))
-        .route("/metrics", get(system::metrics))
-        .route("/static/{file}", get(system::static_file))
+        .route("/static/{file}", get(system::static_file));
+    if serve_metrics {
+        router = router.route("/metrics", get(system::metrics));
+    }
+    let router = router
         .fallback(system::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), page::flash::carry))
         .with_state(state)
+        .layer(axum::extract::DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(extract::refuse_oversized))
+        .layer(tower_http::timeout::RequestBodyDeadlineLayer::new(body_read))
+        // Inside `render_errors`, so its refusals come out in the error shape.
+        .layer(tower_http::csrf::CsrfLayer::new().with_rejection_response(error::cross_site_refusal))
         .layer(axum::middleware::from_fn(error::render_errors))
         .layer(axum::middleware::from_fn(system::count_requests))
-        .layer(tower_http::csrf::CsrfLayer::new())
-        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, csp))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, csp));
+    let router = if hsts {
+        router.layer(SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, HSTS))
+    } else {
+        router
+    };
+    with_common_layers(router)
+}
+
+/// `/metrics` alone, for its own listen address.
+pub fn metrics_router(app: App, config: WebConfig) -> Router {
+    let state = WebState { app, config: Arc::new(config) };
+    let router = Router::new()
+        .route("/metrics", get(system::metrics))
+        .fallback(system::not_found)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(error::render_errors));
+    with_common_layers(router)
+}
+
+/// Security headers, request ids and tracing, for every router.
+fn with_common_layers(router: Router) -> Router {
+    router
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -139,16 +207,6 @@ impl MakeRequestId for UuidRequestId {
     fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
         HeaderValue::from_str(&uuid::Uuid::now_v7().to_string()).ok().map(RequestId::new)
     }
-}
-
-/// Serves until `shutdown` resolves, then finishes the requests under way.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
 }
 
 #[cfg(test)]

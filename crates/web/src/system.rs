@@ -5,10 +5,11 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{MatchedPath, Path, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use secrecy::ExposeSecret;
 
 use crate::WebState;
 use crate::error::ApiError;
@@ -32,7 +33,25 @@ pub fn metrics_handle() -> Option<&'static PrometheusHandle> {
     HANDLE.get_or_init(|| PrometheusBuilder::new().install_recorder().ok()).as_ref()
 }
 
-pub async fn metrics() -> Response {
+pub async fn metrics(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    if let Some(expected) = &state.config.metrics.token {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim());
+        if !presented.is_some_and(|token| same_secret(token, expected.expose_secret())) {
+            let mut refusal = ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Send `Authorization: Bearer <metrics token>`.",
+            )
+            .into_response();
+            refusal.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return refusal;
+        }
+    }
     let Some(handle) = metrics_handle() else {
         return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Metrics are not available.")
             .into_response();
@@ -42,6 +61,12 @@ pub async fn metrics() -> Response {
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
     response
+}
+
+/// Compares in time that depends only on the lengths, so timing does not reveal the token.
+fn same_secret(presented: &str, expected: &str) -> bool {
+    presented.len() == expected.len()
+        && presented.bytes().zip(expected.bytes()).fold(0u8, |diff, (a, b)| diff | (a ^ b)) == 0
 }
 
 pub async fn count_requests(request: Request, next: Next) -> Response {

@@ -123,7 +123,8 @@ impl App {
         Ok(OAuthStart { integration_id, authorize_url })
     }
 
-    /// Completes the authorization the callback reports. The state is consumed whatever happens.
+    /// Completes the authorization the callback reports. The state is consumed whatever happens,
+    /// but only by the admin (and session) that started the flow.
     pub async fn finish_oauth(
         &self,
         actor: &Actor,
@@ -135,11 +136,10 @@ impl App {
         let state = match &callback {
             OAuthCallback::Code { state, .. } | OAuthCallback::Refused { state, .. } => state,
         };
-        let flow =
-            self.db().take_oauth_flow(&SecretToken::from_presented(state).digest(), self.sealer()).await?;
+        // Only the admin who started the flow, in the session they started it in, consumes it.
+        let digest = SecretToken::from_presented(state).digest();
+        let flow = self.db().take_oauth_flow(&digest, user.id, session, self.sealer()).await?;
         let flow = flow
-            .filter(|flow| flow.user_id == user.id)
-            .filter(|flow| flow.session_id.is_none() || flow.session_id == session)
             .filter(|flow| flow.expires_at > self.clock().now())
             .ok_or(AppError::OAuth(OAuthFailure::InvalidState))?;
         let code = match callback {

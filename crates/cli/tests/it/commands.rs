@@ -218,3 +218,30 @@ async fn the_demo_serves_a_simulated_helpdesk_and_an_admin_login() {
         .unwrap();
     assert_eq!(connected.status(), StatusCode::CREATED, "{}", connected.text().await.unwrap());
 }
+
+#[tokio::test]
+async fn metrics_move_to_their_own_address_behind_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("metrics-token");
+    std::fs::write(&token_file, "scrape-me-with-this-token\n").unwrap();
+    // A free port for the metrics listener (the server's own port is chosen with :0).
+    let metrics_address = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let server = Server::start(
+        dir.path(),
+        &[
+            ("SCORELINE_METRICS_LISTEN", &metrics_address.to_string()),
+            ("SCORELINE_METRICS_TOKEN_FILE", token_file.to_str().unwrap()),
+            ("SCORELINE_PUBLIC_URL", "https://qa.example.com"),
+        ],
+    );
+    let page = reqwest::get(server.url("/sign-in")).await.unwrap();
+    assert_eq!(page.headers()["strict-transport-security"], "max-age=31536000");
+    assert_eq!(reqwest::get(server.url("/metrics")).await.unwrap().status(), StatusCode::NOT_FOUND);
+
+    let metrics = format!("http://{metrics_address}/metrics");
+    assert_eq!(reqwest::get(&metrics).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let scraped =
+        reqwest::Client::new().get(&metrics).bearer_auth("scrape-me-with-this-token").send().await.unwrap();
+    assert_eq!(scraped.status(), StatusCode::OK);
+    assert!(scraped.text().await.unwrap().contains("scoreline_http_requests_total"));
+}

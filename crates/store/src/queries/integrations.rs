@@ -434,18 +434,25 @@ impl Backend {
         Ok(())
     }
 
-    /// Removes and returns the flow: a state can be used once, whatever happens next.
+    /// Removes and returns the flow when it is the caller's (started by `user_id` in this
+    /// session, or in none): the rightful admin can use a state once, whatever happens next,
+    /// and someone else presenting it consumes nothing.
     pub(crate) async fn take_oauth_flow(
         &self,
         state_digest: &TokenDigest,
+        user_id: UserId,
+        session_id: Option<SessionId>,
         sealer: &Sealer,
     ) -> StoreResult<Option<OAuthFlow>> {
         let row: Option<OAuthFlowRow> = sqlx::query_as(
-            "DELETE FROM oauth_flows WHERE state_digest = $1
+            "DELETE FROM oauth_flows
+             WHERE state_digest = $1 AND user_id = $2 AND (session_id IS NULL OR session_id = $3)
              RETURNING user_id, session_id, integration_id, reconnect, settings,
                        verifier_sealed, redirect_uri, created_at, expires_at",
         )
         .bind(&state_digest[..])
+        .bind(user_id.as_uuid())
+        .bind(session_id.map(|id| id.as_uuid()))
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };

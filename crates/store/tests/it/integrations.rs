@@ -150,11 +150,19 @@ async fn oauth_flows_are_single_use(backend: TestBackend) {
         expires_at: T0.saturating_add(std::time::Duration::from_secs(600)),
     };
     db.create_oauth_flow(&flow, &sealer).await.unwrap();
-    let taken = db.take_oauth_flow(&[3u8; 32], &sealer).await.unwrap().unwrap();
+    let other = db
+        .create_user(&new_user("other@example.com", scoreline_core::Role::GlobalAdmin), &audit("user"))
+        .await
+        .unwrap();
+    for (who, session) in [(other.id, flow.session_id), (user.id, Some(SessionId::new())), (user.id, None)] {
+        assert!(db.take_oauth_flow(&[3u8; 32], who, session, &sealer).await.unwrap().is_none());
+    }
+    let taken = db.take_oauth_flow(&[3u8; 32], user.id, flow.session_id, &sealer).await.unwrap().unwrap();
     assert_eq!(taken.settings, flow.settings);
     assert_eq!(taken.pkce_verifier.expose_secret(), "verifier-secret");
     assert_eq!(taken.session_id, flow.session_id);
-    assert!(db.take_oauth_flow(&[3u8; 32], &sealer).await.unwrap().is_none(), "second use");
+    let again = db.take_oauth_flow(&[3u8; 32], user.id, flow.session_id, &sealer).await.unwrap();
+    assert!(again.is_none(), "second use");
     assert_eq!(db.count_integrations().await.unwrap(), 0, "a pending flow creates no integration");
     let _ = UserId::new();
 }

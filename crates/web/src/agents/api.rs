@@ -17,7 +17,7 @@ use crate::WebState;
 use crate::agents::AgentKey;
 use crate::api::ItemList;
 use crate::error::ApiError;
-use crate::extract::{ApiActor, ApiJson, ApiQuery, IdPath, IdPath2, PageQuery};
+use crate::extract::{ApiJson, ApiQuery, IdPath, IdPath2, PageQuery, Permitted, grant};
 use crate::staff::api::UserView;
 
 pub fn routes() -> OpenApiRouter<WebState> {
@@ -125,7 +125,7 @@ pub struct AgentList {
 #[serde(default, deny_unknown_fields)]
 pub struct MatchBody {
     /// The staff member (active) to match the agent to.
-    #[schema(value_type = String, format = Uuid)]
+    #[schema(value_type = String, format = Uuid, required = true)]
     pub user_id: Option<UserId>,
 }
 
@@ -158,8 +158,9 @@ impl From<AutoMatchReport> for AutoMatchView {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CreateStaffBody {
+    #[schema(required = true)]
     pub agent_ids: Vec<String>,
-    #[schema(value_type = String, format = Uuid)]
+    #[schema(value_type = String, format = Uuid, required = true)]
     pub team_id: Option<TeamId>,
 }
 
@@ -197,7 +198,7 @@ fn page_of<T>(
     responses((status = 200, body = AgentList), (status = 403), (status = 404)))]
 async fn list_agents(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ViewStaff>,
     IdPath(id): IdPath<IntegrationId>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<AgentList>, ApiError> {
@@ -218,7 +219,7 @@ async fn list_agents(
     responses((status = 200, body = AgentView), (status = 403), (status = 404), (status = 422)))]
 async fn match_agent(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageMatches>,
     IdPath2(id, AgentKey(agent_id)): IdPath2<IntegrationId, AgentKey>,
     ApiJson(body): ApiJson<MatchBody>,
 ) -> Result<Json<AgentView>, ApiError> {
@@ -232,7 +233,7 @@ async fn match_agent(
     responses((status = 200, body = AgentView), (status = 403), (status = 404)))]
 async fn unmatch_agent(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageMatches>,
     IdPath2(id, AgentKey(agent_id)): IdPath2<IntegrationId, AgentKey>,
 ) -> Result<Json<AgentView>, ApiError> {
     Ok(Json(state.app.unmatch_agent(&actor, id, &agent_id).await?.into()))
@@ -245,7 +246,7 @@ async fn unmatch_agent(
     responses((status = 200, body = AutoMatchView), (status = 403), (status = 404)))]
 async fn auto_match(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageMatches>,
     IdPath(id): IdPath<IntegrationId>,
 ) -> Result<Json<AutoMatchView>, ApiError> {
     Ok(Json(state.app.auto_match_agents(&actor, id).await?.into()))
@@ -257,7 +258,7 @@ async fn auto_match(
     responses((status = 201, body = ItemList<UserView>), (status = 403), (status = 404), (status = 409), (status = 422)))]
 async fn create_staff(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<(grant::ManageMatches, grant::ManageStaff)>,
     IdPath(id): IdPath<IntegrationId>,
     ApiJson(body): ApiJson<CreateStaffBody>,
 ) -> Result<(StatusCode, Json<ItemList<UserView>>), ApiError> {

@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 use crate::WebState;
 use crate::api::ItemList;
 use crate::error::ApiError;
-use crate::extract::{ApiActor, ApiQuery, IdPath, PageQuery};
+use crate::extract::{ApiQuery, IdPath, PageQuery, Permitted, grant};
 
 pub fn routes() -> OpenApiRouter<WebState> {
     OpenApiRouter::new().routes(routes!(list_cases)).routes(routes!(show_case))
@@ -107,7 +107,10 @@ pub struct CaseQuery {
     pub updated_from: Option<String>,
     /// RFC 3339; HelpDesk `updatedAt` before.
     pub updated_to: Option<String>,
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// Items per page: 1 to 500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
@@ -142,7 +145,7 @@ impl CaseQuery {
 #[utoipa::path(get, path = "/cases", tag = "cases", params(CaseQuery), responses((status = 200, body = ItemList<CaseView>), (status = 403), (status = 422)))]
 async fn list_cases(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ViewCases>,
     ApiQuery(query): ApiQuery<CaseQuery>,
 ) -> Result<Json<ItemList<CaseView>>, ApiError> {
     let page = PageQuery { cursor: query.cursor.clone(), limit: query.limit }.to_request()?;
@@ -153,7 +156,7 @@ async fn list_cases(
 #[utoipa::path(get, path = "/cases/{id}", tag = "cases", params(("id" = String, Path, format = Uuid)), responses((status = 200, body = CaseView), (status = 404)))]
 async fn show_case(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ViewCases>,
     IdPath(id): IdPath<CaseId>,
 ) -> Result<Json<CaseView>, ApiError> {
     Ok(Json(state.app.get_case(&actor, id).await?.into()))

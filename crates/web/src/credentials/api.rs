@@ -15,7 +15,7 @@ use crate::WebState;
 use crate::api::ItemList;
 use crate::error::ApiError;
 use crate::extract::{
-    ApiActor, ApiJson, ApiQuery, ClientAddress, IdPath, IdPath2, PageQuery, session_cookie,
+    ApiActor, ApiJson, ApiQuery, ClientAddress, IdPath, IdPath2, PageQuery, Permitted, grant, session_cookie,
 };
 
 pub fn routes() -> OpenApiRouter<WebState> {
@@ -181,7 +181,7 @@ pub(crate) async fn calling_session(
         (status = 403, description = "Not someone the caller manages"), (status = 404, description = "No such user in the caller's scope")))]
 async fn list_user_tokens(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageStaff>,
     IdPath(id): IdPath<UserId>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<ItemList<TokenView>>, ApiError> {
@@ -197,7 +197,7 @@ async fn list_user_tokens(
         (status = 403, description = "Not someone the caller manages"), (status = 404, description = "No such user or live token")))]
 async fn revoke_user_token(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageStaff>,
     IdPath2(id, token_id): IdPath2<UserId, ApiTokenId>,
 ) -> Result<StatusCode, ApiError> {
     state.app.revoke_api_token(&actor, id, token_id).await?;
@@ -212,7 +212,7 @@ async fn revoke_user_token(
         (status = 422, description = "Oneself, or a deactivated person")))]
 async fn create_password_reset(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageStaff>,
     IdPath(id): IdPath<UserId>,
 ) -> Result<(StatusCode, Json<PasswordResetView>), ApiError> {
     let link = state.app.create_password_reset(&actor, id).await?;

@@ -1,9 +1,8 @@
 //! `/api/v1/integrations`: connect, list, edit, replace the token, disconnect.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use scoreline_app::{ConnectIntegration, IntegrationOverview, UpdateIntegration};
 use scoreline_core::{Disconnect, IntegrationId, Timestamp};
 use secrecy::SecretString;
@@ -15,7 +14,7 @@ use utoipa_axum::routes;
 use crate::WebState;
 use crate::api::ItemList;
 use crate::error::ApiError;
-use crate::extract::{ApiActor, ApiJson, ApiQuery, IdPath, PageQuery};
+use crate::extract::{ApiJson, ApiQuery, IdPath, PageQuery, Permitted, grant};
 
 pub fn routes() -> OpenApiRouter<WebState> {
     OpenApiRouter::new()
@@ -102,10 +101,10 @@ impl From<IntegrationOverview> for IntegrationView {
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RetentionBody {
-    #[schema(example = 6)]
+    #[schema(example = 6, required = true)]
     pub value: i64,
     /// `days`, `weeks`, `months`, `quarters` or `years`.
-    #[schema(example = "months")]
+    #[schema(example = "months", required = true)]
     pub unit: String,
 }
 
@@ -115,6 +114,7 @@ pub struct RetentionBody {
 pub struct AuthBody {
     /// `token` or `oauth`.
     #[serde(default)]
+    #[schema(required = true)]
     pub method: String,
     /// Token method: the Account ID shown in the Developers Console.
     #[serde(default)]
@@ -130,19 +130,29 @@ pub struct AuthBody {
 pub struct NewIntegrationBody {
     /// Only `helpdesk` for now.
     #[serde(default)]
-    #[schema(example = "helpdesk")]
+    #[schema(example = "helpdesk", required = true)]
     pub kind: String,
     #[serde(default)]
+    #[schema(required = true)]
     pub label: String,
     #[serde(default)]
     pub description: String,
     #[serde(default)]
+    #[schema(required = true)]
     pub auth: AuthBody,
     #[serde(default)]
     pub retention: Option<RetentionBody>,
     /// 1 to 28 unless the operator raised the cap; default 7.
     #[serde(default)]
     pub backfill_days: Option<i64>,
+}
+
+/// What connecting answers, by method.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Connected {
+    Token(IntegrationView),
+    OAuth(OAuthStarted),
 }
 
 /// The answer to starting an OAuth connection: send the admin's browser to `authorize_url`;
@@ -165,10 +175,11 @@ pub struct UpdateIntegrationBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplaceTokenBody {
+    /// The integration's Account ID; may be left out.
     #[serde(default)]
     pub account_id: String,
     #[serde(default)]
-    #[schema(value_type = String)]
+    #[schema(value_type = String, required = true)]
     pub token: Option<SecretString>,
 }
 
@@ -182,7 +193,7 @@ pub struct DeleteQuery {
 #[utoipa::path(get, path = "/integrations", tag = "integrations", params(PageQuery), responses((status = 200, body = ItemList<IntegrationView>), (status = 403)))]
 async fn list_integrations(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageIntegrations>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<ItemList<IntegrationView>>, ApiError> {
     let page = state.app.list_integration_overviews(&actor, query.to_request()?).await?;
@@ -192,12 +203,12 @@ async fn list_integrations(
 /// Connects HelpDesk. The token method checks the credentials with HelpDesk first; the OAuth
 /// method answers with the URL where an admin approves access.
 #[utoipa::path(post, path = "/integrations", tag = "integrations", request_body = NewIntegrationBody,
-    responses((status = 201, body = IntegrationView), (status = 201, body = OAuthStarted), (status = 403), (status = 422), (status = 502)))]
+    responses((status = 201, body = Connected, description = "The token method: the integration. The OAuth method: where to approve access, and the integration it will be."), (status = 403), (status = 422), (status = 502)))]
 async fn create_integration(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageIntegrations>,
     ApiJson(body): ApiJson<NewIntegrationBody>,
-) -> Result<Response, ApiError> {
+) -> Result<(StatusCode, Json<Connected>), ApiError> {
     if body.kind != "helpdesk" {
         return Err(ApiError::invalid_field("kind", "Only `helpdesk` integrations exist."));
     }
@@ -214,15 +225,12 @@ async fn create_integration(
     if input.auth_method == "oauth" {
         let started = state.app.start_oauth(&actor, None, input.clone()).await?;
         let pending = pending_view(&started.integration_id, &input, state.app.clock().now());
-        return Ok((
-            StatusCode::CREATED,
-            Json(OAuthStarted { integration: pending, authorize_url: started.authorize_url }),
-        )
-            .into_response());
+        let started = OAuthStarted { integration: pending, authorize_url: started.authorize_url };
+        return Ok((StatusCode::CREATED, Json(Connected::OAuth(started))));
     }
     let integration = state.app.connect_with_token(&actor, input).await?;
     let overview = state.app.integration_overview(&actor, integration.id).await?;
-    Ok((StatusCode::CREATED, Json(IntegrationView::from(overview))).into_response())
+    Ok((StatusCode::CREATED, Json(Connected::Token(overview.into()))))
 }
 
 /// What the integration will be once authorized.
@@ -255,7 +263,7 @@ fn pending_view(id: &IntegrationId, input: &ConnectIntegration, now: Timestamp) 
 #[utoipa::path(get, path = "/integrations/{id}", tag = "integrations", params(("id" = String, Path, format = Uuid)), responses((status = 200, body = IntegrationView), (status = 404)))]
 async fn show_integration(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageIntegrations>,
     IdPath(id): IdPath<IntegrationId>,
 ) -> Result<Json<IntegrationView>, ApiError> {
     Ok(Json(state.app.integration_overview(&actor, id).await?.into()))
@@ -265,7 +273,7 @@ async fn show_integration(
     responses((status = 200, body = IntegrationView), (status = 404), (status = 422)))]
 async fn update_integration(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageIntegrations>,
     IdPath(id): IdPath<IntegrationId>,
     ApiJson(body): ApiJson<UpdateIntegrationBody>,
 ) -> Result<Json<IntegrationView>, ApiError> {
@@ -284,9 +292,9 @@ async fn update_integration(
 #[utoipa::path(delete, path = "/integrations/{id}", tag = "integrations", params(("id" = String, Path, format = Uuid), DeleteQuery), responses((status = 204), (status = 404), (status = 422)))]
 async fn delete_integration(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageIntegrations>,
     IdPath(id): IdPath<IntegrationId>,
-    Query(query): Query<DeleteQuery>,
+    ApiQuery(query): ApiQuery<DeleteQuery>,
 ) -> Result<StatusCode, ApiError> {
     let mode = match query.cases.as_deref() {
         None | Some("keep") => Disconnect::KeepCases,
@@ -302,7 +310,7 @@ async fn delete_integration(
     responses((status = 200, body = IntegrationView), (status = 404), (status = 422), (status = 502)))]
 async fn replace_token(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageIntegrations>,
     IdPath(id): IdPath<IntegrationId>,
     ApiJson(body): ApiJson<ReplaceTokenBody>,
 ) -> Result<Json<IntegrationView>, ApiError> {
@@ -316,7 +324,7 @@ async fn replace_token(
     responses((status = 202, body = IntegrationView), (status = 404), (status = 409)))]
 async fn sync_integration(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageIntegrations>,
     IdPath(id): IdPath<IntegrationId>,
 ) -> Result<(StatusCode, Json<IntegrationView>), ApiError> {
     state.app.request_sync(&actor, id).await?;

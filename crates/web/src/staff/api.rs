@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 use crate::WebState;
 use crate::api::ItemList;
 use crate::error::ApiError;
-use crate::extract::{ApiActor, ApiJson, ApiQuery, IdPath, PageQuery};
+use crate::extract::{ApiJson, ApiQuery, IdPath, PageQuery, Permitted, grant};
 
 pub fn routes() -> OpenApiRouter<WebState> {
     OpenApiRouter::new()
@@ -55,11 +55,11 @@ impl From<User> for UserView {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NewUserBody {
-    #[schema(example = "ada@example.com")]
+    #[schema(example = "ada@example.com", required = true)]
     pub email: String,
-    #[schema(example = "Ada Lovelace")]
+    #[schema(example = "Ada Lovelace", required = true)]
     pub name: String,
-    #[schema(example = "supervisor")]
+    #[schema(example = "supervisor", required = true)]
     pub role: String,
     /// At least 10 characters; leave out for staff who never sign in.
     pub password: Option<String>,
@@ -84,7 +84,7 @@ pub struct UpdateUserBody {
 #[utoipa::path(get, path = "/users", tag = "staff", params(PageQuery), responses((status = 200, body = ItemList<UserView>), (status = 403)))]
 async fn list_users(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ViewStaff>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<ItemList<UserView>>, ApiError> {
     let page = state.app.list_users(&actor, query.to_request()?).await?;
@@ -94,7 +94,7 @@ async fn list_users(
 #[utoipa::path(post, path = "/users", tag = "staff", request_body = NewUserBody, responses((status = 201, body = UserView), (status = 403), (status = 422)))]
 async fn create_user(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageStaff>,
     ApiJson(body): ApiJson<NewUserBody>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
     let input = CreateUser {
@@ -111,7 +111,7 @@ async fn create_user(
 #[utoipa::path(get, path = "/users/{id}", tag = "staff", params(("id" = String, Path, format = Uuid)), responses((status = 200, body = UserView), (status = 404)))]
 async fn show_user(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ViewStaff>,
     IdPath(id): IdPath<UserId>,
 ) -> Result<Json<UserView>, ApiError> {
     Ok(Json(state.app.get_user(&actor, id).await?.into()))
@@ -120,7 +120,7 @@ async fn show_user(
 #[utoipa::path(patch, path = "/users/{id}", tag = "staff", params(("id" = String, Path, format = Uuid)), request_body = UpdateUserBody, responses((status = 200, body = UserView), (status = 403), (status = 404), (status = 422)))]
 async fn update_user(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageStaff>,
     IdPath(id): IdPath<UserId>,
     ApiJson(body): ApiJson<UpdateUserBody>,
 ) -> Result<Json<UserView>, ApiError> {
@@ -133,7 +133,10 @@ async fn update_user(
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ImportBody {
-    #[schema(example = "email,name,role,team\nada@example.com,Ada Lovelace,employee,Support / Tier 1\n")]
+    #[schema(
+        example = "email,name,role,team\nada@example.com,Ada Lovelace,employee,Support / Tier 1\n",
+        required = true
+    )]
     pub csv: String,
 }
 
@@ -186,7 +189,7 @@ impl From<ImportPreview> for ImportPreviewView {
     responses((status = 200, body = ImportPreviewView), (status = 403)))]
 async fn preview_import(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageStaff>,
     ApiJson(body): ApiJson<ImportBody>,
 ) -> Result<Json<ImportPreviewView>, ApiError> {
     Ok(Json(state.app.preview_staff_import(&actor, &body.csv).await?.into()))
@@ -198,7 +201,7 @@ async fn preview_import(
     responses((status = 201, body = ItemList<UserView>), (status = 403), (status = 409), (status = 422)))]
 async fn import(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageStaff>,
     ApiJson(body): ApiJson<ImportBody>,
 ) -> Result<(StatusCode, Json<ItemList<UserView>>), ApiError> {
     let users = state.app.import_staff(&actor, &body.csv).await?;

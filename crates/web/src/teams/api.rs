@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use crate::WebState;
 use crate::api::ItemList;
 use crate::error::ApiError;
-use crate::extract::{ApiActor, ApiJson, ApiQuery, IdPath, PageQuery};
+use crate::extract::{ApiJson, ApiQuery, IdPath, PageQuery, Permitted, grant};
 use crate::staff::api::UserView;
 
 pub fn routes() -> OpenApiRouter<WebState> {
@@ -65,21 +65,23 @@ impl From<Team> for TeamView {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NewGroupBody {
+    #[schema(required = true)]
     pub name: String,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NewTeamBody {
-    #[schema(value_type = String, format = Uuid)]
+    #[schema(value_type = String, format = Uuid, required = true)]
     pub group_id: Option<GroupId>,
+    #[schema(required = true)]
     pub name: String,
 }
 
 #[utoipa::path(get, path = "/groups", tag = "staff", params(PageQuery), responses((status = 200, body = ItemList<GroupView>), (status = 403)))]
 async fn list_groups(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ViewStaff>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<ItemList<GroupView>>, ApiError> {
     let page = state.app.list_groups(&actor, query.to_request()?).await?;
@@ -89,7 +91,7 @@ async fn list_groups(
 #[utoipa::path(post, path = "/groups", tag = "staff", request_body = NewGroupBody, responses((status = 201, body = GroupView), (status = 403), (status = 422)))]
 async fn create_group(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageGroups>,
     ApiJson(body): ApiJson<NewGroupBody>,
 ) -> Result<(StatusCode, Json<GroupView>), ApiError> {
     let group = state.app.create_group(&actor, CreateGroup { name: body.name }).await?;
@@ -99,7 +101,7 @@ async fn create_group(
 #[utoipa::path(get, path = "/teams", tag = "staff", params(PageQuery), responses((status = 200, body = ItemList<TeamView>), (status = 403)))]
 async fn list_teams(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ViewStaff>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<ItemList<TeamView>>, ApiError> {
     let page = state.app.list_teams(&actor, query.to_request()?).await?;
@@ -109,7 +111,7 @@ async fn list_teams(
 #[utoipa::path(post, path = "/teams", tag = "staff", request_body = NewTeamBody, responses((status = 201, body = TeamView), (status = 403), (status = 422)))]
 async fn create_team(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageTeams>,
     ApiJson(body): ApiJson<NewTeamBody>,
 ) -> Result<(StatusCode, Json<TeamView>), ApiError> {
     let team = state.app.create_team(&actor, CreateTeam { group_id: body.group_id, name: body.name }).await?;
@@ -119,7 +121,7 @@ async fn create_team(
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct MemberBody {
-    #[schema(value_type = String, format = Uuid)]
+    #[schema(value_type = String, format = Uuid, required = true)]
     pub user_id: Option<UserId>,
 }
 
@@ -128,7 +130,7 @@ pub struct MemberBody {
     responses((status = 200, body = ItemList<UserView>), (status = 403), (status = 404)))]
 async fn list_members(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ViewStaff>,
     IdPath(id): IdPath<TeamId>,
 ) -> Result<Json<ItemList<UserView>>, ApiError> {
     let members = state.app.list_team_members(&actor, id).await?;
@@ -140,7 +142,7 @@ async fn list_members(
     request_body = MemberBody, responses((status = 204), (status = 403), (status = 404), (status = 422)))]
 async fn add_member(
     State(state): State<WebState>,
-    ApiActor(actor): ApiActor,
+    Permitted(actor, _): Permitted<grant::ManageTeams>,
     IdPath(id): IdPath<TeamId>,
     ApiJson(body): ApiJson<MemberBody>,
 ) -> Result<StatusCode, ApiError> {

@@ -251,7 +251,7 @@ async fn connect_by_oauth(test: &TestApp, cookie: &str) -> String {
 
 async fn oauth_connects_through_consent_and_refuses_forgeries(backend: TestBackend) {
     let test = helpdesk(backend).await;
-    let (_, admin) = test.signed_in("global_admin").await;
+    let (admin_user, admin) = test.signed_in("global_admin").await;
 
     // Denied consent: nothing is created.
     let authorize_url = start_oauth_from_page(&test, &admin, "Denied").await;
@@ -275,6 +275,13 @@ async fn oauth_connects_through_consent_and_refuses_forgeries(backend: TestBacke
     let stolen = follow_callback(&other_admin, &callback).await;
     assert_eq!(stolen.status(), StatusCode::BAD_REQUEST);
     assert_eq!(integration_count(&test).await, 0, "nothing is created by refused callbacks");
+    // Nor can this admin's other session; and neither consumed the flow: the rightful
+    // callback still connects.
+    let other_session = test.sign_in(&admin_user.email, scoreline_testkit::PASSWORD).await;
+    assert_eq!(follow_callback(&other_session, &callback).await.status(), StatusCode::BAD_REQUEST);
+    let rightful = follow_callback(&admin, &callback).await;
+    assert_eq!(rightful.status(), StatusCode::SEE_OTHER, "{}", rightful.text().await.unwrap());
+    assert_eq!(integration_count(&test).await, 1);
 
     // The happy path; the same callback cannot be used twice.
     let authorize_url = start_oauth_from_page(&test, &admin, "HelpDesk OAuth").await;
@@ -288,10 +295,12 @@ async fn oauth_connects_through_consent_and_refuses_forgeries(backend: TestBacke
     assert_eq!(replayed.status(), StatusCode::BAD_REQUEST);
 
     let integrations = test.store().list_integrations(PageRequest::first(10)).await.unwrap().items;
-    assert_eq!(integrations.len(), 1);
-    assert_eq!(integrations[0].auth_method.as_str(), "oauth");
-    assert_eq!(integrations[0].backfill_days, 14);
-    assert!(integrations[0].credential_set && integrations[0].token_last4.is_none());
+    assert_eq!(integrations.len(), 2, "the rightful callback after the stolen one, and this one");
+    for integration in &integrations {
+        assert_eq!(integration.auth_method.as_str(), "oauth");
+        assert_eq!(integration.backfill_days, 14);
+        assert!(integration.credential_set && integration.token_last4.is_none());
+    }
 
     // The API flow answers with where to approve access and creates nothing before that.
     let api_started = post_integration(&test, &admin, &json!({

@@ -11,6 +11,8 @@ mod browser_pages;
 mod cases;
 mod control_characters;
 mod credentials;
+mod edges;
+mod fuzz;
 mod integrations;
 mod page_pattern;
 mod pages;
