@@ -11,6 +11,8 @@ mod matching;
 mod page;
 mod role;
 mod scope;
+mod scorecard;
+mod scoring;
 mod staff;
 mod sync;
 mod timestamp;
@@ -28,6 +30,11 @@ pub use matching::{AgentMatch, MatchSource, MatchedUser, StaffCandidate};
 pub use page::{Page, PageRequest};
 pub use role::{Permission, Role, UnknownRole};
 pub use scope::Scope;
+pub use scorecard::{
+    Answer, AnswerOption, FailRule, MAX_COMMENT_CHARS, OptionInput, Question, QuestionInput,
+    ScorecardDefinition, ScorecardInput, Section, SectionInput, check_answers, choices_of,
+};
+pub use scoring::{Choice, Outcome, Score, SectionScore, score};
 pub use staff::{Group, Team, User};
 pub use sync::{SyncPhase, SyncState};
 pub use timestamp::Timestamp;
