@@ -11,6 +11,7 @@ mod matching;
 mod notes;
 mod purge;
 mod scheduler;
+mod scorecards;
 mod staff;
 mod staff_import;
 mod sync;
@@ -33,6 +34,7 @@ pub use integrations::{
 };
 pub use matching::{AgentDirectory, AgentEntry, AutoMatchReport, CreateStaffFromAgents, MatchSuggestion};
 pub use purge::{PURGE_BATCH, PurgeReport};
+pub use scorecards::MAX_SCORECARD_FILE_BYTES;
 pub use scoreline_helpdesk::RateLimit;
 pub use staff::{AccountOverview, CreateGroup, CreateTeam, CreateUser, UpdateUser};
 pub use staff_import::{ImportPreview, ImportRow, MAX_IMPORT_ROWS};

@@ -31,8 +31,8 @@ pub use page::{Page, PageRequest};
 pub use role::{Permission, Role, UnknownRole};
 pub use scope::Scope;
 pub use scorecard::{
-    Answer, AnswerOption, FailRule, MAX_COMMENT_CHARS, OptionInput, Question, QuestionInput,
-    ScorecardDefinition, ScorecardInput, Section, SectionInput, check_answers, choices_of,
+    Answer, AnswerOption, FailRule, MAX_COMMENT_CHARS, OptionInput, Question, QuestionInput, Scorecard,
+    ScorecardDefinition, ScorecardInput, ScorecardVersion, Section, SectionInput, check_answers, choices_of,
 };
 pub use scoring::{Choice, Outcome, Score, SectionScore, score};
 pub use staff::{Group, Team, User};

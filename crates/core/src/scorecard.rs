@@ -6,7 +6,55 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::scoring::Choice;
-use crate::{FieldError, GroupId, OptionId, QuestionId, SectionId};
+use crate::{
+    FieldError, GroupId, OptionId, QuestionId, ScorecardId, ScorecardVersionId, SectionId, Timestamp, UserId,
+};
+
+/// A scorecard as stored: its draft, if one is pending, and its latest published version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scorecard {
+    pub id: ScorecardId,
+    pub name: String,
+    /// What is being edited as the next version; `None` when nothing changed since `latest`.
+    pub draft: Option<ScorecardDefinition>,
+    pub latest: Option<ScorecardVersion>,
+    pub archived_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Scorecard {
+    /// The draft if one is pending, else the latest version: what editing starts from.
+    pub fn current(&self) -> Option<&ScorecardDefinition> {
+        self.draft.as_ref().or(self.latest.as_ref().map(|v| &v.definition))
+    }
+
+    pub fn latest_number(&self) -> u32 {
+        self.latest.as_ref().map_or(0, |v| v.number)
+    }
+
+    /// `draft`, `published` or `archived`.
+    pub fn state(&self) -> &'static str {
+        if self.archived_at.is_some() {
+            "archived"
+        } else if self.latest.is_some() {
+            "published"
+        } else {
+            "draft"
+        }
+    }
+}
+
+/// A published version: never changes once written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScorecardVersion {
+    pub id: ScorecardVersionId,
+    pub scorecard_id: ScorecardId,
+    pub number: u32,
+    pub definition: ScorecardDefinition,
+    pub published_at: Timestamp,
+    pub published_by: Option<UserId>,
+}
 
 /// What an answer option does to the score besides its points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

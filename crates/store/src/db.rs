@@ -3,14 +3,15 @@
 
 use scoreline_core::{
     AgentMatch, AuditRecord, CaseCounts, CaseFilter, CaseId, Disconnect, Group, GroupId, Integration,
-    IntegrationId, IntegrationSettings, IntegrationState, Page, PageRequest, Scope, SessionId,
-    StaffCandidate, StoredCase, SyncPhase, SyncState, Team, TeamId, Timestamp, User, UserId,
+    IntegrationId, IntegrationSettings, IntegrationState, Page, PageRequest, Scope, Scorecard,
+    ScorecardDefinition, ScorecardId, ScorecardVersion, ScorecardVersionId, SessionId, StaffCandidate,
+    StoredCase, SyncPhase, SyncState, Team, TeamId, Timestamp, User, UserId,
 };
 
 use crate::integrations::{NewCredentials, NewIntegration, OAuthFlow, OAuthTokens, StoredCredentials};
 use crate::matching::{AutoMatch, StaffFromAgent};
 use crate::model::{
-    ImportedUser, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, TokenDigest, UserChange,
+    ImportedUser, NewApiToken, NewGroup, NewScorecard, NewSession, NewTeam, NewUser, TokenDigest, UserChange,
     UserCredentials,
 };
 use crate::sync::{AgentRecord, CaseRecord, Checkpoint, HelpDeskAgent, PageWrite, SyncWindow};
@@ -175,4 +176,15 @@ forward! {
     set_agent_match(IntegrationId, &str, Option<UserId>, &AuditRecord) -> bool;
     apply_auto_matches(IntegrationId, &[AutoMatch]) -> Vec<String>;
     create_staff_from_agents(IntegrationId, TeamId, &[StaffFromAgent], Timestamp);
+
+    // scorecards.rs
+    create_scorecard(&NewScorecard, &AuditRecord) -> Scorecard;
+    get_scorecard(ScorecardId) -> Option<Scorecard>;
+    list_scorecards(bool, PageRequest) -> Page<Scorecard>;
+    save_scorecard_draft(ScorecardId, &ScorecardDefinition, Timestamp, &AuditRecord) -> bool;
+    publish_scorecard(ScorecardId, ScorecardVersionId, Option<UserId>, Timestamp, &AuditRecord) -> Option<ScorecardVersion>;
+    archive_scorecard(ScorecardId, Timestamp, &AuditRecord) -> bool;
+    get_scorecard_version(ScorecardId, u32) -> Option<ScorecardVersion>;
+    get_scorecard_version_by_id(ScorecardVersionId) -> Option<ScorecardVersion>;
+    list_scorecard_versions(ScorecardId) -> Vec<ScorecardVersion>;
 }

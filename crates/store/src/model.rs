@@ -2,8 +2,8 @@
 //! back (users, teams, audit entries, pages) are `scoreline_core`'s.
 
 use scoreline_core::{
-    ApiTokenId, AuditRecord, Email, GroupId, PersonName, Role, SessionId, TeamId, Timestamp, UnitName, User,
-    UserId,
+    ApiTokenId, AuditRecord, Email, GroupId, PersonName, Role, ScorecardDefinition, ScorecardId, SessionId,
+    TeamId, Timestamp, UnitName, User, UserId,
 };
 
 /// A user as sign-in needs it: with the stored password hash, if any.
@@ -75,4 +75,12 @@ pub struct NewApiToken {
     pub user_id: UserId,
     pub name: String,
     pub created_at: Timestamp,
+}
+
+/// A new scorecard: its first draft.
+#[derive(Debug, Clone)]
+pub struct NewScorecard {
+    pub id: ScorecardId,
+    pub definition: ScorecardDefinition,
+    pub at: Timestamp,
 }

@@ -16,7 +16,8 @@ use crate::extract::encode_cursor;
         (name = "staff", description = "Users, groups and teams"),
         (name = "session", description = "Who is calling"),
         (name = "integrations", description = "Connected HelpDesk accounts"),
-        (name = "cases", description = "HelpDesk tickets as stored for scoring")
+        (name = "cases", description = "HelpDesk tickets as stored for scoring"),
+        (name = "scorecards", description = "Scorecards: drafts, published versions, TOML files")
     )
 )]
 struct ApiDoc;
@@ -29,7 +30,8 @@ pub fn router() -> (axum::Router<WebState>, utoipa::openapi::OpenApi) {
         .merge(crate::teams::api::routes())
         .merge(crate::integrations::api::routes())
         .merge(crate::agents::api::routes())
-        .merge(crate::cases::api::routes());
+        .merge(crate::cases::api::routes())
+        .merge(crate::scorecards::api::routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).split_for_parts()
 }
 

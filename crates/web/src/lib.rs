@@ -8,6 +8,7 @@ mod error;
 mod extract;
 mod integrations;
 mod page;
+mod scorecards;
 mod session;
 mod staff;
 mod system;

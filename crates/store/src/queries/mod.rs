@@ -13,6 +13,7 @@ mod cases;
 mod integrations;
 mod leases;
 mod matching;
+mod scorecards;
 mod sessions;
 mod sync;
 mod users;

@@ -13,6 +13,7 @@ mod integrations;
 mod page_pattern;
 mod pages;
 mod scope;
+mod scorecards;
 mod secrets;
 mod snapshots;
 mod staff;

@@ -1,0 +1,3 @@
+//! Scorecards: *Score ▸ Scorecards* (the builder) and `/api/v1/scorecards`.
+
+pub mod api;
