@@ -33,6 +33,7 @@ pub use scope::Scope;
 pub use scorecard::{
     Answer, AnswerOption, FailRule, MAX_COMMENT_CHARS, OptionInput, Question, QuestionInput, Scorecard,
     ScorecardDefinition, ScorecardInput, ScorecardVersion, Section, SectionInput, check_answers, choices_of,
+    diff,
 };
 pub use scoring::{Choice, Outcome, Score, SectionScore, score};
 pub use staff::{Group, Team, User};

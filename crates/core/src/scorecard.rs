@@ -644,3 +644,178 @@ mod tests {
         );
     }
 }
+
+/// What changed from `old` to `new`, one readable line a change, parts matched by their ids
+/// (so a renamed question is a rename, not a removal and an addition).
+pub fn diff(old: &ScorecardDefinition, new: &ScorecardDefinition) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut changed = |what: &str, before: String, after: String| {
+        if before != after {
+            lines.push(format!("{what}: {before} → {after}"));
+        }
+    };
+    changed("Name", quoted(&old.name), quoted(&new.name));
+    changed("Description", quoted(&old.description), quoted(&new.description));
+    changed("Target", old.target.to_string(), new.target.to_string());
+    changed("Dispute window (days)", old.dispute_days.to_string(), new.dispute_days.to_string());
+    changed("Blind scoring", on_off(old.blind), on_off(new.blind));
+    changed("Self-scores", on_off(old.self_score), on_off(new.self_score));
+    changed(
+        "Groups",
+        format!("{} group(s)", old.group_ids.len()),
+        format!("{} group(s)", new.group_ids.len()),
+    );
+    let old_positions: Vec<SectionId> = old.sections.iter().map(|s| s.id).collect();
+    let new_positions: Vec<SectionId> = new.sections.iter().map(|s| s.id).collect();
+    for section in &old.sections {
+        if !new_positions.contains(&section.id) {
+            lines.push(format!("Section {} removed", quoted(&section.title)));
+        }
+    }
+    for (position, section) in new.sections.iter().enumerate() {
+        let name = format!("Section {}", quoted(&section.title));
+        let Some(before) = old.sections.iter().find(|s| s.id == section.id) else {
+            lines.push(format!("{name} added ({} question(s))", section.questions.len()));
+            continue;
+        };
+        if before.title != section.title {
+            lines.push(format!("Section {} renamed {}", quoted(&before.title), quoted(&section.title)));
+        }
+        if before.weight != section.weight {
+            lines.push(format!("{name}: weight {} → {}", before.weight, section.weight));
+        }
+        if old_positions.iter().position(|id| *id == section.id) != Some(position) {
+            lines.push(format!("{name} moved to position {}", position + 1));
+        }
+        diff_questions(before, section, &mut lines);
+    }
+    lines
+}
+
+fn diff_questions(old: &Section, new: &Section, lines: &mut Vec<String>) {
+    let here = format!("in {}", quoted(&new.title));
+    for question in &old.questions {
+        if !new.questions.iter().any(|q| q.id == question.id) {
+            lines.push(format!("Question {} {here} removed", quoted(&question.text)));
+        }
+    }
+    for (position, question) in new.questions.iter().enumerate() {
+        let name = format!("Question {} {here}", quoted(&question.text));
+        let Some(before_at) = old.questions.iter().position(|q| q.id == question.id) else {
+            lines.push(format!("{name} added"));
+            continue;
+        };
+        let before = &old.questions[before_at];
+        if before.text != question.text {
+            lines.push(format!(
+                "Question {} {here} reworded {}",
+                quoted(&before.text),
+                quoted(&question.text)
+            ));
+        }
+        if before.guidance != question.guidance {
+            lines.push(format!(
+                "{name}: guidance {} → {}",
+                quoted(&before.guidance),
+                quoted(&question.guidance)
+            ));
+        }
+        if before.allow_na != question.allow_na {
+            lines.push(format!(
+                "{name}: N/A allowed {} → {}",
+                on_off(before.allow_na),
+                on_off(question.allow_na)
+            ));
+        }
+        if before_at != position {
+            lines.push(format!("{name} moved to position {}", position + 1));
+        }
+        for option in &before.options {
+            if !question.options.iter().any(|o| o.id == option.id) {
+                lines.push(format!("{name}: option {} removed", quoted(&option.label)));
+            }
+        }
+        for option in &question.options {
+            let label = format!("{name}: option {}", quoted(&option.label));
+            let Some(was) = before.options.iter().find(|o| o.id == option.id) else {
+                lines.push(format!("{label} added ({} points)", option.points));
+                continue;
+            };
+            if was.label != option.label {
+                lines.push(format!(
+                    "{name}: option {} renamed {}",
+                    quoted(&was.label),
+                    quoted(&option.label)
+                ));
+            }
+            if was.points != option.points {
+                lines.push(format!("{label}: points {} → {}", was.points, option.points));
+            }
+            if was.fail != option.fail {
+                lines.push(format!("{label}: fail rule {} → {}", was.fail.as_str(), option.fail.as_str()));
+            }
+            if was.comment_required != option.comment_required {
+                lines.push(format!(
+                    "{label}: comment required {} → {}",
+                    on_off(was.comment_required),
+                    on_off(option.comment_required)
+                ));
+            }
+        }
+    }
+}
+
+fn quoted(text: &str) -> String {
+    format!("“{text}”")
+}
+
+fn on_off(flag: bool) -> String {
+    if flag { "on" } else { "off" }.to_owned()
+}
+
+#[cfg(test)]
+mod diff_tests {
+    use super::*;
+
+    #[test]
+    fn a_diff_names_each_change_by_what_it_is() {
+        let input = ScorecardInput {
+            name: "Quality".to_owned(),
+            sections: vec![SectionInput {
+                title: "Tone".to_owned(),
+                questions: vec![QuestionInput {
+                    text: "Greets".to_owned(),
+                    options: vec![
+                        OptionInput { label: "No".to_owned(), points: Some(0), ..OptionInput::default() },
+                        OptionInput { label: "Yes".to_owned(), points: Some(1), ..OptionInput::default() },
+                    ],
+                    ..QuestionInput::default()
+                }],
+                ..SectionInput::default()
+            }],
+            ..ScorecardInput::default()
+        };
+        let old = input.validate().unwrap();
+        let mut next = old.to_input(true);
+        next.target = Some(90);
+        next.sections[0].questions[0].text = "Greets by name".to_owned();
+        next.sections[0].questions[0].options[1].points = Some(2);
+        next.sections[0].questions[0].options[0].fail = "all".to_owned();
+        next.sections.push(SectionInput { title: "Accuracy".to_owned(), ..next.sections[0].clone() });
+        next.sections[1].id = None;
+        next.sections[1].questions[0].id = None;
+        next.sections[1].questions[0].options.iter_mut().for_each(|o| o.id = None);
+        let new = next.validate().unwrap();
+        assert_eq!(
+            diff(&old, &new),
+            [
+                "Target: 80 → 90",
+                "Question “Greets” in “Tone” reworded “Greets by name”",
+                "Question “Greets by name” in “Tone”: option “No”: fail rule none → all",
+                "Question “Greets by name” in “Tone”: option “Yes”: points 1 → 2",
+                "Section “Accuracy” added (1 question(s))",
+            ]
+        );
+        assert!(diff(&new, &new).is_empty());
+    }
+}

@@ -61,6 +61,7 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .merge(cases::ui::routes())
         .merge(staff::ui::routes())
         .merge(teams::ui::routes())
+        .merge(scorecards::ui::routes())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),

@@ -145,7 +145,7 @@ struct NavEntry {
     prefix: &'static str,
 }
 
-const NAV: [NavEntry; 3] = [
+const NAV: [NavEntry; 4] = [
     NavEntry {
         menu: Some(("Score", "Interactions")),
         label: "View Integrations",
@@ -161,11 +161,18 @@ const NAV: [NavEntry; 3] = [
         needs: Permission::ViewStaff,
         prefix: "/teams",
     },
+    NavEntry {
+        menu: Some(("Score", "Scorecards")),
+        label: "Scorecards",
+        href: "/score/scorecards",
+        needs: Permission::ManageScorecards,
+        prefix: "/score/scorecards",
+    },
 ];
 
-/// Consecutive navigation links of one menu (or of the bar).
+/// The links of one menu (wherever its entries stand in [`NAV`]), or consecutive links of the bar.
 pub struct NavGroup {
-    pub menu: Option<(&'static str, &'static str)>,
+    pub menu: Option<&'static str>,
     pub links: Vec<NavLink>,
 }
 
@@ -177,6 +184,8 @@ impl NavGroup {
 }
 
 pub struct NavLink {
+    /// The menu heading this link starts, if it is the first under it.
+    pub heading: Option<&'static str>,
     pub label: &'static str,
     pub href: &'static str,
     pub current: bool,
@@ -184,11 +193,24 @@ pub struct NavLink {
 
 fn nav_for(actor: &Actor, path: &str) -> Vec<NavGroup> {
     let mut groups: Vec<NavGroup> = Vec::new();
+    let mut headings: Vec<(&str, &str)> = Vec::new();
     for entry in NAV.iter().filter(|entry| actor.can(entry.needs)) {
-        let link = NavLink { label: entry.label, href: entry.href, current: path.starts_with(entry.prefix) };
-        match groups.last_mut() {
-            Some(group) if group.menu.is_some() && group.menu == entry.menu => group.links.push(link),
-            _ => groups.push(NavGroup { menu: entry.menu, links: vec![link] }),
+        let heading = entry.menu.filter(|menu| !headings.contains(menu));
+        headings.extend(heading);
+        let link = NavLink {
+            heading: heading.map(|(_, heading)| heading),
+            label: entry.label,
+            href: entry.href,
+            current: path.starts_with(entry.prefix),
+        };
+        let menu = entry.menu.map(|(menu, _)| menu);
+        let group = match menu {
+            Some(name) => groups.iter_mut().find(|group| group.menu == Some(name)),
+            None => groups.last_mut().filter(|group| group.menu.is_none()),
+        };
+        match group {
+            Some(group) => group.links.push(link),
+            None => groups.push(NavGroup { menu, links: vec![link] }),
         }
     }
     groups
@@ -239,10 +261,10 @@ mod tests {
                     .iter()
                     .map(|l| format!("{}{}", l.label, if l.current { "*" } else { "" }))
                     .collect();
-                format!("{}: {}", group.menu.map_or("bar", |m| m.0), links.join(", "))
+                format!("{}: {}", group.menu.unwrap_or("bar"), links.join(", "))
             })
             .collect();
-        assert_eq!(shape, ["Score: View Integrations*", "bar: Staff", "bar: Groups and teams"]);
+        assert_eq!(shape, ["Score: View Integrations*, Scorecards", "bar: Staff, Groups and teams"]);
         assert!(nav_for(&actor(Role::Employee), "/").is_empty());
         assert_eq!(first_page(&actor(Role::TeamAdmin)), Some("/users"));
         assert_eq!(first_page(&actor(Role::Employee)), None);

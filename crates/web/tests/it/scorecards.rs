@@ -281,3 +281,88 @@ async fn only_global_and_group_admins_build_scorecards(backend: TestBackend) {
     let (status, _) = test.call(&group_admin, Method::POST, &publish(&everyone["id"]), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+on_both_backends!(the_builder_keeps_what_was_typed_publishes_and_compares_versions);
+
+async fn the_builder_keeps_what_was_typed_publishes_and_compares_versions(backend: TestBackend) {
+    let test = TestApp::spawn(backend).await;
+    let (_, cookie) = test.signed_in("global_admin").await;
+    let typed = [
+        ("name", "Support quality"),
+        ("target", "80"),
+        ("dispute_days", "7"),
+        ("sections[0].id", ""),
+        ("sections[0].title", "Tone"),
+        ("sections[0].weight", "2"),
+        ("sections[0].questions[0].id", ""),
+        ("sections[0].questions[0].text", "Greets the customer"),
+        ("sections[0].questions[0].options[0].id", ""),
+        ("sections[0].questions[0].options[0].label", "No"),
+        ("sections[0].questions[0].options[0].points", "0"),
+        ("sections[0].questions[0].options[0].fail", "none"),
+        ("sections[0].questions[0].options[1].id", ""),
+        ("sections[0].questions[0].options[1].label", "Yes"),
+        ("sections[0].questions[0].options[1].points", "3"),
+        ("sections[0].questions[0].options[1].fail", "none"),
+    ];
+    // A structure button answers the builder again, with everything typed and the new part.
+    let mut form = typed.to_vec();
+    form.push(("op", "add-option:0.0"));
+    let added = test.submit(&cookie, "/score/scorecards/new", &form).await;
+    assert_eq!(added.status, StatusCode::OK);
+    assert!(added.text.contains("value=\"Greets the customer\""), "{}", added.text);
+    assert!(added.text.contains("name=\"sections[0].questions[0].options[2].label\""));
+    assert!(added.text.contains("max 3 points · weight 2"), "the preview shows the section's maximum");
+
+    // Problems are shown beside their fields; nothing is created.
+    let mut broken = typed.to_vec();
+    broken.retain(|(name, _)| !name.starts_with("sections[0].questions[0].options[1]"));
+    broken.push(("op", "save"));
+    let refused = test.submit(&cookie, "/score/scorecards/new", &broken).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains("needs at least two options"), "{}", refused.text);
+    assert!(refused.text.contains("value=\"Support quality\""));
+    let (_, admin) = test.api_user("global_admin").await;
+    assert!(test.all_items(&admin, "/api/v1/scorecards").await.is_empty());
+
+    let mut publish = typed.to_vec();
+    publish.push(("op", "publish"));
+    let published = test.submit(&cookie, "/score/scorecards/new", &publish).await;
+    assert_eq!(published.status, StatusCode::SEE_OTHER);
+    let builder = published.location.unwrap();
+    let page = test.page(&cookie, &builder).await;
+    assert!(page.text.contains("version 1 published"), "{}", page.text);
+    let id = builder.rsplit('/').next().unwrap().to_owned();
+
+    // Version 2 from the builder, then the readable diff.
+    let (_, card) = test.call(&admin, Method::GET, &format!("/api/v1/scorecards/{id}"), None).await;
+    let ids = |path: &str| card.pointer(path).unwrap().as_str().unwrap().to_owned();
+    let (s, q, o0, o1) = (
+        ids("/sections/0/id"),
+        ids("/sections/0/questions/0/id"),
+        ids("/sections/0/questions/0/options/0/id"),
+        ids("/sections/0/questions/0/options/1/id"),
+    );
+    let mut next: Vec<(&str, &str)> = typed.to_vec();
+    for (name, value) in &mut next {
+        *value = match *name {
+            "sections[0].id" => &s,
+            "sections[0].questions[0].id" => &q,
+            "sections[0].questions[0].options[0].id" => &o0,
+            "sections[0].questions[0].options[1].id" => &o1,
+            "sections[0].questions[0].options[1].points" => "4",
+            _ => value,
+        };
+    }
+    next.push(("op", "publish"));
+    let second = test.submit(&cookie, &builder, &next).await;
+    assert_eq!(second.status, StatusCode::SEE_OTHER, "{}", second.text);
+    let history = test.page(&cookie, &format!("/score/scorecards/{id}/versions")).await;
+    assert!(
+        history.text.contains("Question “Greets the customer” in “Tone”: option “Yes”: points 3 → 4"),
+        "{}",
+        history.text
+    );
+    let list = test.page(&cookie, "/score/scorecards").await;
+    assert!(list.text.contains("Support quality") && list.text.contains("version 2"), "{}", list.text);
+}
