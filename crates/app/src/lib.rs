@@ -6,6 +6,7 @@ mod auth;
 mod cases;
 mod conversation;
 mod error;
+mod evaluations;
 mod integrations;
 mod matching;
 mod notes;
@@ -29,6 +30,7 @@ pub use auth::{SignedIn, ThrottleSettings};
 pub use cases::IntegrationOverview;
 pub use conversation::{Conversation, ConversationEntry, EntryKind};
 pub use error::AppError;
+pub use evaluations::{ResolveDispute, StartEvaluation, UpdateEvaluation};
 pub use integrations::{
     ConnectIntegration, HelpDeskSettings, OAuthCallback, OAuthFailure, OAuthStart, UpdateIntegration,
 };

@@ -5,6 +5,7 @@
 mod audit;
 mod cases;
 mod clock;
+mod evaluation;
 mod ids;
 mod integration;
 mod matching;
@@ -21,6 +22,9 @@ mod validate;
 pub use audit::{AuditActor, AuditRecord};
 pub use cases::{CaseContent, CaseCounts, CaseFilter, StoredCase};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use evaluation::{
+    Dispute, DisputeStatus, Evaluation, EvaluationFilter, EvaluationKind, EvaluationStatus, Revision,
+};
 pub use ids::*;
 pub use integration::{
     AccountId, AuthMethod, BackfillDays, Disconnect, Integration, IntegrationSettings, IntegrationState,

@@ -17,7 +17,8 @@ use crate::extract::encode_cursor;
         (name = "session", description = "Who is calling"),
         (name = "integrations", description = "Connected HelpDesk accounts"),
         (name = "cases", description = "HelpDesk tickets as stored for scoring"),
-        (name = "scorecards", description = "Scorecards: drafts, published versions, TOML files")
+        (name = "scorecards", description = "Scorecards: drafts, published versions, TOML files"),
+        (name = "evaluations", description = "Evaluations of cases, and the agent's acknowledgement or dispute")
     )
 )]
 struct ApiDoc;
@@ -31,7 +32,8 @@ pub fn router() -> (axum::Router<WebState>, utoipa::openapi::OpenApi) {
         .merge(crate::integrations::api::routes())
         .merge(crate::agents::api::routes())
         .merge(crate::cases::api::routes())
-        .merge(crate::scorecards::api::routes());
+        .merge(crate::scorecards::api::routes())
+        .merge(crate::evaluations::api::routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).split_for_parts()
 }
 

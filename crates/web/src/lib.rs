@@ -5,6 +5,7 @@ mod agents;
 mod api;
 mod cases;
 mod error;
+mod evaluations;
 mod extract;
 mod integrations;
 mod page;

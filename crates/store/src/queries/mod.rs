@@ -10,6 +10,7 @@ use crate::StoreResult;
 
 mod audit;
 mod cases;
+mod evaluations;
 mod integrations;
 mod leases;
 mod matching;

@@ -9,6 +9,7 @@ mod browser_integrations;
 mod browser_pages;
 mod cases;
 mod control_characters;
+mod evaluations;
 mod integrations;
 mod page_pattern;
 mod pages;
