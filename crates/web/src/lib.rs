@@ -63,6 +63,7 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .merge(staff::ui::routes())
         .merge(teams::ui::routes())
         .merge(scorecards::ui::routes())
+        .merge(evaluations::ui::routes())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),

@@ -145,7 +145,7 @@ struct NavEntry {
     prefix: &'static str,
 }
 
-const NAV: [NavEntry; 4] = [
+const NAV: [NavEntry; 5] = [
     NavEntry {
         menu: Some(("Score", "Interactions")),
         label: "View Integrations",
@@ -167,6 +167,13 @@ const NAV: [NavEntry; 4] = [
         href: "/score/scorecards",
         needs: Permission::ManageScorecards,
         prefix: "/score/scorecards",
+    },
+    NavEntry {
+        menu: Some(("Score", "Evaluations")),
+        label: "Evaluations",
+        href: "/evaluations",
+        needs: Permission::ViewOwnEvaluations,
+        prefix: "/evaluations",
     },
 ];
 
@@ -264,9 +271,12 @@ mod tests {
                 format!("{}: {}", group.menu.unwrap_or("bar"), links.join(", "))
             })
             .collect();
-        assert_eq!(shape, ["Score: View Integrations*, Scorecards", "bar: Staff, Groups and teams"]);
-        assert!(nav_for(&actor(Role::Employee), "/").is_empty());
+        assert_eq!(
+            shape,
+            ["Score: View Integrations*, Scorecards, Evaluations", "bar: Staff, Groups and teams"]
+        );
+        assert_eq!(nav_for(&actor(Role::Employee), "/").len(), 1, "employees see their evaluations");
         assert_eq!(first_page(&actor(Role::TeamAdmin)), Some("/users"));
-        assert_eq!(first_page(&actor(Role::Employee)), None);
+        assert_eq!(first_page(&actor(Role::Employee)), Some("/evaluations"));
     }
 }

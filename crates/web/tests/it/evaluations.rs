@@ -256,3 +256,72 @@ async fn disputes_follow_the_window_and_resolve_as_revisions(backend: TestBacken
         assert!(audit.iter().any(|a| a.action == action), "{action} is audited");
     }
 }
+
+on_both_backends!(the_evaluate_page_saves_as_one_answers_and_submits);
+
+async fn the_evaluate_page_saves_as_one_answers_and_submits(backend: TestBackend) {
+    let scene = Scene::new(backend).await;
+    let test = &scene.test;
+    let (supervisor, cookie) = test.signed_in("supervisor").await;
+    test.app.add_team_member(&Actor::System, scene.matched.team_id, supervisor.id).await.unwrap();
+    let (cases, _) = scene.agent_cases(0).await;
+    let case_page = test.page(&cookie, &format!("/cases/{}", cases[0])).await;
+    assert!(case_page.text.contains(&format!("href=\"/cases/{}/evaluate\"", cases[0])), "{}", case_page.text);
+    let choose = test.page(&cookie, &format!("/cases/{}/evaluate", cases[0])).await;
+    assert!(choose.text.contains("Quality") && choose.text.contains("version 1"), "{}", choose.text);
+    let card_id = scene.version["scorecard_id"].as_str().unwrap();
+    let started =
+        test.submit(&cookie, &format!("/cases/{}/evaluate", cases[0]), &[("scorecard_id", card_id)]).await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER);
+    let page_path = started.location.unwrap();
+    let page = test.page(&cookie, &page_path).await;
+    assert!(
+        page.text.contains("class=\"conversation\"") && page.text.contains("id=\"evaluate\""),
+        "{}",
+        page.text
+    );
+    // Resuming: the case's Evaluate leads to the same draft.
+    let again = test.page(&cookie, &format!("/cases/{}/evaluate", cases[0])).await;
+    assert_eq!(again.location.as_deref(), Some(page_path.as_str()));
+
+    // As one answers, htmx saves the draft and gets the running score back.
+    let (q0, q1, q2) = (scene.question(0), scene.question(1), scene.question(2));
+    let (a0, a2) = (format!("answer.{q0}"), format!("answer.{q2}"));
+    let (yes, right) = (scene.option(0, 1), scene.option(2, 1));
+    let running = TestApp::http()
+        .post(test.url(&page_path))
+        .header("cookie", &cookie)
+        .header("hx-request", "true")
+        .form(&[(a0.as_str(), yes.as_str()), (a2.as_str(), right.as_str()), ("op", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(running.status(), StatusCode::OK);
+    let fragment = running.text().await.unwrap();
+    assert!(fragment.contains("100.00") && fragment.contains("Draft saved."), "{fragment}");
+    let id = page_path.rsplit('/').next().unwrap();
+    let (_, stored) = test.call(&cookie, Method::GET, &format!("/api/v1/evaluations/{id}"), None).await;
+    assert_eq!(stored["answers"].as_array().unwrap().len(), 2, "{stored}");
+
+    // Submit refuses beside the unanswered question; then goes through.
+    let refused = test.submit(&cookie, &page_path, &[(a0.as_str(), yes.as_str()), ("op", "submit")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains(&format!("data-field=\"questions.{q1}\"")), "{}", refused.text);
+    let a1 = format!("answer.{q1}");
+    let no = scene.option(1, 0);
+    let c1 = format!("comment.{q1}");
+    let form = [
+        (a0.as_str(), yes.as_str()),
+        (a1.as_str(), no.as_str()),
+        (c1.as_str(), "Ended abruptly"),
+        (a2.as_str(), right.as_str()),
+        ("op", "submit"),
+    ];
+    let submitted = test.submit(&cookie, &page_path, &form).await;
+    assert_eq!(submitted.status, StatusCode::SEE_OTHER, "{}", submitted.text);
+    let (_, stored) = test.call(&cookie, Method::GET, &format!("/api/v1/evaluations/{id}"), None).await;
+    // Tone: 2 of 3; Accuracy: 3 of 3 → (2 × 66.67 + 100) ÷ 3 = 77.78.
+    assert_eq!((stored["status"].as_str(), stored["score"].as_f64()), (Some("submitted"), Some(77.78)));
+    let shown = test.page(&cookie, &page_path).await;
+    assert!(shown.text.contains("77.78") && shown.text.contains("Ended abruptly"), "{}", shown.text);
+}

@@ -5,6 +5,7 @@
 mod agents;
 mod api;
 mod browser_agents;
+mod browser_evaluations;
 mod browser_integrations;
 mod browser_pages;
 mod cases;
