@@ -129,3 +129,44 @@ async fn score_beside_the_conversation_dispute_and_resolve() {
     assert_eq!(client.find_all(Locator::Css("#revisions li")).await.unwrap().len(), 2);
     browser.close().await;
 }
+
+async fn fill(client: &Client, name: &str, value: &str) {
+    let input = client.find(Locator::Css(&format!("#builder [name='{name}']"))).await.unwrap();
+    input.clear().await.unwrap();
+    input.send_keys(value).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn build_and_publish_a_two_section_scorecard_with_a_fail_all_option() {
+    let test = TestApp::spawn(TestBackend::Sqlite).await;
+    let Some((_, browser)) = test.browser_as("global_admin", "/score/scorecards/new").await else { return };
+    let client = &browser.client;
+    fill(client, "name", "Support quality").await;
+    fill(client, "sections[0].title", "Tone").await;
+    fill(client, "sections[0].questions[0].text", "Greets the customer").await;
+    // A second section: what was typed stays.
+    click_and_wait(client, "#builder button[value='add-section:']").await;
+    let kept = client.find(Locator::Css("#builder [name='sections[0].title']")).await.unwrap();
+    assert_eq!(kept.prop("value").await.unwrap().as_deref(), Some("Tone"));
+    fill(client, "sections[1].title", "Accuracy").await;
+    fill(client, "sections[1].questions[0].text", "Gives the right answer").await;
+    fill(client, "sections[1].questions[0].options[1].points", "3").await;
+    client
+        .find(Locator::Css(
+            "#builder select[name='sections[1].questions[0].options[0].fail'] option[value=all]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // The live preview follows: the new section's maximum, the fail rule.
+    let section = "//aside[@id='preview']//h3[contains(., 'Accuracy') and contains(., 'max 3 points')]";
+    client.wait().for_element(Locator::XPath(section)).await.unwrap();
+    let fail = "//aside[@id='preview']//label[contains(., 'fails everything')]";
+    client.wait().for_element(Locator::XPath(fail)).await.unwrap();
+    click_and_wait(client, "#builder button[value=publish]").await;
+    assert!(text(client, "#notice").await.contains("Published version 1."));
+    assert!(text(client, "#scorecard-state").await.contains("version 1 published"));
+    browser.close().await;
+}
