@@ -17,6 +17,9 @@ pub enum AppError {
     InvalidCredentials,
     #[error("too many failed sign-in attempts; try again in {retry_after_secs} seconds")]
     Throttled { retry_after_secs: u64 },
+    /// Every password check is taken; the request waited its turn and gave up.
+    #[error("too many password checks at once; try again in {retry_after_secs} seconds")]
+    Busy { retry_after_secs: u64 },
     /// HelpDesk could not be reached or refused a check; the message says what to do.
     #[error("{0}")]
     Upstream(String),

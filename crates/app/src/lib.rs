@@ -5,6 +5,7 @@ mod actor;
 mod auth;
 mod cases;
 mod conversation;
+mod credentials;
 mod error;
 mod evaluations;
 mod integrations;
@@ -26,9 +27,12 @@ use scoreline_core::SharedClock;
 use scoreline_store::{Db, Sealer};
 
 pub use actor::Actor;
-pub use auth::{SignedIn, ThrottleSettings};
+pub use auth::{
+    ARGON2_MEMORY_KIB, PASSWORD_MEMORY_BUDGET_KIB, PasswordCheckSettings, SignedIn, ThrottleSettings,
+};
 pub use cases::IntegrationOverview;
 pub use conversation::{Conversation, ConversationEntry, EntryKind};
+pub use credentials::{PasswordChange, PasswordResetLink, TokenRequest};
 pub use error::AppError;
 pub use evaluations::{ResolveDispute, StartEvaluation, UpdateEvaluation};
 pub use integrations::{
@@ -53,6 +57,9 @@ pub struct AppSettings {
     /// How long a browser session lasts.
     pub session_ttl: Duration,
     pub throttle: ThrottleSettings,
+    pub password_checks: PasswordCheckSettings,
+    /// How long an admin's password reset link works.
+    pub password_reset_ttl: Duration,
     pub helpdesk: HelpDeskSettings,
     pub sync: SyncSettings,
 }
@@ -62,6 +69,8 @@ impl Default for AppSettings {
         Self {
             session_ttl: Duration::from_secs(12 * 3600),
             throttle: ThrottleSettings::default(),
+            password_checks: PasswordCheckSettings::default(),
+            password_reset_ttl: Duration::from_secs(24 * 3600),
             helpdesk: HelpDeskSettings::default(),
             sync: SyncSettings::default(),
         }
@@ -80,6 +89,8 @@ struct Inner {
     clock: SharedClock,
     sealer: Arc<Sealer>,
     settings: AppSettings,
+    /// Permits for argon2 work, so its memory stays within `PASSWORD_MEMORY_BUDGET_KIB`.
+    password_checks: Arc<auth::PasswordChecks>,
     /// Names this process in lock rows shared with other servers.
     instance_id: String,
     /// One OAuth refresh at a time per integration within this process; the lock row does the
@@ -97,6 +108,7 @@ impl App {
                 db,
                 clock,
                 sealer,
+                password_checks: Arc::new(auth::PasswordChecks::new(&settings.password_checks)),
                 settings,
                 instance_id,
                 refresh_locks: Default::default(),
@@ -125,6 +137,10 @@ impl App {
     pub(crate) fn refresh_lock(&self, id: scoreline_core::IntegrationId) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.inner.refresh_locks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         locks.entry(id).or_default().clone()
+    }
+
+    pub(crate) fn password_checks(&self) -> Arc<auth::PasswordChecks> {
+        self.inner.password_checks.clone()
     }
 
     pub fn settings(&self) -> &AppSettings {

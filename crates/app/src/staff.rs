@@ -8,7 +8,6 @@ use scoreline_store::model::{NewGroup, NewTeam, NewUser, UserChange};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::hash_password;
 use crate::{Actor, App, AppError, AppResult};
 
 /// A new staff member as submitted by a form, the API or the command line.
@@ -103,7 +102,7 @@ impl App {
             return Err(AppError::Internal("validated fields missing".to_owned()));
         };
         let password_hash = match password {
-            Some(password) => Some(hash_password(password.expose().to_owned()).await?),
+            Some(password) => Some(self.hash_password(password.expose().to_owned()).await?),
             None => None,
         };
         let new_user =
@@ -133,7 +132,7 @@ impl App {
     }
 
     /// The staff member `id`, if `actor`'s scope reaches them; out of scope is not found.
-    async fn user_in_scope(&self, actor: &Actor, id: UserId) -> AppResult<User> {
+    pub(crate) async fn user_in_scope(&self, actor: &Actor, id: UserId) -> AppResult<User> {
         self.db().get_user(actor.scope(), id).await?.ok_or(AppError::NotFound("user"))
     }
 

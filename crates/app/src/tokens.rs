@@ -44,7 +44,10 @@ impl fmt::Debug for SecretToken {
 pub struct IssuedToken {
     pub token: SecretToken,
     pub user_email: String,
+    /// The token as it will be listed.
+    pub listed: scoreline_core::ApiToken,
 }
 
 pub(crate) const API_TOKEN_PREFIX: &str = "slk_";
 pub(crate) const SESSION_PREFIX: &str = "";
+pub(crate) const PASSWORD_RESET_PREFIX: &str = "slr_";

@@ -4,6 +4,8 @@
 //! - `backfill`: raw page download vs a full backfill into SQLite (and PostgreSQL when a server
 //!   URL is given), peak RSS of each backfill, then the rate-limited backfill.
 //! - `rate-limit`: only the rate-limited backfill.
+//! - `sign-in-burst`: concurrent sign-ins against a `scoreline serve` child process: its peak
+//!   RSS, and the p95 of `/healthz` and of the case list meanwhile.
 //!
 //! The simulator runs in a child process (this binary's `sim` subcommand), so the RSS figures
 //! are Scoreline's alone and the simulator's data does not count against them.
@@ -11,6 +13,7 @@
 mod measure;
 mod report;
 mod rss;
+mod sign_in;
 mod sim;
 
 use std::time::Duration;
@@ -36,6 +39,8 @@ enum Command {
     Backfill(BackfillArgs),
     /// Only the backfill against a rate-limited simulator.
     RateLimit(RateArgs),
+    /// Concurrent sign-ins against `scoreline serve`: its peak RSS, /healthz and case list p95.
+    SignInBurst(sign_in::SignInArgs),
     /// Serve a simulator until stdin closes (used by the other commands).
     #[command(hide = true)]
     Sim(SimArgs),
@@ -108,12 +113,13 @@ fn main() -> Result<()> {
                 report.print();
                 Ok(())
             }
+            Command::SignInBurst(args) => sign_in::run(args).await,
             Command::Sim(args) => sim::serve(args).await,
         }
     })
 }
 
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cpus = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
     let memory = std::fs::read_to_string("/proc/meminfo")
         .ok()

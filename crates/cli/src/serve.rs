@@ -53,11 +53,15 @@ pub async fn bind(config: &Config) -> anyhow::Result<(tokio::net::TcpListener, S
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
-    let public_base = match &config.public_url {
+    Ok((listener, public_base(config, address)))
+}
+
+/// The configured public URL without its trailing slash, or the address listened on.
+fn public_base(config: &Config, address: std::net::SocketAddr) -> String {
+    match &config.public_url {
         Some(url) => url.as_str().trim_end_matches('/').to_owned(),
         None => format!("http://{address}"),
-    };
-    Ok((listener, public_base))
+    }
 }
 
 pub async fn serve_app(config: &Config, listener: tokio::net::TcpListener, app: App) -> anyhow::Result<()> {
@@ -65,6 +69,7 @@ pub async fn serve_app(config: &Config, listener: tokio::net::TcpListener, app: 
     let web_config = WebConfig {
         secure_cookies: config.secure_cookies(),
         form_action_origins: vec![config.accounts_url.origin().ascii_serialization()],
+        public_url: public_base(config, address),
     };
     let router = scoreline_web::router(app.clone(), web_config);
     let background = tokio_util::sync::CancellationToken::new();
@@ -83,16 +88,16 @@ pub async fn serve_app(config: &Config, listener: tokio::net::TcpListener, app: 
     Ok(())
 }
 
-/// Removes expired sessions hourly so the table stays small.
+/// Removes expired sessions, stale sign-in attempts and spent reset links hourly.
 async fn expire_sessions(app: App) {
     let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
     every_hour.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         every_hour.tick().await;
-        match app.delete_expired_sessions().await {
-            Ok(removed) if removed > 0 => tracing::info!(removed, "expired sessions removed"),
+        match app.delete_expired_credentials().await {
+            Ok(removed) if removed > 0 => tracing::info!(removed, "expired credentials removed"),
             Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "could not remove expired sessions"),
+            Err(error) => tracing::warn!(%error, "could not remove expired credentials"),
         }
     }
 }

@@ -54,6 +54,10 @@ typed_id!(
     SessionId,
     /// An API token (the row id, never the token).
     ApiTokenId,
+    /// A one-time password reset link (the row id, never the link's secret).
+    PasswordResetId,
+    /// One sign-in attempt held by the throttle.
+    SignInAttemptId,
     /// One entry of the audit log.
     AuditEntryId,
     /// One connection to one HelpDesk account.

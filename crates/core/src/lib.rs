@@ -5,6 +5,7 @@
 mod audit;
 mod cases;
 mod clock;
+mod credentials;
 mod evaluation;
 mod ids;
 mod integration;
@@ -22,6 +23,7 @@ mod validate;
 pub use audit::{AuditActor, AuditRecord};
 pub use cases::{CaseContent, CaseCounts, CaseFilter, StoredCase};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use credentials::{ApiToken, SignInAdmission};
 pub use evaluation::{
     Dispute, DisputeStatus, Evaluation, EvaluationFilter, EvaluationKind, EvaluationStatus, Revision,
 };

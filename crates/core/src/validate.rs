@@ -126,8 +126,13 @@ text_newtype!(
 pub struct Email(String);
 
 impl Email {
+    /// The form emails are stored and compared in: trimmed and lowercased.
+    pub fn normalize(text: &str) -> String {
+        text.trim().to_lowercase()
+    }
+
     pub fn parse(text: &str) -> Result<Self, String> {
-        let normalized = text.trim().to_lowercase();
+        let normalized = Self::normalize(text);
         let Some((local, domain)) = normalized.split_once('@') else {
             return Err("Enter an email address such as ada@example.com.".to_owned());
         };

@@ -2,18 +2,18 @@
 //! `queries/` forwarded to the backend in one line.
 
 use scoreline_core::{
-    AgentMatch, AuditRecord, CaseCounts, CaseFilter, CaseId, Disconnect, Dispute, DisputeId, Evaluation,
-    EvaluationFilter, EvaluationId, Group, GroupId, Integration, IntegrationId, IntegrationSettings,
-    IntegrationState, Page, PageRequest, Revision, Scope, Scorecard, ScorecardDefinition, ScorecardId,
-    ScorecardVersion, ScorecardVersionId, SessionId, StaffCandidate, StoredCase, SyncPhase, SyncState, Team,
-    TeamId, Timestamp, User, UserId,
+    AgentMatch, ApiToken, ApiTokenId, AuditRecord, CaseCounts, CaseFilter, CaseId, Disconnect, Dispute,
+    DisputeId, Evaluation, EvaluationFilter, EvaluationId, Group, GroupId, Integration, IntegrationId,
+    IntegrationSettings, IntegrationState, Page, PageRequest, Revision, Scope, Scorecard,
+    ScorecardDefinition, ScorecardId, ScorecardVersion, ScorecardVersionId, SessionId, SignInAdmission,
+    SignInAttemptId, StaffCandidate, StoredCase, SyncPhase, SyncState, Team, TeamId, Timestamp, User, UserId,
 };
 
 use crate::integrations::{NewCredentials, NewIntegration, OAuthFlow, OAuthTokens, StoredCredentials};
 use crate::matching::{AutoMatch, StaffFromAgent};
 use crate::model::{
-    DisputeResolution, EvaluationWrite, ImportedUser, NewApiToken, NewGroup, NewScorecard, NewSession,
-    NewTeam, NewUser, TokenDigest, UserChange, UserCredentials,
+    DisputeResolution, EvaluationWrite, ImportedUser, NewApiToken, NewGroup, NewPasswordReset, NewScorecard,
+    NewSession, NewTeam, NewUser, SignInAttempt, SignInLimits, TokenDigest, UserChange, UserCredentials,
 };
 use crate::sync::{AgentRecord, CaseRecord, Checkpoint, HelpDeskAgent, PageWrite, SyncWindow};
 use crate::{PostgresStore, Sealer, SqliteStore, StoreError, StoreResult};
@@ -122,10 +122,17 @@ forward! {
     delete_session(&TokenDigest);
     delete_expired_sessions(Timestamp) -> u64;
     create_api_token(&NewApiToken, &AuditRecord);
+    list_api_tokens(UserId, PageRequest) -> Page<ApiToken>;
+    revoke_api_tokens(UserId, Option<ApiTokenId>, Timestamp, &AuditRecord) -> u64;
     use_api_token(&TokenDigest, Timestamp) -> Option<User>;
-    record_sign_in_failure(&str, Timestamp);
-    count_sign_in_failures(&str, Timestamp) -> u64;
-    clear_sign_in_failures(&str);
+    set_password(UserId, &str, Option<SessionId>, Timestamp, &AuditRecord) -> bool;
+    create_password_reset(&NewPasswordReset, &AuditRecord);
+    find_password_reset(&TokenDigest, Timestamp) -> Option<User>;
+    use_password_reset(&TokenDigest, UserId, &str, Timestamp, &AuditRecord) -> bool;
+    reserve_sign_in(&SignInAttempt, &SignInLimits) -> SignInAdmission;
+    release_sign_in(SignInAttemptId);
+    clear_sign_in(&str, &str);
+    delete_stale_credentials(Timestamp, Timestamp) -> u64;
 
     // audit.rs
     append_audit(&AuditRecord);

@@ -3,7 +3,8 @@
 
 use scoreline_core::{
     Answer, ApiTokenId, AuditRecord, DisputeId, DisputeStatus, Email, EvaluationId, GroupId, Outcome,
-    PersonName, Role, ScorecardDefinition, ScorecardId, SessionId, TeamId, Timestamp, UnitName, User, UserId,
+    PasswordResetId, PersonName, Role, ScorecardDefinition, ScorecardId, SessionId, SignInAttemptId, TeamId,
+    Timestamp, UnitName, User, UserId,
 };
 
 /// A user as sign-in needs it: with the stored password hash, if any.
@@ -75,6 +76,41 @@ pub struct NewApiToken {
     pub user_id: UserId,
     pub name: String,
     pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+}
+
+/// A one-time link that sets a user's password; only its digest is stored.
+#[derive(Debug, Clone)]
+pub struct NewPasswordReset {
+    pub id: PasswordResetId,
+    pub token_digest: TokenDigest,
+    pub user_id: UserId,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// One sign-in attempt to reserve: the normalised email and the client address it came from.
+#[derive(Debug, Clone)]
+pub struct SignInAttempt {
+    pub id: SignInAttemptId,
+    pub email_key: String,
+    pub client_key: String,
+    pub at: Timestamp,
+}
+
+/// The throttle's limits for one reservation: attempts not known to have succeeded since
+/// `since` count against each limit.
+#[derive(Debug, Clone)]
+pub struct SignInLimits {
+    pub since: Timestamp,
+    /// Per email and address together: reaching it locks that pair.
+    pub per_pair: u64,
+    /// Per address, whatever the email: reaching it locks the address.
+    pub per_client: u64,
+    /// Per email, from every address: reaching it only spaces attempts out.
+    pub per_email: u64,
+    /// Past `per_email`, no attempt for the email is admitted while another came after this.
+    pub spaced_since: Timestamp,
 }
 
 /// A new scorecard: its first draft.

@@ -70,6 +70,7 @@ impl TestApp {
         let app = App::new(database.db.clone(), clock.clone(), sealer.clone(), settings);
         let web_config = WebConfig {
             form_action_origins: sim.iter().map(|s| s.accounts_url()).collect(),
+            public_url: base_url.clone(),
             ..WebConfig::default()
         };
         let router = scoreline_web::router(app.clone(), web_config);

@@ -14,7 +14,7 @@ use crate::extract::encode_cursor;
     info(title = "Scoreline API", description = "Quality assurance for support teams. Authenticate with `Authorization: Bearer <api token>` (create one with `scoreline tokens create`)."),
     tags(
         (name = "staff", description = "Users, groups and teams"),
-        (name = "session", description = "Who is calling"),
+        (name = "session", description = "Who is calling, and their own API tokens and password"),
         (name = "integrations", description = "Connected HelpDesk accounts"),
         (name = "cases", description = "HelpDesk tickets as stored for scoring"),
         (name = "scorecards", description = "Scorecards: drafts, published versions, TOML files"),
@@ -27,6 +27,7 @@ struct ApiDoc;
 pub fn router() -> (axum::Router<WebState>, utoipa::openapi::OpenApi) {
     let v1 = OpenApiRouter::new()
         .merge(crate::session::api::routes())
+        .merge(crate::credentials::api::routes())
         .merge(crate::staff::api::routes())
         .merge(crate::teams::api::routes())
         .merge(crate::integrations::api::routes())

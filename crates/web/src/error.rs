@@ -19,11 +19,13 @@ pub struct ApiError {
     pub message: String,
     pub fields: Vec<FieldError>,
     pub internal: Option<String>,
+    /// Seconds for a `Retry-After` header (429 and 503).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), fields: Vec::new(), internal: None }
+        Self { status, code, message: message.into(), fields: Vec::new(), internal: None, retry_after: None }
     }
 
     pub fn invalid(fields: Vec<FieldError>) -> Self {
@@ -79,11 +81,20 @@ impl From<AppError> for ApiError {
                 "invalid_credentials",
                 "That email and password do not match an active account.",
             ),
-            AppError::Throttled { retry_after_secs } => Self::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!("Too many failed attempts. Try again in {} minutes.", retry_after_secs.div_ceil(60)),
-            ),
+            AppError::Throttled { retry_after_secs } => Self {
+                retry_after: Some(retry_after_secs),
+                ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", wait_message(retry_after_secs))
+            },
+            AppError::Busy { retry_after_secs } => Self {
+                retry_after: Some(retry_after_secs),
+                ..Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "busy",
+                    format!(
+                        "Too many sign-ins are being checked at once. Try again in {retry_after_secs} seconds."
+                    ),
+                )
+            },
             AppError::Upstream(message) => {
                 Self::new(StatusCode::BAD_GATEWAY, "helpdesk_unavailable", message)
             }
@@ -100,6 +111,15 @@ impl From<AppError> for ApiError {
             },
             other => Self::internal(anyhow_chain(&other)),
         }
+    }
+}
+
+/// "Too many failed attempts. Try again in 15 minutes." (or seconds, below a minute).
+fn wait_message(seconds: u64) -> String {
+    if seconds < 60 {
+        format!("Too many failed attempts. Try again in {seconds} seconds.")
+    } else {
+        format!("Too many failed attempts. Try again in {} minutes.", seconds.div_ceil(60))
     }
 }
 
@@ -168,6 +188,9 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         if let Some(value) = response.headers().get(&kept) {
             rendered.headers_mut().insert(kept, value.clone());
         }
+    }
+    if let Some(seconds) = error.retry_after {
+        rendered.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         rendered.headers_mut().insert(crate::REQUEST_ID_HEADER, value);

@@ -12,7 +12,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use scoreline_app::{Actor, SecretToken};
 use scoreline_core::{
-    CaseId, DisputeId, EvaluationId, GroupId, IntegrationId, PageRequest, ScorecardId, TeamId, UserId,
+    ApiTokenId, CaseId, DisputeId, EvaluationId, GroupId, IntegrationId, PageRequest, ScorecardId, TeamId,
+    UserId,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -292,7 +293,7 @@ macro_rules! uuid_path_ids {
 
 uuid_path_ids!(
     IntegrationId => "integration", CaseId => "case", UserId => "user", TeamId => "team", GroupId => "group",
-    ScorecardId => "scorecard", EvaluationId => "evaluation", DisputeId => "dispute",
+    ScorecardId => "scorecard", EvaluationId => "evaluation", DisputeId => "dispute", ApiTokenId => "API token",
 );
 
 /// A scorecard's version number in a path: 1, 2, …

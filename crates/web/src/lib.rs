@@ -4,6 +4,7 @@ mod account;
 mod agents;
 mod api;
 mod cases;
+mod credentials;
 mod error;
 mod evaluations;
 mod extract;
@@ -37,6 +38,9 @@ pub struct WebConfig {
     /// Origins besides our own that forms may be submitted to or redirected to (the OAuth
     /// accounts server), for the `form-action` rule of the content security policy.
     pub form_action_origins: Vec<String>,
+    /// Where people reach this server (`https://qa.example.com`), for links handed out such as
+    /// password reset links; empty gives paths on this site.
+    pub public_url: String,
 }
 
 #[derive(Clone)]
@@ -57,6 +61,7 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .merge(api)
         .merge(session::ui::routes())
         .merge(account::ui::routes())
+        .merge(credentials::ui::routes())
         .merge(integrations::ui::routes())
         .merge(agents::ui::routes())
         .merge(cases::ui::routes())
@@ -106,10 +111,16 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let request_id =
                 request.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id)
+            let path = logged_path(request.uri().path());
+            tracing::info_span!("http", method = %request.method(), path, request_id)
         }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
         .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, UuidRequestId))
+}
+
+/// The path as the request log shows it: a reset link's secret is left out.
+fn logged_path(path: &str) -> &str {
+    if path.starts_with(credentials::ui::RESET_PATH) { credentials::ui::RESET_PATH } else { path }
 }
 
 /// No inline script or style anywhere, so the policy can forbid them.
@@ -142,4 +153,13 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service).with_graceful_shutdown(shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_request_log_leaves_out_a_reset_links_secret() {
+        assert_eq!(super::logged_path("/reset-password/slr_secret"), "/reset-password/");
+        assert_eq!(super::logged_path("/users/abc"), "/users/abc");
+    }
 }

@@ -111,6 +111,11 @@ impl Layout {
         self.flash.take()
     }
 
+    /// The moment the page is drawn.
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
     /// A time as pages show it: how long ago, and when.
     pub fn when(&self, at: impl Moment) -> When {
         When::new(at.moment(), self.now)

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
+mod credentials;
 mod sign_in;
 mod staff;
 mod sync;
@@ -35,6 +36,16 @@ impl Fixture {
     /// The database itself, for checks past the use cases.
     pub fn store(&self) -> &Db {
         &self.database.db
+    }
+
+    pub fn clock_now(&self) -> Timestamp {
+        scoreline_core::Clock::now(&*self.clock)
+    }
+
+    /// The actions of the audit log, oldest first.
+    pub async fn audit_actions(&self) -> Vec<String> {
+        let page = self.store().list_audit(scoreline_core::PageRequest::first(500)).await.unwrap();
+        page.items.into_iter().map(|record| record.action).collect()
     }
 
     pub async fn user(&self, email: &str, role: &str, password: Option<&str>) -> User {

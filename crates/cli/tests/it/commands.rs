@@ -18,6 +18,7 @@ async fn a_fresh_serve_needs_no_configuration() {
 on_both_backends!(
     a_user_and_a_token_made_at_the_console_work_against_the_api,
     users_create_names_every_bad_flag,
+    operators_rotate_passwords_and_tokens_at_the_console,
 );
 
 async fn a_user_and_a_token_made_at_the_console_work_against_the_api(backend: TestBackend) {
@@ -74,6 +75,83 @@ async fn users_create_names_every_bad_flag(backend: TestBackend) {
         message.contains("--email") && message.contains("--role") && message.contains("--name"),
         "{message}"
     );
+}
+
+/// `users set-password`, and `tokens create --expires-in-days`, `list` and `revoke`.
+async fn operators_rotate_passwords_and_tokens_at_the_console(backend: TestBackend) {
+    let database = TestDatabase::fresh(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("SCORELINE_DATABASE_URL", database.url.as_str()), ("SCORELINE_SECRET_KEY", KEY)];
+    let run = |args: &[&str]| {
+        let output = scoreline(dir.path(), &env).args(args).output().unwrap();
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        (output.status.success(), text(&output.stdout), text(&output.stderr))
+    };
+    let mut create = scoreline(dir.path(), &env);
+    create.args(["users", "create", "--email", "ops@example.com", "--name", "Ops", "--role", "employee"]);
+    assert!(run_with_stdin(create, "").status.success());
+
+    let mut short = scoreline(dir.path(), &env);
+    short.args(["users", "set-password", "--email", "ops@example.com", "--password-stdin"]);
+    let refused = run_with_stdin(short, "short\n");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--password"), "names the flag");
+    let mut set = scoreline(dir.path(), &env);
+    set.args(["users", "set-password", "--email", "ops@example.com", "--password-stdin"]);
+    let set = run_with_stdin(set, "a new console password\n");
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+
+    let (ok, first, _) = run(&[
+        "tokens",
+        "create",
+        "--email",
+        "ops@example.com",
+        "--name",
+        "nightly",
+        "--expires-in-days",
+        "7",
+    ]);
+    assert!(ok);
+    let (ok, second, _) = run(&["tokens", "create", "--email", "ops@example.com", "--name", "adhoc"]);
+    assert!(ok);
+    let (ok, _, refused) = run(&["tokens", "create", "--email", "ops@example.com", "--expires-in-days", "0"]);
+    assert!(!ok && refused.contains("--expires-in-days"), "{refused}");
+    let (ok, listed, _) = run(&["tokens", "list", "--email", "ops@example.com"]);
+    assert!(ok);
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines.len(), 2, "{listed}");
+    assert!(lines[0].contains("nightly") && !lines[0].contains("expires never"), "{listed}");
+    assert!(lines[1].contains("adhoc") && lines[1].contains("expires never"), "{listed}");
+    assert!(!listed.contains(first.trim()) && !listed.contains(second.trim()), "a secret was listed");
+
+    let (ok, _, refused) = run(&["tokens", "revoke", "--email", "ops@example.com"]);
+    assert!(!ok && refused.contains("--id") && refused.contains("--all"), "{refused}");
+    let nightly_id = lines[0].split_whitespace().next().unwrap();
+    let (ok, _, _) = run(&["tokens", "revoke", "--email", "ops@example.com", "--id", nightly_id]);
+    assert!(ok);
+    let (ok, _, again) = run(&["tokens", "revoke", "--email", "ops@example.com", "--id", nightly_id]);
+    assert!(!ok && again.contains("no live token"), "{again}");
+
+    let server = Server::start(dir.path(), &env);
+    let me = |token: String| {
+        let url = server.url("/api/v1/me");
+        async move { reqwest::Client::new().get(url).bearer_auth(token.trim()).send().await.unwrap().status() }
+    };
+    assert_eq!(me(first.clone()).await, StatusCode::UNAUTHORIZED, "the revoked token");
+    assert_eq!(me(second.clone()).await, StatusCode::OK);
+    let (ok, said, _) = run(&["tokens", "revoke", "--email", "ops@example.com", "--all"]);
+    assert!(ok && said.contains("revoked 1 token"), "{said}");
+    assert_eq!(me(second).await, StatusCode::UNAUTHORIZED);
+    let signed_in = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(server.url("/sign-in"))
+        .form(&[("email", "ops@example.com"), ("password", "a new console password"), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER, "the password set at the console signs in");
 }
 
 #[test]

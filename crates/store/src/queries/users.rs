@@ -8,6 +8,7 @@ use sqlx::{Executor, QueryBuilder};
 use uuid::Uuid;
 
 use super::audit::{commit_audited_change, write_audit};
+use super::sessions::revoke_credentials;
 use super::{Backend, Database, count, push_staff_in_scope, push_team_in_scope};
 use crate::model::{ImportedUser, NewGroup, NewTeam, NewUser, UserChange, UserCredentials};
 use crate::{StoreError, StoreResult};
@@ -287,7 +288,8 @@ impl Backend {
         commit_audited_change(tx, changed, audit).await
     }
 
-    /// Activates or deactivates a user (ending their sessions); `false` when there is no such user.
+    /// Activates or deactivates a user; deactivation ends their sessions and revokes their tokens
+    /// for good. `false` when there is no such user.
     pub(crate) async fn set_user_active(
         &self,
         id: UserId,
@@ -303,11 +305,8 @@ impl Backend {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        if !active {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(id.as_uuid())
-                .execute(&mut *tx)
-                .await?;
+        if !active && changed > 0 {
+            revoke_credentials(&mut tx, id, at).await?;
         }
         commit_audited_change(tx, changed, audit).await
     }

@@ -1,9 +1,11 @@
 use scoreline_core::{
     ApiTokenId, AuditActor, AuditEntryId, AuditRecord, Email, GroupId, PageRequest, PersonName, Role, Scope,
-    SessionId, TeamId, Timestamp, UnitName, UserId,
+    SessionId, SignInAdmission, SignInAttemptId, TeamId, Timestamp, UnitName, UserId,
 };
 use scoreline_store::StoreError;
-use scoreline_store::model::{NewApiToken, NewGroup, NewSession, NewTeam, NewUser};
+use scoreline_store::model::{
+    NewApiToken, NewGroup, NewSession, NewTeam, NewUser, SignInAttempt, SignInLimits,
+};
 use scoreline_testkit::{TestBackend, TestDatabase, on_both_backends};
 
 pub const T0: Timestamp = Timestamp::from_millis(1_764_000_000_000);
@@ -37,7 +39,7 @@ on_both_backends!(
     teams_belong_to_existing_groups,
     sessions_expire_and_end,
     api_tokens_resolve_to_active_users,
-    sign_in_failures_are_counted_per_key,
+    sign_in_attempts_are_reserved_per_key,
     audit_log_lists_newest_first,
 );
 
@@ -172,29 +174,56 @@ async fn api_tokens_resolve_to_active_users(backend: TestBackend) {
         user_id: user.id,
         name: "ci".to_owned(),
         created_at: T0,
+        expires_at: None,
     };
     db.create_api_token(&token, &audit("token")).await.unwrap();
     assert_eq!(db.use_api_token(&digest, T0).await.unwrap().unwrap().id, user.id);
     assert!(db.use_api_token(&[1u8; 32], T0).await.unwrap().is_none());
 }
 
-async fn sign_in_failures_are_counted_per_key(backend: TestBackend) {
+/// A reservation counts until a success clears its email and address; each limit refuses
+/// with its own verdict, and the email's limit only while attempts come close together.
+async fn sign_in_attempts_are_reserved_per_key(backend: TestBackend) {
     let test = TestDatabase::fresh(backend).await;
     let db = &test.db;
-    for minute in 0..3 {
-        db.record_sign_in_failure(
-            "email:eve@example.com",
-            T0.saturating_add(std::time::Duration::from_secs(60 * minute)),
-        )
-        .await
-        .unwrap();
+    let minute = |m: u64| T0.saturating_add(std::time::Duration::from_secs(60 * m));
+    let attempt = |email: &str, client: &str, at| SignInAttempt {
+        id: SignInAttemptId::new(),
+        email_key: email.to_owned(),
+        client_key: client.to_owned(),
+        at,
+    };
+    let limits = |at: Timestamp| SignInLimits {
+        since: T0,
+        per_pair: 2,
+        per_client: 3,
+        per_email: 4,
+        spaced_since: at.saturating_sub(std::time::Duration::from_secs(30)),
+    };
+    for m in 0..2 {
+        let verdict =
+            db.reserve_sign_in(&attempt("e:eve", "c:a", minute(m)), &limits(minute(m))).await.unwrap();
+        assert_eq!(verdict, SignInAdmission::Granted);
     }
-    db.record_sign_in_failure("email:other@example.com", T0).await.unwrap();
-    let since = T0.saturating_add(std::time::Duration::from_secs(60));
-    assert_eq!(db.count_sign_in_failures("email:eve@example.com", since).await.unwrap(), 2);
-    db.clear_sign_in_failures("email:eve@example.com").await.unwrap();
-    assert_eq!(db.count_sign_in_failures("email:eve@example.com", T0).await.unwrap(), 0);
-    assert_eq!(db.count_sign_in_failures("email:other@example.com", T0).await.unwrap(), 1);
+    let verdict = db.reserve_sign_in(&attempt("e:eve", "c:a", minute(2)), &limits(minute(2))).await.unwrap();
+    assert_eq!(verdict, SignInAdmission::PairLocked);
+    db.reserve_sign_in(&attempt("e:other", "c:a", minute(2)), &limits(minute(2))).await.unwrap();
+    let verdict =
+        db.reserve_sign_in(&attempt("e:third", "c:a", minute(2)), &limits(minute(2))).await.unwrap();
+    assert_eq!(verdict, SignInAdmission::ClientLocked);
+    for client in ["c:b", "c:c"] {
+        db.reserve_sign_in(&attempt("e:eve", client, minute(3)), &limits(minute(3))).await.unwrap();
+    }
+    let verdict = db.reserve_sign_in(&attempt("e:eve", "c:d", minute(3)), &limits(minute(3))).await.unwrap();
+    assert_eq!(verdict, SignInAdmission::EmailSlowed);
+    let later = db.reserve_sign_in(&attempt("e:eve", "c:d", minute(4)), &limits(minute(4))).await.unwrap();
+    assert_eq!(later, SignInAdmission::Granted, "spaced out, not locked");
+
+    db.clear_sign_in("e:eve", "c:a").await.unwrap();
+    let verdict = db.reserve_sign_in(&attempt("e:eve", "c:a", minute(6)), &limits(minute(6))).await.unwrap();
+    assert_eq!(verdict, SignInAdmission::Granted, "a success clears its pair");
+    let removed = db.delete_stale_credentials(minute(60), minute(60)).await.unwrap();
+    assert!(removed >= 8, "stale attempts and lock rows go: {removed}");
 }
 
 async fn audit_log_lists_newest_first(backend: TestBackend) {

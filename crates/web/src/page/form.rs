@@ -72,6 +72,7 @@ fn shown_on_the_form(error: &AppError) -> bool {
             | AppError::Upstream(_)
             | AppError::InvalidCredentials
             | AppError::Throttled { .. }
+            | AppError::Busy { .. }
     )
 }
 

@@ -3,7 +3,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -13,6 +13,7 @@ use serde::Deserialize;
 use crate::WebState;
 use crate::error::ApiError;
 use crate::extract::{ClientAddress, PageForm, SESSION_COOKIE, session_cookie};
+use crate::page::flash::Flash;
 use crate::page::form::{FormErrors, answer};
 use crate::page::{Layout, PageActor, first_page};
 
@@ -28,6 +29,8 @@ pub fn routes() -> Router<WebState> {
 struct SignInPage {
     form: SignInForm,
     errors: FormErrors,
+    /// The message of the form posted before (a password just set), shown once.
+    flash: Flash,
 }
 
 /// The form as posted; the password is never sent back.
@@ -58,6 +61,7 @@ fn safe_next(next: &str) -> &str {
 async fn show_sign_in(
     State(state): State<WebState>,
     headers: HeaderMap,
+    Extension(flash): Extension<Flash>,
     Query(query): Query<SignInQuery>,
 ) -> Result<Response, ApiError> {
     if let Some(session) = session_cookie(&headers)
@@ -66,7 +70,7 @@ async fn show_sign_in(
         return Ok(Redirect::to(safe_next(&query.next)).into_response());
     }
     let form = SignInForm { next: query.next, ..SignInForm::default() };
-    Ok(SignInPage { form, errors: FormErrors::none() }.into_response())
+    Ok(SignInPage { form, errors: FormErrors::none(), flash }.into_response())
 }
 
 async fn sign_in(
@@ -82,7 +86,7 @@ async fn sign_in(
     };
     let again = async |errors| {
         let form = SignInForm { email: form.email.clone(), password: String::new(), next: form.next.clone() };
-        Ok(SignInPage { form, errors })
+        Ok(SignInPage { form, errors, flash: Flash::default() })
     };
     answer("sign-in", result, signed_in, again).await
 }

@@ -14,13 +14,14 @@ use serde::Deserialize;
 use crate::WebState;
 use crate::error::ApiError;
 use crate::extract::{IdPath, PageForm};
-use crate::page::form::{FormErrors, answer, done, picked};
+use crate::page::form::{FormErrors, answer, done, picked, rejected};
 use crate::page::{Layout, PageActor};
 
 pub fn routes() -> Router<WebState> {
     Router::new()
         .route("/users", get(show).post(create))
         .route("/users/{id}/active", post(set_active))
+        .route("/users/{id}/password-reset", post(password_reset))
         .route("/users/import", post(import))
 }
 
@@ -46,6 +47,9 @@ struct UsersPage {
     import: Option<ImportPreview>,
     /// Whether Import (not only Preview) was pressed.
     import_attempted: bool,
+    /// A password reset link just made: for whom, the link, and when it expires. Shown on this
+    /// one page only.
+    reset_link: Option<(String, String, scoreline_core::Timestamp)>,
 }
 
 impl UsersPage {
@@ -127,6 +131,7 @@ async fn users_page(
         import_csv: String::new(),
         import: None,
         import_attempted: false,
+        reset_link: None,
     })
 }
 
@@ -176,6 +181,27 @@ async fn set_active(
     };
     let again = async |errors| users_page(&state, &page, &NewUserForm::default(), errors).await;
     answer(&format!("active-{id}"), result, changed, again).await
+}
+
+/// "Reset link" on the staff list: a one-time link for the admin to pass on, shown once here.
+async fn password_reset(
+    State(state): State<WebState>,
+    page: PageActor,
+    IdPath(id): IdPath<UserId>,
+) -> Result<Response, ApiError> {
+    match state.app.create_password_reset(&page.actor, id).await {
+        Ok(link) => {
+            let mut shown = users_page(&state, &page, &NewUserForm::default(), FormErrors::none()).await?;
+            let url =
+                format!("{}{}", state.config.public_url, crate::credentials::ui::reset_path(&link.token));
+            shown.reset_link = Some((link.user.email, url, link.expires_at));
+            Ok(shown.into_response())
+        }
+        Err(error) => {
+            let (status, errors) = rejected(&format!("active-{id}"), error)?;
+            Ok((status, users_page(&state, &page, &NewUserForm::default(), errors).await?).into_response())
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

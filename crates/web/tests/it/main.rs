@@ -4,12 +4,14 @@
 
 mod agents;
 mod api;
+mod browser_account;
 mod browser_agents;
 mod browser_evaluations;
 mod browser_integrations;
 mod browser_pages;
 mod cases;
 mod control_characters;
+mod credentials;
 mod evaluations;
 mod integrations;
 mod page_pattern;

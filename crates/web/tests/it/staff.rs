@@ -47,7 +47,11 @@ async fn staff_are_edited_and_deactivated_within_their_reach(backend: TestBacken
     );
     let (status, body) = patch(&test, &admin_token, employee.id, json!({ "active": true })).await;
     assert_eq!((status, body["active"].clone()), (StatusCode::OK, json!(true)));
-    assert_eq!(me_status(&test, &employee_token).await, StatusCode::OK);
+    assert_eq!(
+        me_status(&test, &employee_token).await,
+        StatusCode::UNAUTHORIZED,
+        "deactivation revoked the token for good: reactivation does not revive it"
+    );
 
     // Nobody deactivates themselves, someone above them, or anyone without the right. The team
     // admin shares a team with both, so scope lets them see each.
