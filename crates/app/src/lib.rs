@@ -7,11 +7,13 @@ mod cases;
 mod conversation;
 mod credentials;
 mod error;
+mod evaluations;
 mod integrations;
 mod matching;
 mod notes;
 mod purge;
 mod scheduler;
+mod scorecards;
 mod staff;
 mod staff_import;
 mod sync;
@@ -32,11 +34,13 @@ pub use cases::IntegrationOverview;
 pub use conversation::{Conversation, ConversationEntry, EntryKind};
 pub use credentials::{PasswordChange, PasswordResetLink, TokenRequest};
 pub use error::AppError;
+pub use evaluations::{ResolveDispute, StartEvaluation, UpdateEvaluation};
 pub use integrations::{
     ConnectIntegration, HelpDeskSettings, OAuthCallback, OAuthFailure, OAuthStart, UpdateIntegration,
 };
 pub use matching::{AgentDirectory, AgentEntry, AutoMatchReport, CreateStaffFromAgents, MatchSuggestion};
 pub use purge::{PURGE_BATCH, PurgeReport};
+pub use scorecards::MAX_SCORECARD_FILE_BYTES;
 pub use scoreline_helpdesk::RateLimit;
 pub use staff::{AccountOverview, CreateGroup, CreateTeam, CreateUser, UpdateUser};
 pub use staff_import::{ImportPreview, ImportRow, MAX_IMPORT_ROWS};

@@ -17,6 +17,8 @@ pub struct PurgeReport {
     pub cutoff: Timestamp,
     /// Purged, or that would be with `dry_run`.
     pub cases: u64,
+    /// Past retention but kept, because an open dispute holds their content.
+    pub held_for_disputes: u64,
     pub dry_run: bool,
 }
 
@@ -35,12 +37,18 @@ impl App {
                 } else {
                     self.purge_integration(integration.id, cutoff).await?
                 };
+                let held_for_disputes = self.db().count_held_for_disputes(integration.id, cutoff).await?;
                 let audit = self.audit(
                     actor,
                     if dry_run { "retention.purge_dry_run" } else { "retention.purge" },
                     "integration",
                     &integration.id.to_string(),
-                    json!({ "cutoff": cutoff, "cases": cases, "retention": integration.retention.to_string() }),
+                    json!({
+                        "cutoff": cutoff,
+                        "cases": cases,
+                        "held_for_disputes": held_for_disputes,
+                        "retention": integration.retention.to_string(),
+                    }),
                 );
                 self.db().append_audit(&audit).await?;
                 reports.push(PurgeReport {
@@ -48,6 +56,7 @@ impl App {
                     label: integration.label.clone(),
                     cutoff,
                     cases,
+                    held_for_disputes,
                     dry_run,
                 });
             }

@@ -127,6 +127,12 @@ pub async fn purge(config: &Config, args: PurgeArgs) -> anyhow::Result<()> {
             "{}: {verb} the content of {} cases last active before {}",
             report.label, report.cases, report.cutoff
         );
+        if report.held_for_disputes > 0 {
+            println!(
+                "{}: kept the content of {} cases past retention while their evaluations are disputed",
+                report.label, report.held_for_disputes
+            );
+        }
     }
     Ok(())
 }

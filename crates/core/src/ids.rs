@@ -64,4 +64,18 @@ typed_id!(
     IntegrationId,
     /// One HelpDesk ticket as stored here.
     CaseId,
+    /// A scorecard, across its drafts and published versions.
+    ScorecardId,
+    /// One published (immutable) version of a scorecard: what an evaluation names.
+    ScorecardVersionId,
+    /// A section of a scorecard; kept from version to version while the section stays.
+    SectionId,
+    /// A question of a scorecard.
+    QuestionId,
+    /// An answer option of a question.
+    OptionId,
+    /// One evaluation of one case with one scorecard version.
+    EvaluationId,
+    /// An agent's dispute of an evaluation.
+    DisputeId,
 );

@@ -6,12 +6,15 @@ mod audit;
 mod cases;
 mod clock;
 mod credentials;
+mod evaluation;
 mod ids;
 mod integration;
 mod matching;
 mod page;
 mod role;
 mod scope;
+mod scorecard;
+mod scoring;
 mod staff;
 mod sync;
 mod timestamp;
@@ -21,6 +24,9 @@ pub use audit::{AuditActor, AuditRecord};
 pub use cases::{CaseContent, CaseCounts, CaseFilter, StoredCase};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use credentials::{ApiToken, SignInAdmission};
+pub use evaluation::{
+    Dispute, DisputeStatus, Evaluation, EvaluationFilter, EvaluationKind, EvaluationStatus, Revision,
+};
 pub use ids::*;
 pub use integration::{
     AccountId, AuthMethod, BackfillDays, Disconnect, Integration, IntegrationSettings, IntegrationState,
@@ -30,6 +36,12 @@ pub use matching::{AgentMatch, MatchSource, MatchedUser, StaffCandidate};
 pub use page::{Page, PageRequest};
 pub use role::{Permission, Role, UnknownRole};
 pub use scope::Scope;
+pub use scorecard::{
+    Answer, AnswerOption, FailRule, MAX_COMMENT_CHARS, OptionInput, Question, QuestionInput, Scorecard,
+    ScorecardDefinition, ScorecardInput, ScorecardVersion, Section, SectionInput, check_answers, choices_of,
+    diff,
+};
+pub use scoring::{Choice, Outcome, Score, SectionScore, score};
 pub use staff::{Group, Team, User};
 pub use sync::{SyncPhase, SyncState};
 pub use timestamp::Timestamp;

@@ -44,7 +44,7 @@ impl Role {
         use Role::*;
         match permission {
             ManageIntegrations | ViewAuditLog | ManageGroups => matches!(self, GlobalAdmin),
-            ManageMatches | ManageTeams => matches!(self, GlobalAdmin | GroupAdmin),
+            ManageMatches | ManageTeams | ManageScorecards => matches!(self, GlobalAdmin | GroupAdmin),
             ManageStaff | ManageLists => matches!(self, GlobalAdmin | GroupAdmin | TeamAdmin),
             ViewStaff | Evaluate => !matches!(self, Employee),
             // Scope narrows what each role reads: an employee's own cases only.
@@ -90,6 +90,8 @@ pub enum Permission {
     ManageStaff,
     /// Build and run lists of cases.
     ManageLists,
+    /// Build, publish and archive scorecards.
+    ManageScorecards,
     /// See the staff directory.
     ViewStaff,
     /// Read stored cases (those in the actor's scope).
@@ -101,7 +103,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Permission::ManageIntegrations,
         Permission::ViewAuditLog,
         Permission::ManageGroups,
@@ -109,6 +111,7 @@ impl Permission {
         Permission::ManageMatches,
         Permission::ManageStaff,
         Permission::ManageLists,
+        Permission::ManageScorecards,
         Permission::ViewStaff,
         Permission::ViewCases,
         Permission::Evaluate,
@@ -125,7 +128,7 @@ mod tests {
     fn permission_matrix_is_exactly_as_documented() {
         use Permission::*;
         #[rustfmt::skip]
-        let expected: [(Permission, [bool; 5]); 11] = [
+        let expected: [(Permission, [bool; 5]); 12] = [
             //                    global group  team   super  employee
             (ManageIntegrations, [true,  false, false, false, false]),
             (ViewAuditLog,       [true,  false, false, false, false]),
@@ -134,6 +137,7 @@ mod tests {
             (ManageMatches,      [true,  true,  false, false, false]),
             (ManageStaff,        [true,  true,  true,  false, false]),
             (ManageLists,        [true,  true,  true,  false, false]),
+            (ManageScorecards,   [true,  true,  false, false, false]),
             (ViewStaff,          [true,  true,  true,  true,  false]),
             (ViewCases,          [true,  true,  true,  true,  true ]),
             (Evaluate,           [true,  true,  true,  true,  false]),

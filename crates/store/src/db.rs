@@ -2,17 +2,18 @@
 //! `queries/` forwarded to the backend in one line.
 
 use scoreline_core::{
-    AgentMatch, ApiToken, ApiTokenId, AuditRecord, CaseCounts, CaseFilter, CaseId, Disconnect, Group,
-    GroupId, Integration, IntegrationId, IntegrationSettings, IntegrationState, Page, PageRequest, Scope,
-    SessionId, SignInAdmission, SignInAttemptId, StaffCandidate, StoredCase, SyncPhase, SyncState, Team,
-    TeamId, Timestamp, User, UserId,
+    AgentMatch, ApiToken, ApiTokenId, AuditRecord, CaseCounts, CaseFilter, CaseId, Disconnect, Dispute,
+    DisputeId, Evaluation, EvaluationFilter, EvaluationId, Group, GroupId, Integration, IntegrationId,
+    IntegrationSettings, IntegrationState, Page, PageRequest, Revision, Scope, Scorecard,
+    ScorecardDefinition, ScorecardId, ScorecardVersion, ScorecardVersionId, SessionId, SignInAdmission,
+    SignInAttemptId, StaffCandidate, StoredCase, SyncPhase, SyncState, Team, TeamId, Timestamp, User, UserId,
 };
 
 use crate::integrations::{NewCredentials, NewIntegration, OAuthFlow, OAuthTokens, StoredCredentials};
 use crate::matching::{AutoMatch, StaffFromAgent};
 use crate::model::{
-    ImportedUser, NewApiToken, NewGroup, NewPasswordReset, NewSession, NewTeam, NewUser, SignInAttempt,
-    SignInLimits, TokenDigest, UserChange, UserCredentials,
+    DisputeResolution, EvaluationWrite, ImportedUser, NewApiToken, NewGroup, NewPasswordReset, NewScorecard,
+    NewSession, NewTeam, NewUser, SignInAttempt, SignInLimits, TokenDigest, UserChange, UserCredentials,
 };
 use crate::sync::{AgentRecord, CaseRecord, Checkpoint, HelpDeskAgent, PageWrite, SyncWindow};
 use crate::{PostgresStore, Sealer, SqliteStore, StoreError, StoreResult};
@@ -173,6 +174,7 @@ forward! {
     case_counts(IntegrationId) -> CaseCounts;
     newest_case_update(IntegrationId) -> Option<Timestamp>;
     count_purgeable(IntegrationId, Timestamp) -> u64;
+    count_held_for_disputes(IntegrationId, Timestamp) -> u64;
     purge_batch(IntegrationId, Timestamp, u32, Timestamp) -> u64;
     flush_deleted();
 
@@ -183,4 +185,26 @@ forward! {
     set_agent_match(IntegrationId, &str, Option<UserId>, &AuditRecord) -> bool;
     apply_auto_matches(IntegrationId, &[AutoMatch]) -> Vec<String>;
     create_staff_from_agents(IntegrationId, TeamId, &[StaffFromAgent], Timestamp);
+
+    // scorecards.rs
+    create_scorecard(&NewScorecard, &AuditRecord) -> Scorecard;
+    get_scorecard(ScorecardId) -> Option<Scorecard>;
+    list_scorecards(bool, PageRequest) -> Page<Scorecard>;
+    save_scorecard_draft(ScorecardId, &ScorecardDefinition, Timestamp, &AuditRecord) -> bool;
+    publish_scorecard(ScorecardId, ScorecardVersionId, Option<UserId>, Timestamp, &AuditRecord) -> Option<ScorecardVersion>;
+    archive_scorecard(ScorecardId, Timestamp, &AuditRecord) -> bool;
+    get_scorecard_version(ScorecardId, u32) -> Option<ScorecardVersion>;
+    get_scorecard_version_by_id(ScorecardVersionId) -> Option<ScorecardVersion>;
+    list_scorecard_versions(ScorecardId) -> Vec<ScorecardVersion>;
+
+    // evaluations.rs
+    create_evaluation(&Evaluation, Option<&AuditRecord>);
+    get_evaluation(&Scope, Option<UserId>, EvaluationId) -> Option<Evaluation>;
+    list_evaluations(&Scope, Option<UserId>, &EvaluationFilter, PageRequest) -> Page<Evaluation>;
+    save_evaluation(EvaluationId, &EvaluationWrite<'_>, Timestamp, Option<&AuditRecord>) -> bool;
+    list_revisions(EvaluationId) -> Vec<Revision>;
+    dispute_evaluation(DisputeId) -> Option<EvaluationId>;
+    acknowledge_evaluation(EvaluationId, Timestamp, &AuditRecord) -> bool;
+    open_dispute(&Dispute, &AuditRecord) -> bool;
+    resolve_dispute(&DisputeResolution<'_>, &[AuditRecord]) -> bool;
 }

@@ -2,8 +2,9 @@
 //! back (users, teams, audit entries, pages) are `scoreline_core`'s.
 
 use scoreline_core::{
-    ApiTokenId, AuditRecord, Email, GroupId, PasswordResetId, PersonName, Role, SessionId, SignInAttemptId,
-    TeamId, Timestamp, UnitName, User, UserId,
+    Answer, ApiTokenId, AuditRecord, DisputeId, DisputeStatus, Email, EvaluationId, GroupId, Outcome,
+    PasswordResetId, PersonName, Role, ScorecardDefinition, ScorecardId, SessionId, SignInAttemptId, TeamId,
+    Timestamp, UnitName, User, UserId,
 };
 
 /// A user as sign-in needs it: with the stored password hash, if any.
@@ -110,4 +111,32 @@ pub struct SignInLimits {
     pub per_email: u64,
     /// Past `per_email`, no attempt for the email is admitted while another came after this.
     pub spaced_since: Timestamp,
+}
+
+/// A new scorecard: its first draft.
+#[derive(Debug, Clone)]
+pub struct NewScorecard {
+    pub id: ScorecardId,
+    pub definition: ScorecardDefinition,
+    pub at: Timestamp,
+}
+
+/// An evaluation's answers and what they score.
+#[derive(Debug, Clone, Copy)]
+pub struct EvaluationWrite<'a> {
+    pub answers: &'a [Answer],
+    pub comment: &'a str,
+    pub outcome: &'a Outcome,
+}
+
+/// How a dispute closes: upheld, or changed with the evaluation's next revision.
+#[derive(Debug, Clone)]
+pub struct DisputeResolution<'a> {
+    pub dispute_id: DisputeId,
+    pub evaluation_id: EvaluationId,
+    pub status: DisputeStatus,
+    pub reason: &'a str,
+    pub by: UserId,
+    pub at: Timestamp,
+    pub change: Option<EvaluationWrite<'a>>,
 }

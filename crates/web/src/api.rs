@@ -18,7 +18,9 @@ use crate::extract::encode_cursor;
         (name = "staff", description = "Users, groups and teams"),
         (name = "session", description = "Who is calling, and their own API tokens and password"),
         (name = "integrations", description = "Connected HelpDesk accounts"),
-        (name = "cases", description = "HelpDesk tickets as stored for scoring")
+        (name = "cases", description = "HelpDesk tickets as stored for scoring"),
+        (name = "scorecards", description = "Scorecards: drafts, published versions, TOML files"),
+        (name = "evaluations", description = "Evaluations of cases, and the agent's acknowledgement or dispute")
     )
 )]
 struct ApiDoc;
@@ -32,7 +34,9 @@ pub fn router() -> (axum::Router<WebState>, utoipa::openapi::OpenApi) {
         .merge(crate::teams::api::routes())
         .merge(crate::integrations::api::routes())
         .merge(crate::agents::api::routes())
-        .merge(crate::cases::api::routes());
+        .merge(crate::cases::api::routes())
+        .merge(crate::scorecards::api::routes())
+        .merge(crate::evaluations::api::routes());
     let (router, mut openapi) =
         OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).split_for_parts();
     document_refusals(&mut openapi);

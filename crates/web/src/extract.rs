@@ -12,7 +12,10 @@ use axum::http::{HeaderMap, header};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use scoreline_app::{Actor, SecretToken};
-use scoreline_core::{ApiTokenId, CaseId, GroupId, IntegrationId, PageRequest, TeamId, UserId};
+use scoreline_core::{
+    ApiTokenId, CaseId, DisputeId, EvaluationId, GroupId, IntegrationId, PageRequest, ScorecardId, TeamId,
+    UserId,
+};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -343,7 +346,22 @@ macro_rules! uuid_path_ids {
     )+};
 }
 
-uuid_path_ids!(IntegrationId => "integration", CaseId => "case", UserId => "user", TeamId => "team", GroupId => "group", ApiTokenId => "API token");
+uuid_path_ids!(
+    IntegrationId => "integration", CaseId => "case", UserId => "user", TeamId => "team", GroupId => "group",
+    ScorecardId => "scorecard", EvaluationId => "evaluation", DisputeId => "dispute", ApiTokenId => "API token",
+);
+
+/// A scorecard's version number in a path: 1, 2, …
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VersionNumber(pub u32);
+
+impl PathId for VersionNumber {
+    const WHAT: &'static str = "scorecard version";
+
+    fn from_segment(segment: &str) -> Option<Self> {
+        segment.parse().ok().filter(|n| *n > 0).map(Self)
+    }
+}
 
 async fn segments<const N: usize, S: Send + Sync>(
     parts: &mut Parts,
@@ -445,7 +463,18 @@ macro_rules! grants {
 pub mod grant {
     use super::{Actor, ApiError, Grant};
 
-    grants!(ManageIntegrations, ManageGroups, ManageTeams, ManageMatches, ManageStaff, ViewStaff, ViewCases);
+    grants!(
+        ManageIntegrations,
+        ManageGroups,
+        ManageTeams,
+        ManageMatches,
+        ManageStaff,
+        ManageScorecards,
+        ViewStaff,
+        ViewCases,
+        Evaluate,
+        ViewOwnEvaluations
+    );
 
     impl<A: Grant, B: Grant> Grant for (A, B) {
         fn check(actor: &Actor) -> Result<(), ApiError> {

@@ -6,9 +6,11 @@ mod api;
 mod cases;
 mod credentials;
 mod error;
+mod evaluations;
 mod extract;
 mod integrations;
 mod page;
+mod scorecards;
 mod server;
 mod session;
 mod staff;
@@ -104,6 +106,8 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .merge(cases::ui::routes())
         .merge(staff::ui::routes())
         .merge(teams::ui::routes())
+        .merge(scorecards::ui::routes())
+        .merge(evaluations::ui::routes())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),

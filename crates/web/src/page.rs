@@ -150,7 +150,7 @@ struct NavEntry {
     prefix: &'static str,
 }
 
-const NAV: [NavEntry; 3] = [
+const NAV: [NavEntry; 5] = [
     NavEntry {
         menu: Some(("Score", "Interactions")),
         label: "View Integrations",
@@ -166,11 +166,25 @@ const NAV: [NavEntry; 3] = [
         needs: Permission::ViewStaff,
         prefix: "/teams",
     },
+    NavEntry {
+        menu: Some(("Score", "Scorecards")),
+        label: "Scorecards",
+        href: "/score/scorecards",
+        needs: Permission::ManageScorecards,
+        prefix: "/score/scorecards",
+    },
+    NavEntry {
+        menu: Some(("Score", "Evaluations")),
+        label: "Evaluations",
+        href: "/evaluations",
+        needs: Permission::ViewOwnEvaluations,
+        prefix: "/evaluations",
+    },
 ];
 
-/// Consecutive navigation links of one menu (or of the bar).
+/// The links of one menu (wherever its entries stand in [`NAV`]), or consecutive links of the bar.
 pub struct NavGroup {
-    pub menu: Option<(&'static str, &'static str)>,
+    pub menu: Option<&'static str>,
     pub links: Vec<NavLink>,
 }
 
@@ -182,6 +196,8 @@ impl NavGroup {
 }
 
 pub struct NavLink {
+    /// The menu heading this link starts, if it is the first under it.
+    pub heading: Option<&'static str>,
     pub label: &'static str,
     pub href: &'static str,
     pub current: bool,
@@ -189,11 +205,24 @@ pub struct NavLink {
 
 fn nav_for(actor: &Actor, path: &str) -> Vec<NavGroup> {
     let mut groups: Vec<NavGroup> = Vec::new();
+    let mut headings: Vec<(&str, &str)> = Vec::new();
     for entry in NAV.iter().filter(|entry| actor.can(entry.needs)) {
-        let link = NavLink { label: entry.label, href: entry.href, current: path.starts_with(entry.prefix) };
-        match groups.last_mut() {
-            Some(group) if group.menu.is_some() && group.menu == entry.menu => group.links.push(link),
-            _ => groups.push(NavGroup { menu: entry.menu, links: vec![link] }),
+        let heading = entry.menu.filter(|menu| !headings.contains(menu));
+        headings.extend(heading);
+        let link = NavLink {
+            heading: heading.map(|(_, heading)| heading),
+            label: entry.label,
+            href: entry.href,
+            current: path.starts_with(entry.prefix),
+        };
+        let menu = entry.menu.map(|(menu, _)| menu);
+        let group = match menu {
+            Some(name) => groups.iter_mut().find(|group| group.menu == Some(name)),
+            None => groups.last_mut().filter(|group| group.menu.is_none()),
+        };
+        match group {
+            Some(group) => group.links.push(link),
+            None => groups.push(NavGroup { menu, links: vec![link] }),
         }
     }
     groups
@@ -244,12 +273,15 @@ mod tests {
                     .iter()
                     .map(|l| format!("{}{}", l.label, if l.current { "*" } else { "" }))
                     .collect();
-                format!("{}: {}", group.menu.map_or("bar", |m| m.0), links.join(", "))
+                format!("{}: {}", group.menu.unwrap_or("bar"), links.join(", "))
             })
             .collect();
-        assert_eq!(shape, ["Score: View Integrations*", "bar: Staff", "bar: Groups and teams"]);
-        assert!(nav_for(&actor(Role::Employee), "/").is_empty());
+        assert_eq!(
+            shape,
+            ["Score: View Integrations*, Scorecards, Evaluations", "bar: Staff, Groups and teams"]
+        );
+        assert_eq!(nav_for(&actor(Role::Employee), "/").len(), 1, "employees see their evaluations");
         assert_eq!(first_page(&actor(Role::TeamAdmin)), Some("/users"));
-        assert_eq!(first_page(&actor(Role::Employee)), None);
+        assert_eq!(first_page(&actor(Role::Employee)), Some("/evaluations"));
     }
 }

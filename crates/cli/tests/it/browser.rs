@@ -50,9 +50,8 @@ async fn an_admin_created_at_the_console_signs_in_with_a_browser() {
     client.wait().for_element(Locator::Css("input[name=email]")).await.unwrap();
 
     browser.sign_in(&server.url("/"), "agent@example.com", PASSWORD).await;
-    // The sign-in page has a `main h1` too: wait for the redirect home, not for any heading.
-    client.wait().for_url(&url::Url::parse(&server.url("/")).unwrap()).await.unwrap();
-    client.wait().for_element(Locator::Css("main h1")).await.unwrap();
+    // An employee's home is their evaluations.
+    client.wait().for_url(&url::Url::parse(&server.url("/evaluations")).unwrap()).await.unwrap();
     client.goto(&server.url("/interactions/integrations")).await.unwrap();
     let heading = client.find(Locator::Css("main h1")).await.unwrap().text().await.unwrap();
     assert_eq!(heading, "Not allowed");

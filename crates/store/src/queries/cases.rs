@@ -89,6 +89,15 @@ impl From<ContentRow> for CaseContent {
     }
 }
 
+/// A case whose evaluation is disputed keeps its content past retention until the dispute
+/// closes (DESIGN.md §7.5).
+macro_rules! held_by_open_dispute {
+    () => {
+        "EXISTS (SELECT 1 FROM evaluations e JOIN disputes d ON d.evaluation_id = e.id
+                 WHERE e.case_id = cases.id AND d.status = 'open')"
+    };
+}
+
 /// Which cases a read wants.
 #[derive(Clone, Copy)]
 enum Cases<'a> {
@@ -206,19 +215,46 @@ impl Backend {
         Ok(newest.map(Timestamp::from_millis))
     }
 
-    /// Cases whose content a purge with this cutoff would remove.
+    /// Cases whose content a purge with this cutoff would remove (open disputes hold theirs).
     pub(crate) async fn count_purgeable(
         &self,
         integration_id: IntegrationId,
         cutoff: Timestamp,
     ) -> StoreResult<u64> {
-        let cases: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM cases WHERE integration_id = $1 AND purged_at IS NULL AND updated_at < $2",
-        )
-        .bind(integration_id.as_uuid())
-        .bind(cutoff.as_millis())
-        .fetch_one(&self.pool)
-        .await?;
+        self.count_past_cutoff(integration_id, cutoff, false).await
+    }
+
+    /// Cases past this cutoff whose content an open dispute holds past retention.
+    pub(crate) async fn count_held_for_disputes(
+        &self,
+        integration_id: IntegrationId,
+        cutoff: Timestamp,
+    ) -> StoreResult<u64> {
+        self.count_past_cutoff(integration_id, cutoff, true).await
+    }
+
+    async fn count_past_cutoff(
+        &self,
+        integration_id: IntegrationId,
+        cutoff: Timestamp,
+        held: bool,
+    ) -> StoreResult<u64> {
+        let sql = if held {
+            concat!(
+                "SELECT COUNT(*) FROM cases WHERE integration_id = $1 AND purged_at IS NULL AND updated_at < $2 AND ",
+                held_by_open_dispute!()
+            )
+        } else {
+            concat!(
+                "SELECT COUNT(*) FROM cases WHERE integration_id = $1 AND purged_at IS NULL AND updated_at < $2 AND NOT ",
+                held_by_open_dispute!()
+            )
+        };
+        let cases: i64 = sqlx::query_scalar(sql)
+            .bind(integration_id.as_uuid())
+            .bind(cutoff.as_millis())
+            .fetch_one(&self.pool)
+            .await?;
         Ok(count(cases))
     }
 
@@ -232,8 +268,11 @@ impl Backend {
     ) -> StoreResult<u64> {
         let mut tx = self.pool.begin().await?;
         let ids: Vec<Uuid> = sqlx::query_scalar(
-            "SELECT id FROM cases WHERE integration_id = $1 AND purged_at IS NULL AND updated_at < $2
-             ORDER BY updated_at LIMIT $3",
+            concat!(
+                "SELECT id FROM cases WHERE integration_id = $1 AND purged_at IS NULL AND updated_at < $2 AND NOT ",
+                held_by_open_dispute!(),
+                " ORDER BY updated_at LIMIT $3"
+            ),
         )
         .bind(integration_id.as_uuid())
         .bind(cutoff.as_millis())

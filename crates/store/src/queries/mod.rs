@@ -10,9 +10,11 @@ use crate::StoreResult;
 
 mod audit;
 mod cases;
+mod evaluations;
 mod integrations;
 mod leases;
 mod matching;
+mod scorecards;
 mod sessions;
 mod sync;
 mod users;

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use scoreline_app::Conversation;
-use scoreline_core::{CaseId, StoredCase};
+use scoreline_core::{CaseId, Permission, StoredCase};
 
 use crate::WebState;
 use crate::error::ApiError;
@@ -24,6 +24,7 @@ struct CasePage {
     layout: Layout,
     case: StoredCase,
     conversation: Conversation,
+    can_evaluate: bool,
 }
 
 async fn show(
@@ -34,5 +35,6 @@ async fn show(
     let case = state.app.get_case(&page.actor, id).await?;
     let conversation =
         Conversation::of(case.requester.as_ref(), case.content.as_ref().map(|content| &content.events));
-    Ok(CasePage { layout: page.layout(), case, conversation }.into_response())
+    let can_evaluate = page.actor.can(Permission::Evaluate) && case.agent_user_id.is_some();
+    Ok(CasePage { layout: page.layout(), case, conversation, can_evaluate }.into_response())
 }
