@@ -17,7 +17,7 @@ mod timestamp;
 mod validate;
 
 pub use audit::{AuditActor, AuditRecord};
-pub use cases::{CaseContent, CaseCounts, CaseFilter, StoredCase};
+pub use cases::{CaseContent, CaseCounts, CaseFilter, DateField, DateRange, StoredCase};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use ids::*;
 pub use integration::{

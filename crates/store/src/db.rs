@@ -160,6 +160,7 @@ forward! {
 
     // cases.rs
     list_cases(&Scope, &CaseFilter, PageRequest) -> Page<StoredCase>;
+    count_filtered_cases(&Scope, &CaseFilter) -> CaseCounts;
     get_case(&Scope, CaseId) -> Option<StoredCase>;
     count_cases(IntegrationId) -> u64;
     case_counts(IntegrationId) -> CaseCounts;

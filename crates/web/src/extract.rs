@@ -143,6 +143,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
+/// A query string read like a [`PageForm`]: a repeated name (`status=open&status=solved`)
+/// fills a `Vec`; every value is text, for the handler to check field by field.
+pub struct QueryFields<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryFields<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("").as_bytes();
+        if let Some(field) = control_character_in_pairs(query) {
+            return Err(control_character_error(&field));
+        }
+        T::deserialize(form::Fields::parse(query)).map(Self).map_err(|e| serde_field_error(&e.to_string()))
+    }
+}
+
 /// Turns axum's "Failed to deserialize …: <path>: <problem>" and serde's "missing field `x`"
 /// into an error on the named field.
 fn serde_field_error(text: &str) -> ApiError {

@@ -145,13 +145,20 @@ struct NavEntry {
     prefix: &'static str,
 }
 
-const NAV: [NavEntry; 3] = [
+const NAV: [NavEntry; 4] = [
     NavEntry {
         menu: Some(("Score", "Interactions")),
         label: "View Integrations",
         href: "/interactions/integrations",
         needs: Permission::ManageIntegrations,
         prefix: "/interactions/",
+    },
+    NavEntry {
+        menu: Some(("Score", "Interactions")),
+        label: "Cases",
+        href: "/cases",
+        needs: Permission::ViewCases,
+        prefix: "/cases",
     },
     NavEntry { menu: None, label: "Staff", href: "/users", needs: Permission::ViewStaff, prefix: "/users" },
     NavEntry {
@@ -242,9 +249,14 @@ mod tests {
                 format!("{}: {}", group.menu.map_or("bar", |m| m.0), links.join(", "))
             })
             .collect();
-        assert_eq!(shape, ["Score: View Integrations*", "bar: Staff", "bar: Groups and teams"]);
-        assert!(nav_for(&actor(Role::Employee), "/").is_empty());
-        assert_eq!(first_page(&actor(Role::TeamAdmin)), Some("/users"));
-        assert_eq!(first_page(&actor(Role::Employee)), None);
+        assert_eq!(shape, ["Score: View Integrations*, Cases", "bar: Staff", "bar: Groups and teams"]);
+        let employee = nav_for(&actor(Role::Employee), "/cases/x");
+        assert_eq!(employee.len(), 1);
+        assert_eq!(
+            employee[0].links.iter().map(|l| (l.label, l.current)).collect::<Vec<_>>(),
+            [("Cases", true)]
+        );
+        assert_eq!(first_page(&actor(Role::TeamAdmin)), Some("/cases"));
+        assert_eq!(first_page(&actor(Role::Employee)), Some("/cases"));
     }
 }

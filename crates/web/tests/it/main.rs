@@ -7,6 +7,7 @@ mod api;
 mod browser_agents;
 mod browser_integrations;
 mod browser_pages;
+mod case_filters;
 mod cases;
 mod control_characters;
 mod integrations;
