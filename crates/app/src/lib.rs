@@ -7,6 +7,7 @@ mod cases;
 mod conversation;
 mod error;
 mod integrations;
+mod lists;
 mod matching;
 mod notes;
 mod purge;
@@ -31,6 +32,7 @@ pub use error::AppError;
 pub use integrations::{
     ConnectIntegration, HelpDeskSettings, OAuthCallback, OAuthFailure, OAuthStart, UpdateIntegration,
 };
+pub use lists::{AgentPreview, ListPreview, MAX_COUNT, Skipped, definition_error};
 pub use matching::{AgentDirectory, AgentEntry, AutoMatchReport, CreateStaffFromAgents, MatchSuggestion};
 pub use purge::{PURGE_BATCH, PurgeReport};
 pub use scoreline_helpdesk::RateLimit;

@@ -60,4 +60,10 @@ typed_id!(
     IntegrationId,
     /// One HelpDesk ticket as stored here.
     CaseId,
+    /// A saved list of cases for evaluators.
+    ListId,
+    /// One run of a list.
+    RunId,
+    /// One case given to one evaluator.
+    AssignmentId,
 );

@@ -7,6 +7,7 @@ mod cases;
 mod clock;
 mod ids;
 mod integration;
+mod lists;
 mod matching;
 mod page;
 mod role;
@@ -23,6 +24,11 @@ pub use ids::*;
 pub use integration::{
     AccountId, AuthMethod, BackfillDays, Disconnect, Integration, IntegrationSettings, IntegrationState,
     Retention, RetentionUnit, check_retention_covers_backfill,
+};
+pub use lists::{
+    Assignment, EvaluatorShare, Every, Exclusions, List, ListDefinition, ListFilters, ListKind, ListRun,
+    ListScope, Per, Period, Pick, PoolCase, PoolSink, Relative, RunAgent, RunPick, Sampler, Schedule,
+    check_schedule, largest_remainder, latest_slot, resolve_window, sample_key, split_evaluators, time_zone,
 };
 pub use matching::{AgentMatch, MatchSource, MatchedUser, StaffCandidate};
 pub use page::{Page, PageRequest};

@@ -2,12 +2,14 @@
 //! `queries/` forwarded to the backend in one line.
 
 use scoreline_core::{
-    AgentMatch, AuditRecord, CaseCounts, CaseFilter, CaseId, Disconnect, Group, GroupId, Integration,
-    IntegrationId, IntegrationSettings, IntegrationState, Page, PageRequest, Scope, SessionId,
-    StaffCandidate, StoredCase, SyncPhase, SyncState, Team, TeamId, Timestamp, User, UserId,
+    AgentMatch, Assignment, AssignmentId, AuditRecord, CaseCounts, CaseFilter, CaseId, DateField, Disconnect,
+    Group, GroupId, Integration, IntegrationId, IntegrationSettings, IntegrationState, List, ListDefinition,
+    ListId, ListRun, Page, PageRequest, PoolSink, RunId, Scope, SessionId, StaffCandidate, StoredCase,
+    SyncPhase, SyncState, Team, TeamId, Timestamp, User, UserId,
 };
 
 use crate::integrations::{NewCredentials, NewIntegration, OAuthFlow, OAuthTokens, StoredCredentials};
+use crate::lists::{ListVersion, NewAssignment, NewRun, PoolQuery};
 use crate::matching::{AutoMatch, StaffFromAgent};
 use crate::model::{
     ImportedUser, NewApiToken, NewGroup, NewSession, NewTeam, NewUser, TokenDigest, UserChange,
@@ -168,6 +170,25 @@ forward! {
     count_purgeable(IntegrationId, Timestamp) -> u64;
     purge_batch(IntegrationId, Timestamp, u32, Timestamp) -> u64;
     flush_deleted();
+
+    // lists.rs
+    save_list_version(&ListVersion, &AuditRecord);
+    set_list_archived(ListId, Option<Timestamp>, &AuditRecord) -> bool;
+    get_list(&Scope, ListId) -> Option<List>;
+    list_lists(&Scope, bool, PageRequest) -> Page<List>;
+    list_definition(ListId, u32) -> Option<ListDefinition>;
+    stream_pool(&PoolQuery, &mut (dyn PoolSink + '_));
+    list_picked_positions(ListId, DateField) -> Vec<(UserId, Timestamp, CaseId)>;
+    create_run(&NewRun, &AuditRecord) -> bool;
+    get_run(ListId, RunId) -> Option<ListRun>;
+    list_runs(ListId, PageRequest) -> Page<ListRun>;
+    list_assignments(UserId, Option<String>, PageRequest) -> Page<Assignment>;
+    run_assignments(RunId) -> Vec<Assignment>;
+    case_assignments(CaseId) -> Vec<Assignment>;
+    get_assignment(AssignmentId) -> Option<Assignment>;
+    count_open_assignments(UserId) -> u64;
+    skip_assignment(AssignmentId, &str, Option<&NewAssignment>, Timestamp, &AuditRecord) -> bool;
+    scheduled_lists() -> Vec<List>;
 
     // matching.rs
     list_agent_matches(&Scope, IntegrationId) -> Vec<AgentMatch>;

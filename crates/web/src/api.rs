@@ -29,7 +29,8 @@ pub fn router() -> (axum::Router<WebState>, utoipa::openapi::OpenApi) {
         .merge(crate::teams::api::routes())
         .merge(crate::integrations::api::routes())
         .merge(crate::agents::api::routes())
-        .merge(crate::cases::api::routes());
+        .merge(crate::cases::api::routes())
+        .merge(crate::lists::api::routes());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).split_for_parts()
 }
 

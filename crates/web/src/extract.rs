@@ -11,7 +11,9 @@ use axum::http::{HeaderMap, header};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use scoreline_app::{Actor, SecretToken};
-use scoreline_core::{CaseId, GroupId, IntegrationId, PageRequest, TeamId, UserId};
+use scoreline_core::{
+    AssignmentId, CaseId, GroupId, IntegrationId, ListId, PageRequest, RunId, TeamId, UserId,
+};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -304,7 +306,10 @@ macro_rules! uuid_path_ids {
     )+};
 }
 
-uuid_path_ids!(IntegrationId => "integration", CaseId => "case", UserId => "user", TeamId => "team", GroupId => "group");
+uuid_path_ids!(
+    IntegrationId => "integration", CaseId => "case", UserId => "user", TeamId => "team", GroupId => "group",
+    ListId => "list", RunId => "run", AssignmentId => "assignment",
+);
 
 async fn segments<const N: usize, S: Send + Sync>(
     parts: &mut Parts,

@@ -7,6 +7,7 @@ mod cases;
 mod error;
 mod extract;
 mod integrations;
+mod lists;
 mod page;
 mod session;
 mod staff;
@@ -58,6 +59,7 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .merge(integrations::ui::routes())
         .merge(agents::ui::routes())
         .merge(cases::ui::routes())
+        .merge(lists::ui::routes())
         .merge(staff::ui::routes())
         .merge(teams::ui::routes())
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -12,6 +12,7 @@ mod audit;
 mod cases;
 mod integrations;
 mod leases;
+mod lists;
 mod matching;
 mod sessions;
 mod sync;

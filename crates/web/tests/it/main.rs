@@ -11,6 +11,7 @@ mod case_filters;
 mod cases;
 mod control_characters;
 mod integrations;
+mod lists;
 mod page_pattern;
 mod pages;
 mod scope;
