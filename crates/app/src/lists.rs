@@ -432,6 +432,17 @@ impl App {
         self.db().get_run(list, run).await?.ok_or(AppError::NotFound("run"))
     }
 
+    /// The definition at `version`, as a run of it used it.
+    pub async fn list_definition(
+        &self,
+        actor: &Actor,
+        list: ListId,
+        version: u32,
+    ) -> AppResult<ListDefinition> {
+        self.get_list(actor, list).await?;
+        self.db().list_definition(list, version).await?.ok_or(AppError::NotFound("list version"))
+    }
+
     pub async fn list_runs(
         &self,
         actor: &Actor,

@@ -145,7 +145,8 @@ struct NavEntry {
     prefix: &'static str,
 }
 
-const NAV: [NavEntry; 4] = [
+const NAV: [NavEntry; 6] = [
+    NavEntry { menu: None, label: "My work", href: "/work", needs: Permission::Evaluate, prefix: "/work" },
     NavEntry {
         menu: Some(("Score", "Interactions")),
         label: "View Integrations",
@@ -159,6 +160,13 @@ const NAV: [NavEntry; 4] = [
         href: "/cases",
         needs: Permission::ViewCases,
         prefix: "/cases",
+    },
+    NavEntry {
+        menu: Some(("Score", "Interactions")),
+        label: "Lists",
+        href: "/lists",
+        needs: Permission::ManageLists,
+        prefix: "/lists",
     },
     NavEntry { menu: None, label: "Staff", href: "/users", needs: Permission::ViewStaff, prefix: "/users" },
     NavEntry {
@@ -249,14 +257,22 @@ mod tests {
                 format!("{}: {}", group.menu.map_or("bar", |m| m.0), links.join(", "))
             })
             .collect();
-        assert_eq!(shape, ["Score: View Integrations*, Cases", "bar: Staff", "bar: Groups and teams"]);
+        assert_eq!(
+            shape,
+            [
+                "bar: My work",
+                "Score: View Integrations*, Cases, Lists",
+                "bar: Staff",
+                "bar: Groups and teams"
+            ]
+        );
         let employee = nav_for(&actor(Role::Employee), "/cases/x");
         assert_eq!(employee.len(), 1);
         assert_eq!(
             employee[0].links.iter().map(|l| (l.label, l.current)).collect::<Vec<_>>(),
             [("Cases", true)]
         );
-        assert_eq!(first_page(&actor(Role::TeamAdmin)), Some("/cases"));
+        assert_eq!(first_page(&actor(Role::TeamAdmin)), Some("/work"));
         assert_eq!(first_page(&actor(Role::Employee)), Some("/cases"));
     }
 }

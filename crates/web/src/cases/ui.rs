@@ -153,6 +153,9 @@ struct CasePage {
     integration_link: bool,
     ticket_url: String,
     staff: Option<User>,
+    /// The lists that picked it and who has it.
+    assignments: Vec<scoreline_core::Assignment>,
+    evaluates: bool,
 }
 
 async fn show(
@@ -179,7 +182,13 @@ async fn show(
         },
         None => None,
     };
+    // Who has the case, and skip reasons, are for evaluators, not the agent.
+    let evaluates = page.actor.can(scoreline_core::Permission::Evaluate);
+    let assignments =
+        if evaluates { state.app.case_assignments(&page.actor, case.id).await? } else { Vec::new() };
     Ok(CasePage {
+        assignments,
+        evaluates,
         layout: page.layout(),
         integration_link: page.actor.can(scoreline_core::Permission::ManageIntegrations),
         ticket_url: state.app.ticket_url(&case),

@@ -448,3 +448,110 @@ async fn scheduled_slots_run_exactly_once_across_two_instances(backend: TestBack
     assert_eq!(slots[0], latest);
     let _ = (w.tier2, w.cid);
 }
+
+on_both_backends!(the_list_pages_build_preview_run_and_explain);
+
+async fn the_list_pages_build_preview_run_and_explain(backend: TestBackend) {
+    let w = world(backend).await;
+    let (_, admin) = w.test.signed_in("global_admin").await;
+    let empty = w.test.page(&admin, "/lists").await;
+    assert!(empty.text.contains("No lists yet"), "{}", empty.text);
+    let form = w.test.page(&admin, "/lists/new").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.text.contains(r#"hx-post="/lists/preview""#));
+    let integration = w.integration.to_string();
+    let (sup, sue) = (w.sup.id.to_string(), w.sue.id.to_string());
+    let fields = vec![
+        ("name", "Weekly sample"),
+        ("time_zone", "Europe/Berlin"),
+        ("integration_ids", integration.as_str()),
+        ("date_field", "created"),
+        ("window", "last_days"),
+        ("last_days", "7"),
+        ("statuses", "solved"),
+        ("kind", "random"),
+        ("count", "5"),
+        ("per", "agent"),
+        ("evaluator_ids", sup.as_str()),
+        ("evaluator_ids", sue.as_str()),
+        ("weight_for", sup.as_str()),
+        ("weights", ""),
+        ("weight_for", sue.as_str()),
+        ("weights", ""),
+        ("replace_skipped", "on"),
+        ("every", ""),
+        ("at", "07:00"),
+    ];
+    // The live preview answers the part alone to htmx; the Preview button the whole page.
+    let part = TestApp::http()
+        .post(w.test.url("/lists/preview"))
+        .header("cookie", &admin)
+        .header("hx-request", "true")
+        .form(&fields)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(part.starts_with("<div id=\"preview\""), "{part}");
+    assert!(
+        part.contains("<strong>25</strong> cases are in the pool")
+            && part.contains("would pick <strong id=\"preview-would-pick\">17</strong>"),
+        "{part}"
+    );
+    assert!(part.contains("4 more pass the filters but are held back"), "{part}");
+    let mut bad = fields.clone();
+    bad.retain(|(name, _)| *name != "count");
+    bad.push(("count", "0"));
+    let page = w.test.submit(&admin, "/lists/preview", &bad).await;
+    assert!(
+        page.text.contains("Pick at least one case.") && page.text.contains("id=\"list-form\""),
+        "{}",
+        page.text
+    );
+    // Saving with a problem shows it beside its field; nothing is saved.
+    let refused = w.test.submit(&admin, "/lists", &bad).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains(r#"data-field="count""#), "{}", refused.text);
+    let saved = w.test.submit(&admin, "/lists", &fields).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
+    let list_path = saved.location.unwrap();
+    let detail = w.test.page(&admin, &list_path).await;
+    assert!(
+        detail.text.contains("Random, 5 per agent, last 7 days, solved")
+            && detail.text.contains("No runs yet"),
+        "{}",
+        detail.text
+    );
+    let ran = w.test.submit(&admin, &format!("{list_path}/runs"), &[]).await;
+    assert_eq!(ran.status, StatusCode::SEE_OTHER, "{}", ran.text);
+    let run_path = ran.location.unwrap();
+    let run = w.test.page(&admin, &run_path).await;
+    assert!(run.text.contains("in the random order of seed"), "{}", run.text);
+    assert!(
+        run.text.contains("of Sue&#39;s pool of 4") || run.text.contains("of Sue's pool of 4"),
+        "{}",
+        run.text
+    );
+    assert!(run.text.contains("given to"), "{}", run.text);
+    // The evaluator's My work lists the cases; a skip needs a reason and is replaced.
+    let sup_cookie = w.test.sign_in(&w.sup.email, scoreline_testkit::PASSWORD).await;
+    let home = w.test.page(&sup_cookie, "/").await;
+    assert!(home.text.contains("open assignments in My work"), "{}", home.text);
+    let work = w.test.page(&sup_cookie, "/work").await;
+    let first =
+        work.text.split("data-assignment-id=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let refused = w.test.submit(&sup_cookie, &format!("/work/{first}/skip"), &[("reason", "")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains("Say why you skip this case."));
+    let skipped =
+        w.test.submit(&sup_cookie, &format!("/work/{first}/skip"), &[("reason", "Not in English")]).await;
+    assert_eq!(skipped.status, StatusCode::SEE_OTHER, "{}", skipped.text);
+    let run = w.test.page(&admin, &run_path).await;
+    assert!(run.text.contains("Skipped: Not in English"), "{}", run.text);
+    let index = w.test.page(&admin, "/lists").await;
+    assert!(index.text.contains("Weekly sample"));
+    let edit = w.test.page(&admin, &format!("{list_path}/edit")).await;
+    assert!(edit.text.contains("Saving makes version 2") && edit.text.contains(r#"value="Weekly sample""#));
+}
