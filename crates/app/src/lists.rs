@@ -57,7 +57,9 @@ impl App {
     async fn check_definition(&self, actor: &Actor, mut definition: ListDefinition) -> AppResult<Checked> {
         let mut errors = FieldErrors::new();
         let scope = actor.scope();
-        if let Some(name) = errors.check("name", Label::parse(&definition.name)) {
+        if let Some(name) =
+            errors.check("name", Label::parse(&definition.name).map_err(|m| m.replace("Label", "The name")))
+        {
             definition.name = name.as_str().to_owned();
         }
         if definition.description.chars().count() > 1000 {

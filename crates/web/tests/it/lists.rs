@@ -555,3 +555,57 @@ async fn the_list_pages_build_preview_run_and_explain(backend: TestBackend) {
     let edit = w.test.page(&admin, &format!("{list_path}/edit")).await;
     assert!(edit.text.contains("Saving makes version 2") && edit.text.contains(r#"value="Weekly sample""#));
 }
+
+/// Waits until `css` holds an element whose text contains `text`.
+async fn wait_for_text(client: &fantoccini::Client, css: &str, text: &str) -> String {
+    loop {
+        if let Ok(element) = client.find(fantoccini::Locator::Css(css)).await
+            && let Ok(found) = element.text().await
+            && found.contains(text)
+        {
+            return found;
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_browser_a_list_is_built_with_its_preview_run_and_worked_on() {
+    use fantoccini::Locator;
+    let w = world(TestBackend::Sqlite).await;
+    let Some(browser) = scoreline_testkit::Browser::start().await else { return };
+    let client = &browser.client;
+    w.test.create_user("qa@example.com", "global_admin", Some(scoreline_testkit::PASSWORD)).await;
+    client.goto(&w.test.url("/lists/new")).await.unwrap();
+    crate::browser_integrations::sign_in(client, "qa@example.com", scoreline_testkit::PASSWORD).await;
+    let name = client.wait().for_element(Locator::Css("#list-form [name=name]")).await.unwrap();
+    name.send_keys("Weekly sample").await.unwrap();
+    // The defaults are random, 5 per agent, last 7 days, solved; the one integration is ticked.
+    let evaluator = format!("#list-form input[name=evaluator_ids][value='{}']", w.sup.id);
+    client.find(Locator::Css(&evaluator)).await.unwrap().click().await.unwrap();
+    let summary = wait_for_text(client, "#preview-summary", "would pick 17").await;
+    assert!(summary.contains("25 cases are in the pool"), "{summary}");
+    assert!(summary.contains("4 more pass the filters but are held back"), "{summary}");
+    client.find(Locator::Id("save-list")).await.unwrap().click().await.unwrap();
+    client.wait().for_element(Locator::Id("run-now")).await.unwrap().click().await.unwrap();
+    let why = wait_for_text(client, "#picks", "in the random order of seed").await;
+    assert!(why.contains("given to"), "{why}");
+
+    client.find(Locator::Css(".who button")).await.unwrap().click().await.unwrap();
+    client.wait().for_element(Locator::Css("input[name=email]")).await.unwrap();
+    client.goto(&w.test.url("/work")).await.unwrap();
+    crate::browser_integrations::sign_in(client, &w.sup.email, scoreline_testkit::PASSWORD).await;
+    let first = client.wait().for_element(Locator::Css("#work a.open-case")).await.unwrap();
+    first.click().await.unwrap();
+    let lists = wait_for_text(client, "#case-lists", "Weekly sample").await;
+    assert!(lists.contains("todo"), "{lists}");
+    client.goto(&w.test.url("/work")).await.unwrap();
+    let reason = client.wait().for_element(Locator::Css("#work tbody tr input[name=reason]")).await.unwrap();
+    reason.send_keys("Customer wrote in Finnish").await.unwrap();
+    client.find(Locator::Css("#work tbody tr button.skip-case")).await.unwrap().click().await.unwrap();
+    let notice = wait_for_text(client, "#notice", "Skipped").await;
+    assert!(notice.contains("A case of the same agent took its place"), "{notice}");
+    let open = wait_for_text(client, "main .meta", "open, oldest first").await;
+    assert!(open.starts_with("17 open"), "the replacement keeps the count: {open}");
+    browser.close().await;
+}
