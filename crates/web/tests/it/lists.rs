@@ -609,3 +609,46 @@ async fn in_a_browser_a_list_is_built_with_its_preview_run_and_worked_on() {
     assert!(open.starts_with("17 open"), "the replacement keeps the count: {open}");
     browser.close().await;
 }
+
+on_both_backends!(relative_windows_count_calendar_days_in_the_lists_time_zone_across_a_change_of_clocks);
+
+/// Clocks in Berlin went back on 26 Oct 2025. "Last 7 days" at noon on 1 Nov starts at
+/// midnight of 25 Oct in Berlin, 22:00 UTC on the 24th (summer time), not 23:00.
+async fn relative_windows_count_calendar_days_in_the_lists_time_zone_across_a_change_of_clocks(
+    backend: TestBackend,
+) {
+    let test = TestApp::with_helpdesk(backend, SimConfig { tickets: 0, ..SimConfig::default() }).await;
+    let integration = test.connect_token(|_| {}).await;
+    let (_, team) = test.support_team().await;
+    test.seed_matched_agent(integration, "ann", "Ann", Some(team)).await;
+    let sup = test.new_person("supervisor").await;
+    let at = |text: &str| scoreline_core::Timestamp::parse_rfc3339(text).unwrap();
+    test.clock.set(at("2025-11-01T11:00:00Z"));
+    let cases = [
+        ("before", "2025-10-24T21:59:59Z"),
+        ("berlin-midnight", "2025-10-24T22:00:00Z"),
+        ("after-gap", "2025-10-24T23:30:00Z"),
+        ("utc-midnight", "2025-10-25T00:00:00Z"),
+    ];
+    let seeds: Vec<SeedCase> =
+        cases.iter().map(|(id, when)| SeedCase::new(*id, Some("ann"), at(when))).collect();
+    test.seed_cases(integration, &seeds).await;
+    let (_, admin) = test.api_user("global_admin").await;
+    let definition = |tz: &str| {
+        json!({
+            "name": "DST", "time_zone": tz, "integration_ids": [integration],
+            "filters": { "date_field": "created", "relative": { "last_days": 7 } },
+            "type": "all", "evaluators": [{ "user_id": sup.id }],
+        })
+    };
+    let (status, berlin) =
+        test.call(&admin, Method::POST, "/api/v1/lists/preview", Some(&definition("Europe/Berlin"))).await;
+    assert_eq!(status, StatusCode::OK, "{berlin}");
+    assert_eq!(berlin["pool_total"], 3, "{berlin}");
+    assert_eq!(berlin["window_from"], "2025-10-24T22:00:00Z");
+    let (_, utc) = test.call(&admin, Method::POST, "/api/v1/lists/preview", Some(&definition("UTC"))).await;
+    assert_eq!(utc["pool_total"], 1, "{utc}");
+    let (_, new_york) =
+        test.call(&admin, Method::POST, "/api/v1/lists/preview", Some(&definition("America/New_York"))).await;
+    assert_eq!(new_york["window_from"], "2025-10-25T04:00:00Z", "{new_york}");
+}
