@@ -55,6 +55,30 @@ impl App {
         Ok(self.db().list_cases(actor.scope(), filter, page).await?)
     }
 
+    /// How many cases in the actor's scope pass `filter`, and how many of those are held back.
+    pub async fn count_cases(&self, actor: &Actor, filter: &CaseFilter) -> AppResult<CaseCounts> {
+        actor.require(Permission::ViewCases)?;
+        Ok(self.db().count_filtered_cases(actor.scope(), filter).await?)
+    }
+
+    /// Every integration by label, for filters: a name only, never settings or credentials.
+    pub async fn integration_choices(&self, actor: &Actor) -> AppResult<Vec<(IntegrationId, String)>> {
+        actor.require(Permission::ViewCases)?;
+        let integrations = self.db().list_integrations(PageRequest::first(PageRequest::MAX_LIMIT)).await?;
+        Ok(integrations.items.into_iter().map(|i| (i.id, i.label)).collect())
+    }
+
+    /// Where a person opens the case's ticket in HelpDesk: the web app for the real service; for
+    /// another API address (a simulator), the ticket as that API serves it.
+    pub fn ticket_url(&self, case: &StoredCase) -> String {
+        let api = self.settings().helpdesk.api_url.trim_end_matches('/');
+        if api == scoreline_helpdesk::DEFAULT_API_BASE_URL.trim_end_matches('/') {
+            format!("https://app.helpdesk.com/tickets/{}", case.source_id)
+        } else {
+            format!("{api}/v1/tickets/{}", case.source_id)
+        }
+    }
+
     pub async fn get_case(&self, actor: &Actor, id: CaseId) -> AppResult<StoredCase> {
         actor.require(Permission::ViewCases)?;
         self.db().get_case(actor.scope(), id).await?.ok_or(AppError::NotFound("case"))

@@ -9,6 +9,7 @@ mod credentials;
 mod error;
 mod evaluations;
 mod integrations;
+mod lists;
 mod matching;
 mod notes;
 mod purge;
@@ -38,6 +39,7 @@ pub use evaluations::{ResolveDispute, StartEvaluation, UpdateEvaluation};
 pub use integrations::{
     ConnectIntegration, HelpDeskSettings, OAuthCallback, OAuthFailure, OAuthStart, UpdateIntegration,
 };
+pub use lists::{AgentPreview, ListPreview, MAX_COUNT, Skipped, definition_error};
 pub use matching::{AgentDirectory, AgentEntry, AutoMatchReport, CreateStaffFromAgents, MatchSuggestion};
 pub use purge::{PURGE_BATCH, PurgeReport};
 pub use scorecards::MAX_SCORECARD_FILE_BYTES;

@@ -1,5 +1,5 @@
 //! Background work of a server: sync each connected integration when it is due or asked for,
-//! and purge expired content hourly. Any number of servers may run this against one
+//! run the due slot of each scheduled list, and purge expired content hourly. Any number of servers may run this against one
 //! PostgreSQL: the sync lease makes sure each integration is synced by one at a time.
 
 use std::collections::HashSet;
@@ -30,6 +30,11 @@ impl App {
             }
             if let Err(error) = self.start_due_syncs(&running, &shutdown).await {
                 tracing::warn!(%error, "could not look for due syncs");
+            }
+            match self.run_due_lists().await {
+                Ok(0) => {}
+                Ok(ran) => tracing::info!(ran, "scheduled lists ran"),
+                Err(error) => tracing::warn!(%error, "could not look for due lists"),
             }
             let now = self.clock().now();
             if last_purge.is_none_or(|at| now.saturating_sub(PURGE_EVERY) >= at) {

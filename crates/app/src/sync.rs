@@ -398,6 +398,8 @@ pub fn case_record(ticket: &Ticket, listed_in: &Silo) -> CaseRecord {
         last_message_at: ticket.last_message_at,
         message_count: u32::try_from(ticket.messages().count()).unwrap_or(u32::MAX),
         event_count: u32::try_from(ticket.events.len()).unwrap_or(u32::MAX),
+        agent_message_count: u32::try_from(ticket.messages().filter(|event| is_agent_reply(event)).count())
+            .unwrap_or(u32::MAX),
         content: CaseContent {
             subject: ticket.subject.clone(),
             requester: ticket.requester.as_ref().map(|r| json!({ "name": r.name, "email": r.email })),
@@ -406,6 +408,16 @@ pub fn case_record(ticket: &Ticket, listed_in: &Silo) -> CaseRecord {
             events: serde_json::to_value(&ticket.events).unwrap_or_default(),
         },
     }
+}
+
+/// A reply the requester sees, written by an agent.
+fn is_agent_reply(event: &scoreline_helpdesk::TicketEvent) -> bool {
+    let by_agent = event
+        .author
+        .as_ref()
+        .and_then(|author| author.kind.as_ref())
+        .is_some_and(|kind| *kind == scoreline_helpdesk::AuthorType::Agent);
+    by_agent && event.message.as_ref().is_some_and(|message| !message.is_private)
 }
 
 impl From<HelpDeskError> for AppError {

@@ -10,6 +10,7 @@
 //! The simulator runs in a child process (this binary's `sim` subcommand), so the RSS figures
 //! are Scoreline's alone and the simulator's data does not count against them.
 
+mod lists;
 mod measure;
 mod report;
 mod rss;
@@ -41,6 +42,8 @@ enum Command {
     RateLimit(RateArgs),
     /// Concurrent sign-ins against `scoreline serve`: its peak RSS, /healthz and case list p95.
     SignInBurst(sign_in::SignInArgs),
+    /// Generated cases of matched agents: list preview, a random 5-per-agent run, cases pages.
+    Lists(ListsArgs),
     /// Serve a simulator until stdin closes (used by the other commands).
     #[command(hide = true)]
     Sim(SimArgs),
@@ -70,6 +73,37 @@ struct BackfillArgs {
     skip_rate_limit: bool,
     #[command(flatten)]
     rate: RateArgs,
+}
+
+#[derive(Debug, Args)]
+struct ListsArgs {
+    /// Cases generated over 90 days.
+    #[arg(long, default_value_t = 1_000_000)]
+    cases: usize,
+    /// Matched agents (one staff member each).
+    #[arg(long, default_value_t = 500)]
+    agents: usize,
+    /// A PostgreSQL server (a fresh database is created on it and dropped afterwards).
+    #[arg(long, env = "SCORELINE_BENCH_POSTGRES_URL")]
+    postgres_url: Option<String>,
+}
+
+async fn lists_bench(args: ListsArgs) -> Result<()> {
+    let mut report = Report::new(&machine());
+    let sim_args =
+        SimArgs { tickets: 10, days: 1, backfill_days: 1, latency_ms: 0, rate_limit: None, rate_burst: 1 };
+    let sim = ChildSim::spawn(&sim_args).await?;
+    let (db, dir) = measure::fresh_sqlite().await?;
+    lists::run("SQLite", db, &sim, args.cases, args.agents, &mut report).await?;
+    drop(dir);
+    if let Some(admin_url) = &args.postgres_url {
+        let (db, fresh) = FreshPostgres::create(admin_url).await?;
+        let result = lists::run("PostgreSQL", db, &sim, args.cases, args.agents, &mut report).await;
+        fresh.drop_database().await;
+        result?;
+    }
+    report.print();
+    Ok(())
 }
 
 #[derive(Debug, Clone, Args)]
@@ -114,6 +148,7 @@ fn main() -> Result<()> {
                 Ok(())
             }
             Command::SignInBurst(args) => sign_in::run(args).await,
+            Command::Lists(args) => lists_bench(args).await,
             Command::Sim(args) => sim::serve(args).await,
         }
     })

@@ -1,9 +1,9 @@
 //! Cases as stored from HelpDesk tickets, and how they are filtered and counted.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{CaseId, IntegrationId, Timestamp, UserId};
+use crate::{CaseId, GroupId, IntegrationId, TeamId, Timestamp, UserId};
 
 /// The part of a case that retention removes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -38,6 +38,8 @@ pub struct StoredCase {
     pub last_message_at: Option<Timestamp>,
     pub message_count: u32,
     pub event_count: u32,
+    /// Public replies written by agents.
+    pub agent_message_count: u32,
     pub purged_at: Option<Timestamp>,
     /// Gone once purged, like everything in `content`.
     pub subject: Option<String>,
@@ -53,11 +55,84 @@ pub struct CaseCounts {
     pub held_back: u64,
 }
 
+/// A date of a case that filters and sorting can use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DateField {
+    Created,
+    #[default]
+    Updated,
+    LastMessage,
+}
+
+impl DateField {
+    pub const ALL: [DateField; 3] = [DateField::Created, DateField::Updated, DateField::LastMessage];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DateField::Created => "created",
+            DateField::Updated => "updated",
+            DateField::LastMessage => "last_message",
+        }
+    }
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            DateField::Created => "Created",
+            DateField::Updated => "Updated",
+            DateField::LastMessage => "Last message",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|field| field.as_str() == text)
+            .ok_or_else(|| "Choose created, updated or last_message.".to_owned())
+    }
+}
+
+/// `from ≤ date < to` on one date field; either end may be open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateRange {
+    pub field: DateField,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+}
+
+/// Which cases a read wants: the one filter of the cases page, the cases API and list pools.
+/// Every empty `Vec` and `None` means "no restriction"; values within one `Vec` are alternatives.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CaseFilter {
-    pub integration_id: Option<IntegrationId>,
-    pub agent_user_id: Option<UserId>,
-    pub status: Option<String>,
-    pub updated_from: Option<Timestamp>,
-    pub updated_to: Option<Timestamp>,
+    pub integration_ids: Vec<IntegrationId>,
+    /// Staff members matched to the case's agent.
+    pub agent_user_ids: Vec<UserId>,
+    /// Scoreline teams of the matched staff member.
+    pub team_ids: Vec<TeamId>,
+    /// Scoreline groups of the matched staff member's teams.
+    pub group_ids: Vec<GroupId>,
+    pub statuses: Vec<String>,
+    pub priorities: Vec<i64>,
+    pub helpdesk_team_ids: Vec<String>,
+    /// Cases carrying any of these tags.
+    pub tags: Vec<String>,
+    /// Every range must hold.
+    pub dates: Vec<DateRange>,
+    /// Case-insensitive text in the subject.
+    pub subject_contains: Option<String>,
+    /// At least this many public replies by agents.
+    pub min_agent_messages: Option<u32>,
+    /// `Some(true)`: the agent is matched to staff; `Some(false)`: held back (an agent, unmatched).
+    pub matched: Option<bool>,
+    pub purged: Option<bool>,
+    /// `tickets`, `archive`, `trash`, `spam`.
+    pub silos: Vec<String>,
+    /// Newest first by this date, then by id.
+    pub sort: DateField,
+}
+
+impl CaseFilter {
+    pub fn of_integration(id: IntegrationId) -> Self {
+        Self { integration_ids: vec![id], ..Self::default() }
+    }
 }

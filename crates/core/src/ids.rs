@@ -78,4 +78,10 @@ typed_id!(
     EvaluationId,
     /// An agent's dispute of an evaluation.
     DisputeId,
+    /// A saved list of cases for evaluators.
+    ListId,
+    /// One run of a list.
+    RunId,
+    /// One case given to one evaluator.
+    AssignmentId,
 );

@@ -9,6 +9,7 @@ mod credentials;
 mod evaluation;
 mod ids;
 mod integration;
+mod lists;
 mod matching;
 mod page;
 mod role;
@@ -21,7 +22,7 @@ mod timestamp;
 mod validate;
 
 pub use audit::{AuditActor, AuditRecord};
-pub use cases::{CaseContent, CaseCounts, CaseFilter, StoredCase};
+pub use cases::{CaseContent, CaseCounts, CaseFilter, DateField, DateRange, StoredCase};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use credentials::{ApiToken, SignInAdmission};
 pub use evaluation::{
@@ -31,6 +32,11 @@ pub use ids::*;
 pub use integration::{
     AccountId, AuthMethod, BackfillDays, Disconnect, Integration, IntegrationSettings, IntegrationState,
     Retention, RetentionUnit, check_retention_covers_backfill,
+};
+pub use lists::{
+    Assignment, EvaluatorShare, Every, Exclusions, List, ListDefinition, ListFilters, ListKind, ListRun,
+    ListScope, Per, Period, Pick, PoolCase, PoolSink, Relative, RunAgent, RunPick, Sampler, Schedule,
+    check_schedule, largest_remainder, latest_slot, resolve_window, sample_key, split_evaluators, time_zone,
 };
 pub use matching::{AgentMatch, MatchSource, MatchedUser, StaffCandidate};
 pub use page::{Page, PageRequest};

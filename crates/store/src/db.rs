@@ -2,14 +2,16 @@
 //! `queries/` forwarded to the backend in one line.
 
 use scoreline_core::{
-    AgentMatch, ApiToken, ApiTokenId, AuditRecord, CaseCounts, CaseFilter, CaseId, Disconnect, Dispute,
-    DisputeId, Evaluation, EvaluationFilter, EvaluationId, Group, GroupId, Integration, IntegrationId,
-    IntegrationSettings, IntegrationState, Page, PageRequest, Revision, Scope, Scorecard,
-    ScorecardDefinition, ScorecardId, ScorecardVersion, ScorecardVersionId, SessionId, SignInAdmission,
-    SignInAttemptId, StaffCandidate, StoredCase, SyncPhase, SyncState, Team, TeamId, Timestamp, User, UserId,
+    AgentMatch, ApiToken, ApiTokenId, Assignment, AssignmentId, AuditRecord, CaseCounts, CaseFilter, CaseId,
+    DateField, Disconnect, Dispute, DisputeId, Evaluation, EvaluationFilter, EvaluationId, Group, GroupId,
+    Integration, IntegrationId, IntegrationSettings, IntegrationState, List, ListDefinition, ListId, ListRun,
+    Page, PageRequest, PoolSink, Revision, RunId, Scope, Scorecard, ScorecardDefinition, ScorecardId,
+    ScorecardVersion, ScorecardVersionId, SessionId, SignInAdmission, SignInAttemptId, StaffCandidate,
+    StoredCase, SyncPhase, SyncState, Team, TeamId, Timestamp, User, UserId,
 };
 
 use crate::integrations::{NewCredentials, NewIntegration, OAuthFlow, OAuthTokens, StoredCredentials};
+use crate::lists::{ListVersion, NewAssignment, NewRun, PoolQuery};
 use crate::matching::{AutoMatch, StaffFromAgent};
 use crate::model::{
     DisputeResolution, EvaluationWrite, ImportedUser, NewApiToken, NewGroup, NewPasswordReset, NewScorecard,
@@ -169,6 +171,7 @@ forward! {
 
     // cases.rs
     list_cases(&Scope, &CaseFilter, PageRequest) -> Page<StoredCase>;
+    count_filtered_cases(&Scope, &CaseFilter) -> CaseCounts;
     get_case(&Scope, CaseId) -> Option<StoredCase>;
     count_cases(IntegrationId) -> u64;
     case_counts(IntegrationId) -> CaseCounts;
@@ -177,6 +180,25 @@ forward! {
     count_held_for_disputes(IntegrationId, Timestamp) -> u64;
     purge_batch(IntegrationId, Timestamp, u32, Timestamp) -> u64;
     flush_deleted();
+
+    // lists.rs
+    save_list_version(&ListVersion, &AuditRecord);
+    set_list_archived(ListId, Option<Timestamp>, &AuditRecord) -> bool;
+    get_list(&Scope, ListId) -> Option<List>;
+    list_lists(&Scope, bool, PageRequest) -> Page<List>;
+    list_definition(ListId, u32) -> Option<ListDefinition>;
+    stream_pool(&PoolQuery, &mut (dyn PoolSink + '_));
+    list_picked_positions(ListId, DateField) -> Vec<(UserId, Timestamp, CaseId)>;
+    create_run(&NewRun, &AuditRecord) -> bool;
+    get_run(ListId, RunId) -> Option<ListRun>;
+    list_runs(ListId, PageRequest) -> Page<ListRun>;
+    list_assignments(UserId, Option<String>, PageRequest) -> Page<Assignment>;
+    run_assignments(RunId) -> Vec<Assignment>;
+    case_assignments(CaseId) -> Vec<Assignment>;
+    get_assignment(AssignmentId) -> Option<Assignment>;
+    count_open_assignments(UserId) -> u64;
+    skip_assignment(AssignmentId, &str, Option<&NewAssignment>, Timestamp, &AuditRecord) -> bool;
+    scheduled_lists() -> Vec<List>;
 
     // matching.rs
     list_agent_matches(&Scope, IntegrationId) -> Vec<AgentMatch>;

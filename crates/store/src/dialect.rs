@@ -6,4 +6,8 @@
 pub(crate) trait Dialect {
     /// Makes deleted content leave the database files after a purge; `None` when nothing is needed.
     const FLUSH_DELETED: Option<&'static str>;
+
+    /// A table expression of the case's tags (`cc.tags`, a JSON array of strings) with one
+    /// text column `value`, named `j`.
+    const TAGS_OF_CASE: &'static str;
 }

@@ -8,6 +8,7 @@
 mod db;
 mod dialect;
 pub mod integrations;
+pub mod lists;
 pub mod matching;
 pub mod model;
 mod postgres;

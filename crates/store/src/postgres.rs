@@ -27,6 +27,7 @@ pub struct PostgresStore {
 impl Dialect for PostgresStore {
     /// Autovacuum reclaims deleted rows.
     const FLUSH_DELETED: Option<&'static str> = None;
+    const TAGS_OF_CASE: &'static str = "jsonb_array_elements_text(cc.tags) AS j(value)";
 }
 
 impl PostgresStore {

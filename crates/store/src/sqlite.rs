@@ -30,6 +30,7 @@ impl Dialect for SqliteStore {
     /// `secure_delete` zeroes freed pages in the database file; the old page images in the WAL
     /// go when it is checkpointed and truncated.
     const FLUSH_DELETED: Option<&'static str> = Some("PRAGMA wal_checkpoint(TRUNCATE)");
+    const TAGS_OF_CASE: &'static str = "json_each(cc.tags) AS j";
 }
 
 impl SqliteStore {

@@ -23,6 +23,8 @@ pub struct CaseRecord {
     pub last_message_at: Option<Timestamp>,
     pub message_count: u32,
     pub event_count: u32,
+    /// Public replies written by agents (the "minimum agent messages" filter of lists).
+    pub agent_message_count: u32,
     pub content: CaseContent,
 }
 
@@ -125,6 +127,7 @@ mod tests {
             updated_at: Timestamp::from_millis(updated_at),
             last_message_at: None,
             message_count: 0,
+            agent_message_count: 0,
             event_count,
             content: CaseContent {
                 subject: None,

@@ -8,6 +8,7 @@ mod browser;
 mod database;
 mod fixtures;
 mod http;
+mod seed;
 
 pub use app::{OAUTH_CALLBACK_PATH, PASSWORD, TestApp};
 pub use browser::Browser;
@@ -16,6 +17,7 @@ pub use database::{
 };
 pub use fixtures::{MatchedAgent, MatchedIntegration};
 pub use http::Reply;
+pub use seed::SeedCase;
 
 /// Generates one `#[tokio::test]` per backend for an `async fn(TestBackend)`.
 /// The PostgreSQL variant runs when `SCORELINE_TEST_POSTGRES_URL` is set.

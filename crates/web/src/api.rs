@@ -36,7 +36,8 @@ pub fn router() -> (axum::Router<WebState>, utoipa::openapi::OpenApi) {
         .merge(crate::agents::api::routes())
         .merge(crate::cases::api::routes())
         .merge(crate::scorecards::api::routes())
-        .merge(crate::evaluations::api::routes());
+        .merge(crate::evaluations::api::routes())
+        .merge(crate::lists::api::routes());
     let (router, mut openapi) =
         OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).split_for_parts();
     document_refusals(&mut openapi);

@@ -13,8 +13,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use scoreline_app::{Actor, SecretToken};
 use scoreline_core::{
-    ApiTokenId, CaseId, DisputeId, EvaluationId, GroupId, IntegrationId, PageRequest, ScorecardId, TeamId,
-    UserId,
+    ApiTokenId, AssignmentId, CaseId, DisputeId, EvaluationId, GroupId, IntegrationId, ListId, PageRequest,
+    RunId, ScorecardId, TeamId, UserId,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -201,6 +201,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
+/// A query string read like a [`PageForm`]: a repeated name (`status=open&status=solved`)
+/// fills a `Vec`; every value is text, for the handler to check field by field.
+pub struct QueryFields<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryFields<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("").as_bytes();
+        if let Some(field) = control_character_in_pairs(query) {
+            return Err(control_character_error(&field));
+        }
+        T::deserialize(form::Fields::parse(query)).map(Self).map_err(|e| serde_field_error(&e.to_string()))
+    }
+}
+
 /// Turns axum's "Failed to deserialize …: <path>: <problem>" and serde's "missing field `x`"
 /// into an error on the named field.
 fn serde_field_error(text: &str) -> ApiError {
@@ -349,6 +365,7 @@ macro_rules! uuid_path_ids {
 uuid_path_ids!(
     IntegrationId => "integration", CaseId => "case", UserId => "user", TeamId => "team", GroupId => "group",
     ScorecardId => "scorecard", EvaluationId => "evaluation", DisputeId => "dispute", ApiTokenId => "API token",
+    ListId => "list", RunId => "run", AssignmentId => "assignment",
 );
 
 /// A scorecard's version number in a path: 1, 2, …
@@ -469,6 +486,7 @@ pub mod grant {
         ManageTeams,
         ManageMatches,
         ManageStaff,
+        ManageLists,
         ManageScorecards,
         ViewStaff,
         ViewCases,

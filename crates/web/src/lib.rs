@@ -9,6 +9,7 @@ mod error;
 mod evaluations;
 mod extract;
 mod integrations;
+mod lists;
 mod page;
 mod scorecards;
 mod server;
@@ -104,6 +105,7 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .merge(integrations::ui::routes())
         .merge(agents::ui::routes())
         .merge(cases::ui::routes())
+        .merge(lists::ui::routes())
         .merge(staff::ui::routes())
         .merge(teams::ui::routes())
         .merge(scorecards::ui::routes())

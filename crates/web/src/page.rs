@@ -150,13 +150,28 @@ struct NavEntry {
     prefix: &'static str,
 }
 
-const NAV: [NavEntry; 5] = [
+const NAV: [NavEntry; 8] = [
+    NavEntry { menu: None, label: "My work", href: "/work", needs: Permission::Evaluate, prefix: "/work" },
     NavEntry {
         menu: Some(("Score", "Interactions")),
         label: "View Integrations",
         href: "/interactions/integrations",
         needs: Permission::ManageIntegrations,
         prefix: "/interactions/",
+    },
+    NavEntry {
+        menu: Some(("Score", "Interactions")),
+        label: "Cases",
+        href: "/cases",
+        needs: Permission::ViewCases,
+        prefix: "/cases",
+    },
+    NavEntry {
+        menu: Some(("Score", "Interactions")),
+        label: "Lists",
+        href: "/lists",
+        needs: Permission::ManageLists,
+        prefix: "/lists",
     },
     NavEntry { menu: None, label: "Staff", href: "/users", needs: Permission::ViewStaff, prefix: "/users" },
     NavEntry {
@@ -278,10 +293,19 @@ mod tests {
             .collect();
         assert_eq!(
             shape,
-            ["Score: View Integrations*, Scorecards, Evaluations", "bar: Staff, Groups and teams"]
+            [
+                "bar: My work",
+                "Score: View Integrations*, Cases, Lists, Scorecards, Evaluations",
+                "bar: Staff, Groups and teams"
+            ]
         );
-        assert_eq!(nav_for(&actor(Role::Employee), "/").len(), 1, "employees see their evaluations");
-        assert_eq!(first_page(&actor(Role::TeamAdmin)), Some("/users"));
-        assert_eq!(first_page(&actor(Role::Employee)), Some("/evaluations"));
+        let employee = nav_for(&actor(Role::Employee), "/cases/x");
+        assert_eq!(employee.len(), 1);
+        assert_eq!(
+            employee[0].links.iter().map(|l| (l.label, l.current)).collect::<Vec<_>>(),
+            [("Cases", true), ("Evaluations", false)]
+        );
+        assert_eq!(first_page(&actor(Role::TeamAdmin)), Some("/work"));
+        assert_eq!(first_page(&actor(Role::Employee)), Some("/cases"));
     }
 }

@@ -72,7 +72,7 @@ pub fn live_truth(
 
 /// Every stored case of the integration; fails on a source id stored twice.
 pub async fn stored(test: &TestApp, id: IntegrationId) -> Snapshot {
-    let filter = CaseFilter { integration_id: Some(id), ..CaseFilter::default() };
+    let filter = CaseFilter::of_integration(id);
     let mut page = PageRequest::first(500);
     let mut snapshot = Snapshot::new();
     loop {

@@ -58,7 +58,7 @@ async fn truth(sim: &SimHandle, db: &Db, id: IntegrationId) -> Snapshot {
 
 /// Every stored case of the integration; fails on a source id stored twice.
 async fn stored(db: &Db, id: IntegrationId) -> Snapshot {
-    let filter = CaseFilter { integration_id: Some(id), ..CaseFilter::default() };
+    let filter = CaseFilter::of_integration(id);
     let mut page = PageRequest::first(500);
     let mut snapshot = Snapshot::new();
     loop {

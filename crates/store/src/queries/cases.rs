@@ -1,8 +1,8 @@
 //! Cases as the sync stored them: lists, lookups and counts, and the retention purge.
 
 use scoreline_core::{
-    CaseContent, CaseCounts, CaseFilter, CaseId, IntegrationId, Page, PageRequest, Scope, StoredCase,
-    Timestamp, UserId,
+    CaseContent, CaseCounts, CaseFilter, CaseId, DateField, IntegrationId, Page, PageRequest, Scope,
+    StoredCase, Timestamp, UserId,
 };
 use serde_json::Value;
 use sqlx::QueryBuilder;
@@ -31,6 +31,7 @@ struct CaseRow {
     last_message_at: Option<i64>,
     message_count: i64,
     event_count: i64,
+    agent_message_count: i64,
     purged_at: Option<i64>,
     matched_user_id: Option<Uuid>,
     subject: Option<String>,
@@ -59,6 +60,7 @@ impl From<CaseRow> for StoredCase {
             last_message_at: row.last_message_at.map(Timestamp::from_millis),
             message_count: small(row.message_count),
             event_count: small(row.event_count),
+            agent_message_count: small(row.agent_message_count),
             purged_at: row.purged_at.map(Timestamp::from_millis),
             subject: row.subject,
             requester: row.requester.map(|requester| requester.0),
@@ -105,6 +107,123 @@ enum Cases<'a> {
     Page(&'a CaseFilter, PageRequest),
 }
 
+/// The tables every read of cases joins: the case, its agent's match, and its content.
+pub(super) const CASES_FROM: &str = "FROM cases c
+     LEFT JOIN helpdesk_agents a ON a.integration_id = c.integration_id AND a.agent_id = c.agent_id
+     LEFT JOIN case_contents cc ON cc.case_id = c.id";
+
+/// The column of `field`; a case without messages sorts as the oldest by last message.
+pub(super) fn date_column(field: DateField) -> &'static str {
+    match field {
+        DateField::Created => "c.created_at",
+        DateField::Updated => "c.updated_at",
+        DateField::LastMessage => "COALESCE(c.last_message_at, 0)",
+    }
+}
+
+/// Appends ` AND …` for every restriction of `filter` (not its sort), over [`CASES_FROM`].
+pub(super) fn push_case_filter(query: &mut QueryBuilder<Database>, filter: &CaseFilter) {
+    fn any_of<T>(
+        query: &mut QueryBuilder<Database>,
+        column: &str,
+        values: &[T],
+        bind: impl Fn(&T) -> BindValue,
+    ) {
+        if values.is_empty() {
+            return;
+        }
+        query.push(" AND ").push(column).push(" IN (");
+        let mut list = query.separated(", ");
+        for value in values {
+            match bind(value) {
+                BindValue::Id(id) => list.push_bind(id),
+                BindValue::Text(text) => list.push_bind(text),
+                BindValue::Number(number) => list.push_bind(number),
+            };
+        }
+        query.push(")");
+    }
+    any_of(query, "c.integration_id", &filter.integration_ids, |id| BindValue::Id(id.as_uuid()));
+    any_of(query, "a.matched_user_id", &filter.agent_user_ids, |id| BindValue::Id(id.as_uuid()));
+    if !filter.team_ids.is_empty() {
+        query.push(" AND a.matched_user_id IN (SELECT tm.user_id FROM memberships tm WHERE TRUE");
+        any_of(query, "tm.team_id", &filter.team_ids, |id| BindValue::Id(id.as_uuid()));
+        query.push(")");
+    }
+    if !filter.group_ids.is_empty() {
+        query.push(
+            " AND a.matched_user_id IN (SELECT gm.user_id FROM memberships gm
+                 JOIN teams gt ON gt.id = gm.team_id WHERE TRUE",
+        );
+        any_of(query, "gt.group_id", &filter.group_ids, |id| BindValue::Id(id.as_uuid()));
+        query.push(")");
+    }
+    any_of(query, "c.status", &filter.statuses, |text| BindValue::Text(text.clone()));
+    any_of(query, "c.priority", &filter.priorities, |number| BindValue::Number(*number));
+    any_of(query, "c.team_id", &filter.helpdesk_team_ids, |text| BindValue::Text(text.clone()));
+    any_of(query, "c.silo", &filter.silos, |text| BindValue::Text(text.clone()));
+    if !filter.tags.is_empty() {
+        query.push(" AND EXISTS (SELECT 1 FROM ").push(Backend::TAGS_OF_CASE).push(" WHERE TRUE");
+        any_of(query, "j.value", &filter.tags, |text| BindValue::Text(text.clone()));
+        query.push(")");
+    }
+    for range in &filter.dates {
+        let column = date_column(range.field);
+        if let Some(from) = range.from {
+            query.push(" AND ").push(column).push(" >= ").push_bind(from.as_millis());
+        }
+        if let Some(to) = range.to {
+            query.push(" AND ").push(column).push(" < ").push_bind(to.as_millis());
+        }
+    }
+    if let Some(text) = filter.subject_contains.as_deref().filter(|text| !text.is_empty()) {
+        query
+            .push(" AND LOWER(cc.subject) LIKE ")
+            .push_bind(format!("%{}%", escape_like(&text.to_lowercase())))
+            .push(" ESCAPE '\\'");
+    }
+    if let Some(least) = filter.min_agent_messages {
+        query.push(" AND c.agent_message_count >= ").push_bind(i64::from(least));
+    }
+    match filter.matched {
+        Some(true) => {
+            query.push(" AND a.matched_user_id IS NOT NULL");
+        }
+        Some(false) => {
+            query.push(" AND c.agent_id IS NOT NULL AND a.matched_user_id IS NULL");
+        }
+        None => {}
+    }
+    match filter.purged {
+        Some(true) => {
+            query.push(" AND c.purged_at IS NOT NULL");
+        }
+        Some(false) => {
+            query.push(" AND c.purged_at IS NULL");
+        }
+        None => {}
+    }
+}
+
+/// One value bound into an `IN (…)` list.
+enum BindValue {
+    Id(Uuid),
+    Text(String),
+    Number(i64),
+}
+
+/// `text` as a literal inside a `LIKE … ESCAPE '\'` pattern.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for ch in text.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(ch);
+    }
+    escaped
+}
+
 impl Backend {
     /// Every read of cases goes through here, so no case outside `scope` is ever loaded: a case
     /// is in scope when the staff member matched to its agent is, and held-back cases (unmatched
@@ -113,46 +232,41 @@ impl Backend {
         let mut query = QueryBuilder::<Database>::new(
             "SELECT c.id, c.integration_id, c.source_id, c.short_id, c.status, c.priority, c.silo, c.team_id,
                     c.team_name, c.agent_id, c.agent_name, c.created_at, c.updated_at, c.last_message_at,
-                    c.message_count, c.event_count, c.purged_at, a.matched_user_id, cc.subject, cc.requester,
-                    cc.tags
-             FROM cases c
-             LEFT JOIN helpdesk_agents a ON a.integration_id = c.integration_id AND a.agent_id = c.agent_id
-             LEFT JOIN case_contents cc ON cc.case_id = c.id
-             WHERE ",
+                    c.message_count, c.event_count, c.agent_message_count, c.purged_at, a.matched_user_id,
+                    cc.subject, cc.requester, cc.tags ",
         );
+        query.push(CASES_FROM).push(" WHERE ");
         push_staff_in_scope(&mut query, scope, "a.matched_user_id");
         match wanted {
             Cases::One(id) => {
                 query.push(" AND c.id = ").push_bind(id.as_uuid());
             }
             Cases::Page(filter, page) => {
-                if let Some(id) = filter.integration_id {
-                    query.push(" AND c.integration_id = ").push_bind(id.as_uuid());
-                }
-                if let Some(user) = filter.agent_user_id {
-                    query.push(" AND a.matched_user_id = ").push_bind(user.as_uuid());
-                }
-                if let Some(status) = &filter.status {
-                    query.push(" AND c.status = ").push_bind(status);
-                }
-                if let Some(from) = filter.updated_from {
-                    query.push(" AND c.updated_at >= ").push_bind(from.as_millis());
-                }
-                if let Some(to) = filter.updated_to {
-                    query.push(" AND c.updated_at < ").push_bind(to.as_millis());
-                }
+                push_case_filter(&mut query, filter);
+                let column = date_column(filter.sort);
+                // Keyset paging on (date, id), newest first: the cursor is the last case shown.
                 if let Some(after) = page.after {
-                    query.push(" AND c.id > ").push_bind(after);
+                    query
+                        .push(" AND (")
+                        .push(column)
+                        .push(", c.id) < (SELECT ")
+                        .push(column)
+                        .push(", c.id FROM cases c WHERE c.id = ")
+                        .push_bind(after)
+                        .push(")");
                 }
+                query
+                    .push(" ORDER BY ")
+                    .push(column)
+                    .push(" DESC, c.id DESC LIMIT ")
+                    .push_bind(i64::from(page.limit) + 1);
             }
-        }
-        if let Cases::Page(_, page) = wanted {
-            query.push(" ORDER BY c.id LIMIT ").push_bind(i64::from(page.limit) + 1);
         }
         let rows: Vec<CaseRow> = query.build_query_as().fetch_all(&self.pool).await?;
         Ok(rows.into_iter().map(StoredCase::from).collect())
     }
 
+    /// A page of the cases in `scope` that pass `filter`, newest first by its date field.
     pub(crate) async fn list_cases(
         &self,
         scope: &Scope,
@@ -161,6 +275,23 @@ impl Backend {
     ) -> StoreResult<Page<StoredCase>> {
         let cases = self.read_cases(scope, Cases::Page(filter, page)).await?;
         Ok(Page::from_overfetch(cases, page.limit, |case| case.id.as_uuid()))
+    }
+
+    /// How many cases in `scope` pass `filter`, and how many of them are held back.
+    pub(crate) async fn count_filtered_cases(
+        &self,
+        scope: &Scope,
+        filter: &CaseFilter,
+    ) -> StoreResult<CaseCounts> {
+        let mut query = QueryBuilder::<Database>::new(
+            "SELECT COUNT(*) AS total,
+                    COUNT(CASE WHEN c.agent_id IS NOT NULL AND a.matched_user_id IS NULL THEN 1 END) AS held_back ",
+        );
+        query.push(CASES_FROM).push(" WHERE ");
+        push_staff_in_scope(&mut query, scope, "a.matched_user_id");
+        push_case_filter(&mut query, filter);
+        let (total, held_back): (i64, i64) = query.build_query_as().fetch_one(&self.pool).await?;
+        Ok(CaseCounts { total: count(total), held_back: count(held_back) })
     }
 
     /// One case in `scope` with its full content (events included), unless purged.

@@ -13,6 +13,7 @@ mod cases;
 mod evaluations;
 mod integrations;
 mod leases;
+mod lists;
 mod matching;
 mod scorecards;
 mod sessions;

@@ -103,7 +103,7 @@ async fn write_cases(
     let mut insert = QueryBuilder::<Database>::new(
         "INSERT INTO cases (id, integration_id, source_id, short_id, status, priority, silo, team_id,
              team_name, agent_id, agent_name, created_at, updated_at, last_message_at, message_count,
-             event_count, synced_at) ",
+             event_count, agent_message_count, synced_at) ",
     );
     insert.push_values(chunk, |mut row, case| {
         row.push_bind(CaseId::new().as_uuid())
@@ -122,6 +122,7 @@ async fn write_cases(
             .push_bind(case.last_message_at.map(Timestamp::as_millis))
             .push_bind(i64::from(case.message_count))
             .push_bind(i64::from(case.event_count))
+            .push_bind(i64::from(case.agent_message_count))
             .push_bind(now.as_millis());
     });
     insert.push(
@@ -131,7 +132,8 @@ async fn write_cases(
              agent_id = excluded.agent_id, agent_name = excluded.agent_name,
              created_at = excluded.created_at, updated_at = excluded.updated_at,
              last_message_at = excluded.last_message_at, message_count = excluded.message_count,
-             event_count = excluded.event_count, purged_at = NULL, synced_at = excluded.synced_at
+             event_count = excluded.event_count, agent_message_count = excluded.agent_message_count,
+             purged_at = NULL, synced_at = excluded.synced_at
          WHERE excluded.updated_at > cases.updated_at
             OR (excluded.updated_at = cases.updated_at AND cases.purged_at IS NULL
                 AND (excluded.event_count > cases.event_count OR excluded.silo <> cases.silo))

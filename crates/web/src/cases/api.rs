@@ -2,16 +2,17 @@
 
 use axum::Json;
 use axum::extract::State;
-use scoreline_core::{CaseFilter, CaseId, FieldErrors, IntegrationId, StoredCase, Timestamp, UserId};
-use serde::{Deserialize, Serialize};
+use scoreline_core::{CaseId, IntegrationId, StoredCase, Timestamp, UserId};
+use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::CaseQuery;
 use crate::WebState;
 use crate::api::ItemList;
 use crate::error::ApiError;
-use crate::extract::{ApiQuery, IdPath, PageQuery, Permitted, grant};
+use crate::extract::{IdPath, Permitted, QueryFields, grant};
 
 pub fn routes() -> OpenApiRouter<WebState> {
     OpenApiRouter::new().routes(routes!(list_cases)).routes(routes!(show_case))
@@ -96,60 +97,15 @@ impl From<StoredCase> for CaseView {
     }
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct CaseQuery {
-    pub integration_id: Option<String>,
-    /// Cases whose assigned HelpDesk agent is matched to this user.
-    pub agent_user_id: Option<String>,
-    pub status: Option<String>,
-    /// RFC 3339; HelpDesk `updatedAt` at or after.
-    pub updated_from: Option<String>,
-    /// RFC 3339; HelpDesk `updatedAt` before.
-    pub updated_to: Option<String>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    /// Items per page: 1 to 500, default 50.
-    #[param(minimum = 1, maximum = 500)]
-    pub limit: Option<u32>,
-}
-
-impl CaseQuery {
-    fn filter(&self) -> Result<CaseFilter, ApiError> {
-        let mut errors = FieldErrors::new();
-        let id = |field: &str, text: &Option<String>, errors: &mut FieldErrors| -> Option<uuid::Uuid> {
-            let text = text.as_deref().filter(|t| !t.is_empty())?;
-            errors.check(field, uuid::Uuid::parse_str(text).map_err(|_| format!("{field} must be a UUID.")))
-        };
-        let time = |field: &str, text: &Option<String>, errors: &mut FieldErrors| -> Option<Timestamp> {
-            let text = text.as_deref().filter(|t| !t.is_empty())?;
-            errors.check(
-                field,
-                Timestamp::parse_rfc3339(text)
-                    .map_err(|_| format!("{field} must be an RFC 3339 time such as 2026-11-01T00:00:00Z.")),
-            )
-        };
-        let filter = CaseFilter {
-            integration_id: id("integration_id", &self.integration_id, &mut errors)
-                .map(IntegrationId::from_uuid),
-            agent_user_id: id("agent_user_id", &self.agent_user_id, &mut errors).map(UserId::from_uuid),
-            status: self.status.clone().filter(|s| !s.is_empty()),
-            updated_from: time("updated_from", &self.updated_from, &mut errors),
-            updated_to: time("updated_to", &self.updated_to, &mut errors),
-        };
-        errors.into_result().map_err(|e| ApiError::from(scoreline_app::AppError::from(e)))?;
-        Ok(filter)
-    }
-}
-
-#[utoipa::path(get, path = "/cases", tag = "cases", params(CaseQuery), responses((status = 200, body = ItemList<CaseView>), (status = 403), (status = 422)))]
+#[utoipa::path(get, path = "/cases", tag = "cases", params(CaseQuery), responses((status = 200, body = ItemList<CaseView>), (status = 422)))]
+/// Cases in the caller's scope, newest first by `sort`; every filter narrows, repeated values are alternatives.
 async fn list_cases(
     State(state): State<WebState>,
     Permitted(actor, _): Permitted<grant::ViewCases>,
-    ApiQuery(query): ApiQuery<CaseQuery>,
+    QueryFields(query): QueryFields<CaseQuery>,
 ) -> Result<Json<ItemList<CaseView>>, ApiError> {
-    let page = PageQuery { cursor: query.cursor.clone(), limit: query.limit }.to_request()?;
-    let cases = state.app.list_cases(&actor, &query.filter()?, page).await?;
+    let (filter, page) = (query.filter()?, query.page()?);
+    let cases = state.app.list_cases(&actor, &filter, page).await?;
     Ok(Json(ItemList::from_page(cases, CaseView::from)))
 }
 

@@ -291,7 +291,7 @@ async fn detail_page(
     form: Option<&SettingsForm>,
 ) -> Result<DetailPage, ApiError> {
     let overview = state.app.integration_overview(&page.actor, id).await?;
-    let filter = CaseFilter { integration_id: Some(id), ..CaseFilter::default() };
+    let filter = CaseFilter::of_integration(id);
     let cases = match state.app.list_cases(&page.actor, &filter, PageRequest::first(RECENT_CASES)).await {
         Ok(cases) => cases.items,
         Err(AppError::PermissionDenied { .. }) => Vec::new(),

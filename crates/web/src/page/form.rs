@@ -117,6 +117,11 @@ impl FormErrors {
         self.of(form.as_ref()).filter(|(_, shown)| !shown.get()).map(|(e, _)| e.message.as_str()).collect()
     }
 
+    /// Every message, for a summary elsewhere on the page (the list preview says what to fix).
+    pub fn all_messages(&self) -> Vec<String> {
+        self.errors.iter().map(|(e, _)| e.message.clone()).collect()
+    }
+
     /// The attributes that tie an input to its help and error text.
     pub fn aria(&self, form: impl AsRef<str>, field: impl AsRef<str>, has_help: bool) -> Aria {
         let (form, field) = (form.as_ref(), field.as_ref());

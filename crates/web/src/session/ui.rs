@@ -117,14 +117,22 @@ async fn sign_out(State(state): State<WebState>, headers: HeaderMap) -> Result<R
 #[template(path = "home.html")]
 struct HomePage {
     layout: Layout,
+    /// Open assignments, for those who evaluate.
+    open_work: Option<u64>,
+    cases: u64,
+    first: Option<&'static str>,
 }
 
-/// Sends each person to the first page of the navigation they may use.
-async fn home(page: PageActor) -> Response {
-    match first_page(&page.actor) {
-        Some(path) => Redirect::to(path).into_response(),
-        None => HomePage { layout: page.layout() }.into_response(),
-    }
+/// Each person's counts: open work for evaluators, the cases in their scope; and the way on.
+async fn home(State(state): State<WebState>, page: PageActor) -> Result<Response, ApiError> {
+    let actor = &page.actor;
+    let open_work = if actor.can(scoreline_core::Permission::Evaluate) {
+        Some(state.app.count_my_open_assignments(actor).await?)
+    } else {
+        None
+    };
+    let cases = state.app.count_cases(actor, &scoreline_core::CaseFilter::default()).await?.total;
+    Ok(HomePage { layout: page.layout(), open_work, cases, first: first_page(actor) }.into_response())
 }
 
 #[cfg(test)]

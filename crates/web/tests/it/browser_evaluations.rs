@@ -50,7 +50,7 @@ async fn score_beside_the_conversation_dispute_and_resolve() {
     test.app.add_team_member(&Actor::System, scene.matched.team_id, agent.id).await.unwrap();
     let first = &scene.matched.agents[0];
     test.app.match_agent(&Actor::System, scene.matched.id, &first.agent_id, agent.id).await.unwrap();
-    let filter = CaseFilter { agent_user_id: Some(agent.id), ..CaseFilter::default() };
+    let filter = CaseFilter { agent_user_ids: vec![agent.id], ..CaseFilter::default() };
     let cases: Vec<String> = test
         .app
         .list_cases(&Actor::System, &filter, PageRequest::first(5))

@@ -64,7 +64,7 @@ impl Scene {
     /// Cases of the first matched agent, by id, and an API token for that agent.
     pub async fn agent_cases(&self, agent: usize) -> (Vec<String>, String) {
         let agent = &self.matched.agents[agent];
-        let filter = CaseFilter { agent_user_id: Some(agent.user_id), ..CaseFilter::default() };
+        let filter = CaseFilter { agent_user_ids: vec![agent.user_id], ..CaseFilter::default() };
         let cases =
             self.test.app.list_cases(&Actor::System, &filter, PageRequest::first(50)).await.unwrap().items;
         let token = self.test.app.create_api_token(&Actor::System, &agent.email, "test").await.unwrap();
