@@ -144,7 +144,15 @@ pub(super) fn push_case_filter(query: &mut QueryBuilder<Database>, filter: &Case
         query.push(")");
     }
     any_of(query, "c.integration_id", &filter.integration_ids, |id| BindValue::Id(id.as_uuid()));
-    any_of(query, "a.matched_user_id", &filter.agent_user_ids, |id| BindValue::Id(id.as_uuid()));
+    if !filter.agent_user_ids.is_empty() {
+        // Through the agents matched to them, so the cases' (integration, agent) index serves.
+        query.push(
+            " AND (c.integration_id, c.agent_id) IN (SELECT ma.integration_id, ma.agent_id FROM helpdesk_agents ma
+                 WHERE TRUE",
+        );
+        any_of(query, "ma.matched_user_id", &filter.agent_user_ids, |id| BindValue::Id(id.as_uuid()));
+        query.push(")");
+    }
     if !filter.team_ids.is_empty() {
         query.push(" AND a.matched_user_id IN (SELECT tm.user_id FROM memberships tm WHERE TRUE");
         any_of(query, "tm.team_id", &filter.team_ids, |id| BindValue::Id(id.as_uuid()));

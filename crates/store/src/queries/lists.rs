@@ -525,10 +525,10 @@ impl Backend {
             })
             .collect();
         let picks: Vec<PickRow> = sqlx::query_as(
-            "SELECT p.case_id, p.agent_user_id, p.position, p.rank, p.pool, p.evaluator_id,
-                    (SELECT s.id FROM assignments s WHERE s.run_id = p.run_id AND s.case_id = p.case_id
-                       AND s.replaces IS NULL) AS assignment_id
-             FROM run_picks p WHERE p.run_id = $1 ORDER BY p.position",
+            "SELECT p.case_id, p.agent_user_id, p.position, p.rank, p.pool, p.evaluator_id, s.id AS assignment_id
+             FROM run_picks p
+             LEFT JOIN assignments s ON s.run_id = p.run_id AND s.case_id = p.case_id AND s.replaces IS NULL
+             WHERE p.run_id = $1 ORDER BY p.position",
         )
         .bind(run.as_uuid())
         .fetch_all(&self.pool)
