@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use scoreline_core::{
-    Answer, CaseId, Dispute, DisputeId, DisputeStatus, Evaluation, EvaluationFilter, EvaluationId,
-    EvaluationKind, EvaluationStatus, FieldErrors, MAX_COMMENT_CHARS, Page, PageRequest, Permission,
-    Revision, Scope, ScorecardDefinition, ScorecardVersion, ScorecardVersionId, check_answers, choices_of,
-    score,
+    Answer, AssignmentId, CaseId, Dispute, DisputeId, DisputeStatus, Evaluation, EvaluationFilter,
+    EvaluationId, EvaluationKind, EvaluationStatus, FieldErrors, MAX_COMMENT_CHARS, Page, PageRequest,
+    Permission, Revision, Scope, ScorecardDefinition, ScorecardVersion, ScorecardVersionId, UserId,
+    check_answers, choices_of, score,
 };
 use scoreline_store::model::{DisputeResolution, EvaluationWrite};
 use serde::Deserialize;
@@ -100,6 +100,9 @@ impl App {
             EvaluationKind::Evaluation
         };
         self.check_group_restriction(&version.definition, agent).await?;
+        if let Some(assignment) = input.assignment_id {
+            self.check_assignment(me, case_id, AssignmentId::from_uuid(assignment)).await?;
+        }
         let comment =
             self.checked_answers(&version.definition, &input.answers, &input.comment, input.submit)?;
         let now = self.clock().now();
@@ -129,6 +132,20 @@ impl App {
         let audit = input.submit.then(|| self.submit_audit(actor, &evaluation));
         self.db().create_evaluation(&evaluation, audit.as_ref()).await?;
         Ok(evaluation)
+    }
+
+    /// An evaluation may answer only an open assignment of its evaluator, for the same case.
+    async fn check_assignment(&self, me: Option<UserId>, case: CaseId, id: AssignmentId) -> AppResult<()> {
+        let open = self.db().get_assignment(id).await?.is_some_and(|assignment| {
+            Some(assignment.evaluator_id) == me
+                && assignment.case_id == case
+                && matches!(assignment.status.as_str(), "todo" | "in_progress")
+        });
+        if open {
+            Ok(())
+        } else {
+            Err(AppError::field("assignment_id", "is not an open assignment of yours for this case"))
+        }
     }
 
     fn submit_audit(&self, actor: &Actor, evaluation: &Evaluation) -> scoreline_core::AuditRecord {
@@ -164,7 +181,7 @@ impl App {
     async fn check_group_restriction(
         &self,
         definition: &ScorecardDefinition,
-        agent: scoreline_core::UserId,
+        agent: UserId,
     ) -> AppResult<()> {
         if definition.group_ids.is_empty() {
             return Ok(());

@@ -216,6 +216,27 @@ async fn write_revision(
     Ok(())
 }
 
+/// Moves the assignment an evaluation answers along with it: in progress while a draft, done
+/// once submitted. Closed (skipped or done) assignments stay as they are.
+async fn follow_assignment<'e>(
+    executor: impl Executor<'e, Database = Database>,
+    evaluation: EvaluationId,
+    submitted: bool,
+    at: Timestamp,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE assignments SET status = CASE WHEN $2 THEN 'done' ELSE 'in_progress' END, updated_at = $3
+         WHERE status IN ('todo', 'in_progress')
+           AND id = (SELECT assignment_id FROM evaluations WHERE id = $1)",
+    )
+    .bind(evaluation.as_uuid())
+    .bind(submitted)
+    .bind(at.as_millis())
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
 impl Backend {
     /// A new evaluation as given (a draft, or submitted with its first revision).
     pub(crate) async fn create_evaluation(
@@ -260,6 +281,8 @@ impl Backend {
             let by = Some(evaluation.evaluator_id);
             write_revision(&mut *tx, evaluation.id, 1, &write, "", by, evaluation.created_at).await?;
         }
+        let submitted = evaluation.status == EvaluationStatus::Submitted;
+        follow_assignment(&mut *tx, evaluation.id, submitted, evaluation.created_at).await?;
         if let Some(audit) = audit {
             write_audit(&mut *tx, audit).await?;
         }
@@ -388,6 +411,7 @@ impl Backend {
         if changed == 0 {
             return Ok(false);
         }
+        follow_assignment(&mut *tx, id, submit, at).await?;
         if let Some(audit) = submit_audit {
             write_revision(&mut *tx, id, 1, write, "", audit.actor.user_id, at).await?;
             write_audit(&mut *tx, audit).await?;

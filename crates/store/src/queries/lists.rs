@@ -371,7 +371,9 @@ impl Backend {
         }
         if pool.exclude.evaluated {
             query.push(
-                " AND NOT EXISTS (SELECT 1 FROM assignments e WHERE e.case_id = c.id AND e.status = 'done')",
+                " AND NOT EXISTS (SELECT 1 FROM assignments e WHERE e.case_id = c.id AND e.status = 'done')
+                  AND NOT EXISTS (SELECT 1 FROM evaluations v WHERE v.case_id = c.id
+                      AND v.kind = 'evaluation' AND v.status = 'submitted')",
             );
         }
         if pool.exclude.assigned_elsewhere {

@@ -8,13 +8,14 @@ use std::collections::HashMap;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use scoreline_app::{Actor, App, AppError, Conversation, ResolveDispute, StartEvaluation, UpdateEvaluation};
 use scoreline_core::{
-    Answer, CaseId, Evaluation, EvaluationFilter, EvaluationId, EvaluationStatus, Outcome, PageRequest,
-    Permission, Revision, Scorecard, ScorecardDefinition, ScorecardId, ScorecardVersion, StoredCase, User,
+    Answer, AssignmentId, CaseId, Evaluation, EvaluationFilter, EvaluationId, EvaluationStatus, Outcome,
+    PageRequest, Permission, Revision, Scorecard, ScorecardDefinition, ScorecardId, ScorecardVersion,
+    StoredCase, User,
 };
 use serde::Deserialize;
 
@@ -148,7 +149,15 @@ struct ChoosePage {
     layout: Layout,
     case: StoredCase,
     scorecards: Vec<Scorecard>,
+    /// The assignment from My work this evaluation answers.
+    assignment: Option<AssignmentId>,
     errors: FormErrors,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ChooseQuery {
+    assignment: String,
 }
 
 /// Resumes one's draft of this case, or asks which scorecard to score it with.
@@ -156,12 +165,15 @@ async fn choose(
     State(state): State<WebState>,
     page: PageActor,
     IdPath(case_id): IdPath<CaseId>,
+    Query(query): Query<ChooseQuery>,
 ) -> Result<Response, ApiError> {
     let case = state.app.get_case(&page.actor, case_id).await?;
     if let Some(draft) = own_draft(&state.app, &page.actor, case_id).await? {
         return Ok(Redirect::to(&evaluation_path(draft)).into_response());
     }
-    Ok(choose_page(&state, &page, case, FormErrors::none()).await?.into_response())
+    // A malformed id cannot come from My work's links; the evaluation then answers none.
+    let assignment = query.assignment.trim().parse().ok();
+    Ok(choose_page(&state, &page, case, assignment, FormErrors::none()).await?.into_response())
 }
 
 async fn own_draft(app: &App, actor: &Actor, case_id: CaseId) -> Result<Option<EvaluationId>, ApiError> {
@@ -179,6 +191,7 @@ async fn choose_page(
     state: &WebState,
     page: &PageActor,
     case: StoredCase,
+    assignment: Option<AssignmentId>,
     errors: FormErrors,
 ) -> Result<ChoosePage, ApiError> {
     let scorecards = state
@@ -189,13 +202,14 @@ async fn choose_page(
         .into_iter()
         .filter(|card| card.latest.is_some())
         .collect();
-    Ok(ChoosePage { layout: page.layout(), case, scorecards, errors })
+    Ok(ChoosePage { layout: page.layout(), case, scorecards, assignment, errors })
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct StartForm {
     scorecard_id: String,
+    assignment_id: String,
 }
 
 async fn start(
@@ -204,6 +218,7 @@ async fn start(
     IdPath(case_id): IdPath<CaseId>,
     PageForm(form): PageForm<StartForm>,
 ) -> Result<Response, ApiError> {
+    let assignment = form.assignment_id.trim().parse::<AssignmentId>().ok();
     let result = async {
         let card_id =
             required_pick::<ScorecardId>("scorecard_id", &form.scorecard_id, "Choose a scorecard.")?;
@@ -214,6 +229,7 @@ async fn start(
         let input = StartEvaluation {
             case_id: Some(case_id),
             scorecard_version_id: Some(version.id),
+            assignment_id: assignment.map(|id| id.as_uuid()),
             ..StartEvaluation::default()
         };
         state.app.start_evaluation(&page.actor, input).await
@@ -224,7 +240,7 @@ async fn start(
         Err(error) => {
             let (status, errors) = rejected("start", error)?;
             let case = state.app.get_case(&page.actor, case_id).await?;
-            Ok((status, choose_page(&state, &page, case, errors).await?).into_response())
+            Ok((status, choose_page(&state, &page, case, assignment, errors).await?).into_response())
         }
     }
 }

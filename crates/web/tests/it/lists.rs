@@ -142,6 +142,7 @@ on_both_backends!(
     skips_are_replaced_from_the_same_agents_pool,
     bad_definitions_are_refused_field_by_field_and_scope_holds,
     scheduled_slots_run_exactly_once_across_two_instances,
+    an_evaluation_answers_its_assignment_and_evaluated_cases_leave_the_pool,
 );
 
 async fn random_per_agent_picks_only_eligible_cases_and_never_an_evaluators_own(backend: TestBackend) {
@@ -651,4 +652,74 @@ async fn relative_windows_count_calendar_days_in_the_lists_time_zone_across_a_ch
     let (_, new_york) =
         test.call(&admin, Method::POST, "/api/v1/lists/preview", Some(&definition("America/New_York"))).await;
     assert_eq!(new_york["window_from"], "2025-10-25T04:00:00Z", "{new_york}");
+}
+
+/// Starting an evaluation from an assignment puts it in progress, submitting it closes it, and
+/// a list that excludes evaluated cases no longer finds the case.
+async fn an_evaluation_answers_its_assignment_and_evaluated_cases_leave_the_pool(backend: TestBackend) {
+    let w = world(backend).await;
+    let definition = w.definition(|d| {
+        d["scope"] = json!({ "user_ids": [w.ann.id] });
+        d["count"] = json!(2);
+        d["evaluators"] = json!([{ "user_id": w.sup.id }]);
+    });
+    let list = w.create(&w.admin, &definition).await;
+    w.run(&list).await;
+    let card = crate::scorecards::two_section_card("Quality");
+    let (_, card) = w.test.call(&w.admin, Method::POST, "/api/v1/scorecards", Some(&card)).await;
+    let publish = format!("/api/v1/scorecards/{}/publish", card["id"].as_str().unwrap());
+    let (status, version) = w.test.call(&w.admin, Method::POST, &publish, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{version}");
+    let question = |s: usize, q: usize| version["sections"][s]["questions"][q].clone();
+    let sup = w.test.app.create_api_token(&Actor::System, &w.sup.email, "t").await.unwrap();
+    let sup = sup.token.expose().to_owned();
+    let open = "/api/v1/assignments?evaluator_id=me&status=open";
+    let work = w.test.all_items(&sup, open).await;
+    assert_eq!(work.len(), 2);
+    let (first, second) = (&work[0], &work[1]);
+
+    // An assignment answers only an evaluation of its own case, by its own evaluator.
+    let mismatched = json!({ "case_id": second["case_id"], "scorecard_version_id": version["id"],
+        "assignment_id": first["id"] });
+    let (status, refused) = w.test.call(&sup, Method::POST, "/api/v1/evaluations", Some(&mismatched)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["fields"][0]["field"], "assignment_id");
+    let start = json!({ "case_id": first["case_id"], "scorecard_version_id": version["id"],
+        "assignment_id": first["id"] });
+    let (status, draft) = w.test.call(&w.admin, Method::POST, "/api/v1/evaluations", Some(&start)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "someone else's assignment: {draft}");
+    let (status, draft) = w.test.call(&sup, Method::POST, "/api/v1/evaluations", Some(&start)).await;
+    assert_eq!(status, StatusCode::CREATED, "{draft}");
+    let work = w.test.all_items(&sup, open).await;
+    let started = work.iter().find(|a| a["id"] == first["id"]).expect("still open while a draft");
+    assert_eq!(started["status"], "in_progress");
+
+    let pick = |s: usize, q: usize, o: usize| {
+        let question = question(s, q);
+        json!({ "question_id": question["id"], "option_id": question["options"][o]["id"], "comment": "noted" })
+    };
+    let answers = json!({ "answers": [pick(0, 0, 0), pick(0, 1, 1), pick(1, 0, 1)], "submit": true });
+    let path = format!("/api/v1/evaluations/{}", draft["id"].as_str().unwrap());
+    let (status, submitted) = w.test.call(&sup, Method::PATCH, &path, Some(&answers)).await;
+    assert_eq!(status, StatusCode::OK, "{submitted}");
+    let work = w.test.all_items(&sup, open).await;
+    assert_eq!(work.iter().map(|a| &a["id"]).collect::<Vec<_>>(), [&second["id"]], "the first is done");
+    let done = w.test.all_items(&sup, "/api/v1/assignments?evaluator_id=me&status=done").await;
+    assert_eq!(done.iter().map(|a| &a["id"]).collect::<Vec<_>>(), [&first["id"]]);
+
+    // Another list over Ann's cases: excluding evaluated ones leaves out exactly the scored case.
+    let all = |exclude_evaluated: bool| {
+        w.definition(|d| {
+            d["name"] = json!("Everything of Ann");
+            d["scope"] = json!({ "user_ids": [w.ann.id] });
+            d["type"] = json!("all");
+            d.as_object_mut().unwrap().remove("count");
+            d["exclude"] = json!({ "evaluated": exclude_evaluated });
+        })
+    };
+    for (exclude_evaluated, pool) in [(false, 12), (true, 11)] {
+        let (status, preview) =
+            w.test.call(&w.admin, Method::POST, "/api/v1/lists/preview", Some(&all(exclude_evaluated))).await;
+        assert_eq!((status, preview["pool_total"].as_u64()), (StatusCode::OK, Some(pool)), "{preview}");
+    }
 }
