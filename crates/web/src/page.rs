@@ -243,11 +243,6 @@ fn nav_for(actor: &Actor, path: &str) -> Vec<NavGroup> {
     groups
 }
 
-/// The first page of the navigation the actor may open, for the home address.
-pub fn first_page(actor: &Actor) -> Option<&'static str> {
-    NAV.iter().find(|entry| actor.can(entry.needs)).map(|entry| entry.href)
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "error.html")]
 pub struct ErrorPage {
@@ -305,7 +300,5 @@ mod tests {
             employee[0].links.iter().map(|l| (l.label, l.current)).collect::<Vec<_>>(),
             [("Cases", true), ("Evaluations", false)]
         );
-        assert_eq!(first_page(&actor(Role::TeamAdmin)), Some("/work"));
-        assert_eq!(first_page(&actor(Role::Employee)), Some("/cases"));
     }
 }

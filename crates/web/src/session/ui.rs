@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::extract::{ClientAddress, PageForm, SESSION_COOKIE, session_cookie};
 use crate::page::flash::Flash;
 use crate::page::form::{FormErrors, answer};
-use crate::page::{Layout, PageActor, first_page};
+use crate::page::{Layout, PageActor};
 
 pub fn routes() -> Router<WebState> {
     Router::new()
@@ -120,7 +120,8 @@ struct HomePage {
     /// Open assignments, for those who evaluate.
     open_work: Option<u64>,
     cases: u64,
-    first: Option<&'static str>,
+    /// Whether this person connects HelpDesk themselves, for the way on when there is no case.
+    connects: bool,
 }
 
 /// Each person's counts: open work for evaluators, the cases in their scope; and the way on.
@@ -132,7 +133,8 @@ async fn home(State(state): State<WebState>, page: PageActor) -> Result<Response
         None
     };
     let cases = state.app.count_cases(actor, &scoreline_core::CaseFilter::default()).await?.total;
-    Ok(HomePage { layout: page.layout(), open_work, cases, first: first_page(actor) }.into_response())
+    let connects = actor.can(scoreline_core::Permission::ManageIntegrations);
+    Ok(HomePage { layout: page.layout(), open_work, cases, connects }.into_response())
 }
 
 #[cfg(test)]
