@@ -1,11 +1,12 @@
-//! The evaluation flow in a real browser: from the case page, score a case beside its
-//! conversation, save a draft, resume it, submit; the agent disputes; a supervisor resolves
-//! it as changed; the agent sees the new score.
+//! The evaluation flow in a real browser: from an assignment in My work, score a case beside its
+//! conversation, save a draft, resume it from the case page, submit (the assignment is then
+//! done); the agent disputes; a supervisor resolves it as changed; the agent sees the new score.
 
 use fantoccini::{Client, Locator};
+use reqwest::{Method, StatusCode};
 use scoreline_app::Actor;
-use scoreline_core::{CaseFilter, PageRequest};
 use scoreline_testkit::{Browser, PASSWORD, TestApp, TestBackend};
+use serde_json::json;
 
 use crate::evaluations::Scene;
 
@@ -50,22 +51,25 @@ async fn score_beside_the_conversation_dispute_and_resolve() {
     test.app.add_team_member(&Actor::System, scene.matched.team_id, agent.id).await.unwrap();
     let first = &scene.matched.agents[0];
     test.app.match_agent(&Actor::System, scene.matched.id, &first.agent_id, agent.id).await.unwrap();
-    let filter = CaseFilter { agent_user_ids: vec![agent.id], ..CaseFilter::default() };
-    let cases: Vec<String> = test
-        .app
-        .list_cases(&Actor::System, &filter, PageRequest::first(5))
-        .await
-        .unwrap()
-        .items
-        .iter()
-        .map(|c| c.id.to_string())
-        .collect();
+    // A list gives the supervisor one of the agent's cases.
+    let (_, admin) = test.api_user("global_admin").await;
+    let list = json!({
+        "name": "Oldest first", "time_zone": "UTC", "integration_ids": [scene.matched.id],
+        "scope": { "user_ids": [agent.id] }, "filters": { "date_field": "created" },
+        "type": "sequential", "count": 1, "per": "total", "evaluators": [{ "user_id": supervisor.id }],
+    });
+    let (status, list) = test.call(&admin, Method::POST, "/api/v1/lists", Some(&list)).await;
+    assert_eq!(status, StatusCode::CREATED, "{list}");
+    let runs = format!("/api/v1/lists/{}/runs", list["id"].as_str().unwrap());
+    let (status, run) = test.call(&admin, Method::POST, &runs, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+    let cases = [run["picked"][0]["case_id"].as_str().expect("one pick").to_owned()];
     let Some(browser) = Browser::start().await else { return };
     let client = &browser.client;
 
-    // The case page leads to the evaluate page: the conversation beside the scorecard.
-    sign_in_as(client, test, &supervisor.email, &format!("/cases/{}", cases[0])).await;
-    click_and_wait(client, "#evaluate").await;
+    // My work leads to the evaluate page: the conversation beside the scorecard.
+    sign_in_as(client, test, &supervisor.email, "/work").await;
+    click_and_wait(client, "#work .evaluate-case").await;
     click_and_wait(client, "#start button[type=submit]").await;
     assert!(client.find(Locator::Css(".conversation-pane .conversation")).await.is_ok());
     assert!(client.find(Locator::Css(".card-pane #evaluate")).await.is_ok());
@@ -91,6 +95,8 @@ async fn score_beside_the_conversation_dispute_and_resolve() {
     click_and_wait(client, "#evaluate button[value=submit]").await;
     assert!(text(client, "#notice").await.contains("Evaluation submitted."));
     assert_eq!(text(client, "#score").await, "100.00");
+    client.goto(&test.url("/work")).await.unwrap();
+    assert!(client.wait().for_element(Locator::Css("#no-work")).await.is_ok(), "the assignment is done");
 
     // The agent disputes it.
     sign_in_as(client, test, &agent.email, "/evaluations").await;
