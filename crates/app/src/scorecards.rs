@@ -38,13 +38,25 @@ impl App {
         include_archived: bool,
         page: PageRequest,
     ) -> AppResult<Page<Scorecard>> {
-        actor.require(Permission::Evaluate)?;
-        Ok(self.db().list_scorecards(include_archived, page).await?)
+        if actor.can(Permission::Evaluate) {
+            return Ok(self.db().list_scorecards(include_archived, page).await?);
+        }
+        // Agents see only what they may score their own cases with.
+        actor.require(Permission::ViewOwnEvaluations)?;
+        let mut cards = self.db().list_scorecards(false, page).await?;
+        cards.items.retain(allows_self_score);
+        Ok(cards)
     }
 
     pub async fn get_scorecard(&self, actor: &Actor, id: ScorecardId) -> AppResult<Scorecard> {
-        actor.require(Permission::Evaluate)?;
-        self.db().get_scorecard(id).await?.ok_or(AppError::NotFound("scorecard"))
+        if !actor.can(Permission::Evaluate) {
+            actor.require(Permission::ViewOwnEvaluations)?;
+        }
+        self.db()
+            .get_scorecard(id)
+            .await?
+            .filter(|card| actor.can(Permission::Evaluate) || allows_self_score(card))
+            .ok_or(AppError::NotFound("scorecard"))
     }
 
     /// Replaces the draft with `input` (the next version's draft once one is published). Ids
@@ -256,4 +268,9 @@ impl App {
 /// The 1-based line of byte `offset` in `text`.
 fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes().iter().take(offset).filter(|&&b| b == b'\n').count() + 1
+}
+
+/// A published scorecard, not archived, whose latest version lets agents score their own cases.
+fn allows_self_score(card: &Scorecard) -> bool {
+    card.archived_at.is_none() && card.latest.as_ref().is_some_and(|version| version.definition.self_score)
 }

@@ -158,8 +158,10 @@ struct CasePage {
     /// The lists that picked it and who has it.
     assignments: Vec<scoreline_core::Assignment>,
     evaluates: bool,
-    /// Evaluators may score a case whose agent is matched.
+    /// Evaluators may score a case whose agent is matched, unless it is their own.
     can_evaluate: bool,
+    /// The agent's own case, which they may score themselves where a scorecard allows it.
+    own_case: bool,
 }
 
 async fn show(
@@ -188,13 +190,15 @@ async fn show(
     };
     // Who has the case, and skip reasons, are for evaluators, not the agent.
     let evaluates = page.actor.can(Permission::Evaluate);
-    let can_evaluate = evaluates && case.agent_user_id.is_some();
+    let own_case = case.agent_user_id.is_some() && case.agent_user_id == page.actor.user().map(|u| u.id);
+    let can_evaluate = evaluates && case.agent_user_id.is_some() && !own_case;
     let assignments =
         if evaluates { state.app.case_assignments(&page.actor, case.id).await? } else { Vec::new() };
     Ok(CasePage {
         assignments,
         evaluates,
         can_evaluate,
+        own_case,
         layout: page.layout(),
         integration_link: page.actor.can(Permission::ManageIntegrations),
         ticket_url: state.app.ticket_url(&case),

@@ -151,6 +151,8 @@ struct ChoosePage {
     scorecards: Vec<Scorecard>,
     /// The assignment from My work this evaluation answers.
     assignment: Option<AssignmentId>,
+    /// The agent scoring their own case.
+    self_score: bool,
     errors: FormErrors,
 }
 
@@ -202,7 +204,8 @@ async fn choose_page(
         .into_iter()
         .filter(|card| card.latest.is_some())
         .collect();
-    Ok(ChoosePage { layout: page.layout(), case, scorecards, assignment, errors })
+    let self_score = case.agent_user_id.is_some() && case.agent_user_id == page.actor.user().map(|u| u.id);
+    Ok(ChoosePage { layout: page.layout(), case, scorecards, assignment, self_score, errors })
 }
 
 #[derive(Debug, Default, Deserialize)]

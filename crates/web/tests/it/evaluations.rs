@@ -257,7 +257,10 @@ async fn disputes_follow_the_window_and_resolve_as_revisions(backend: TestBacken
     }
 }
 
-on_both_backends!(the_evaluate_page_saves_as_one_answers_and_submits);
+on_both_backends!(
+    the_evaluate_page_saves_as_one_answers_and_submits,
+    an_agent_scores_their_own_case_only_with_a_self_score_card
+);
 
 async fn the_evaluate_page_saves_as_one_answers_and_submits(backend: TestBackend) {
     let scene = Scene::new(backend).await;
@@ -324,4 +327,42 @@ async fn the_evaluate_page_saves_as_one_answers_and_submits(backend: TestBackend
     assert_eq!((stored["status"].as_str(), stored["score"].as_f64()), (Some("submitted"), Some(77.78)));
     let shown = test.page(&cookie, &page_path).await;
     assert!(shown.text.contains("77.78") && shown.text.contains("Ended abruptly"), "{}", shown.text);
+}
+
+/// The agent's own case offers "Score yourself"; only scorecards that allow self-scores are
+/// offered, and the evaluation is kept apart as a self-score.
+async fn an_agent_scores_their_own_case_only_with_a_self_score_card(backend: TestBackend) {
+    let scene = Scene::new(backend).await;
+    let test = &scene.test;
+    let (agent, cookie) = test.signed_in("employee").await;
+    test.app.add_team_member(&Actor::System, scene.matched.team_id, agent.id).await.unwrap();
+    let first = &scene.matched.agents[0];
+    test.app.match_agent(&Actor::System, scene.matched.id, &first.agent_id, agent.id).await.unwrap();
+    let filter = CaseFilter { agent_user_ids: vec![agent.id], ..CaseFilter::default() };
+    let case = test.app.list_cases(&Actor::System, &filter, PageRequest::first(1)).await.unwrap().items;
+    let case = case[0].id;
+    let case_page = test.page(&cookie, &format!("/cases/{case}")).await;
+    assert!(case_page.text.contains("id=\"self-score\"") && !case_page.text.contains("id=\"evaluate\""));
+    let choose = test.page(&cookie, &format!("/cases/{case}/evaluate")).await;
+    assert!(choose.text.contains("id=\"no-self-score\""), "the Quality card allows none: {}", choose.text);
+
+    let (_, admin) = test.api_user("global_admin").await;
+    let mut card = two_section_card("Self check");
+    card["self_score"] = json!(true);
+    let (_, card) = test.call(&admin, Method::POST, "/api/v1/scorecards", Some(&card)).await;
+    let card_id = card["id"].as_str().unwrap();
+    let (status, _) =
+        test.call(&admin, Method::POST, &format!("/api/v1/scorecards/{card_id}/publish"), None).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let choose = test.page(&cookie, &format!("/cases/{case}/evaluate")).await;
+    assert!(choose.text.contains("Self check") && !choose.text.contains("Quality"), "{}", choose.text);
+    let quality = scene.version["scorecard_id"].as_str().unwrap();
+    let refused =
+        test.submit(&cookie, &format!("/cases/{case}/evaluate"), &[("scorecard_id", quality)]).await;
+    assert_ne!(refused.status, StatusCode::SEE_OTHER, "not with a card that allows no self-score");
+    let started =
+        test.submit(&cookie, &format!("/cases/{case}/evaluate"), &[("scorecard_id", card_id)]).await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.text);
+    let page = test.page(&cookie, started.location.as_deref().unwrap()).await;
+    assert!(page.text.contains("id=\"evaluate\""), "{}", page.text);
 }
