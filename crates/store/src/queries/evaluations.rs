@@ -303,17 +303,16 @@ impl Backend {
                 query.push(" AND e.id = ").push_bind(id.as_uuid());
             }
             Wanted::Page(filter, page) => {
-                if let Some(user) = filter.agent_user_id {
-                    query.push(" AND e.agent_user_id = ").push_bind(user.as_uuid());
-                }
-                if let Some(user) = filter.evaluator_id {
-                    query.push(" AND e.evaluator_id = ").push_bind(user.as_uuid());
-                }
-                if let Some(card) = filter.scorecard_id {
-                    query.push(" AND e.scorecard_id = ").push_bind(card.as_uuid());
-                }
-                if let Some(case) = filter.case_id {
-                    query.push(" AND e.case_id = ").push_bind(case.as_uuid());
+                let equal_ids = [
+                    ("e.agent_user_id", filter.agent_user_id.map(|id| id.as_uuid())),
+                    ("e.evaluator_id", filter.evaluator_id.map(|id| id.as_uuid())),
+                    ("e.scorecard_id", filter.scorecard_id.map(|id| id.as_uuid())),
+                    ("e.case_id", filter.case_id.map(|id| id.as_uuid())),
+                ];
+                for (column, id) in equal_ids {
+                    if let Some(id) = id {
+                        query.push(format_args!(" AND {column} = ")).push_bind(id);
+                    }
                 }
                 if let Some(status) = filter.status {
                     query.push(" AND e.status = ").push_bind(status.as_str());
