@@ -3,7 +3,7 @@ use scoreline_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    #[error("invalid input")]
+    #[error("invalid input: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Validation(Vec<FieldError>),
     #[error("not signed in")]
     Unauthenticated,

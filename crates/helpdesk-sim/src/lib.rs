@@ -46,7 +46,7 @@ pub use knobs::{
     AckBody, Fault, Knobs, Options, RandomFaults, RateLimit, RateLimitBody, RetryAfterForm, Rotation,
     ScriptedFault,
 };
-pub use model::{Silo, Status, TicketTruth};
+pub use model::{AgentCard, Silo, Status, TicketTruth};
 pub use server::{REQUEST_LOG_CAP, RequestRecord};
 
 use server::{Sim, SimParts};
@@ -314,6 +314,23 @@ impl SimHandle {
     /// Adds an active agent (role `normal`, default team); returns its `ID`.
     pub fn add_agent(&self, name: &str, email: &str) -> Uuid {
         self.sim.add_agent(name, email)
+    }
+
+    /// Every agent of the account, in the order HelpDesk lists them.
+    pub fn agents(&self) -> Vec<AgentCard> {
+        let store = self.sim.store();
+        let team_name = |index: &u32| store.teams.get(*index as usize).map(|team| team.name.clone());
+        store
+            .agents
+            .iter()
+            .map(|agent| AgentCard {
+                id: agent.id,
+                name: agent.name.clone(),
+                email: agent.email.clone(),
+                team_names: agent.teams.iter().filter_map(team_name).collect(),
+                active: agent.status == model::AgentStatus::Active,
+            })
+            .collect()
     }
 
     /// Every ticket with its ID, updatedAt, silo and event count, by (updatedAt, ID).

@@ -279,6 +279,16 @@ pub enum Announcement {
     },
 }
 
+/// An agent as a person sees them: who, and in which HelpDesk teams.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentCard {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub team_names: Vec<String>,
+    pub active: bool,
+}
+
 /// One row of the ground truth tests compare a sync against.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketTruth {

@@ -181,7 +181,7 @@ fn a_build_without_the_demo_feature_has_no_demo_command() {
 
 #[tokio::test]
 #[cfg(feature = "demo")]
-async fn the_demo_serves_a_simulated_helpdesk_and_an_admin_login() {
+async fn the_demo_seeds_a_qa_team_sets_up_lists_once_connected_and_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let demo = Server::run(dir.path(), &[], &["demo", "--tickets", "50"]);
     let banner = demo.banner.join("\n");
@@ -192,22 +192,40 @@ async fn the_demo_serves_a_simulated_helpdesk_and_an_admin_login() {
             .map(|v| v.trim().to_owned())
             .unwrap_or_else(|| panic!("{label} missing from {banner}"))
     };
-    let (account_id, token) = (value_of("Account ID:"), value_of("Token:"));
-    assert!(banner.contains("admin@scoreline.demo") && banner.contains("scoreline-demo"), "{banner}");
+    let (account_id, token) = (value_of("Account ID"), value_of("Token"));
+    assert!(banner.contains("started a fresh demo"), "{banner}");
+    for role in ["admin", "QA manager", "evaluator", "team lead", "agent"] {
+        assert!(demo.banner.iter().any(|line| line.trim().starts_with(role)), "{role} missing from {banner}");
+    }
     assert!(dir.path().join("data/demo.db").exists(), "demo data is kept apart from data/scoreline.db");
 
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let signed_in = http
-        .post(demo.url("/sign-in"))
-        .form(&[("email", "admin@scoreline.demo"), ("password", "scoreline-demo"), ("next", "/")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
-    let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let sign_in = async |email: &str| {
+        let signed_in = http
+            .post(demo.url("/sign-in"))
+            .form(&[("email", email), ("password", "scoreline-demo"), ("next", "/")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_in.status(), StatusCode::SEE_OTHER, "{email} signs in");
+        signed_in.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned()
+    };
+    let manager = sign_in(&value_of("QA manager")).await;
+    let evaluator = sign_in(&value_of("evaluator")).await;
+    let get = async |cookie: &str, path: &str| -> serde_json::Value {
+        let answer = http.get(demo.url(path)).header("cookie", cookie).send().await.unwrap();
+        assert_eq!(answer.status(), StatusCode::OK, "{path}");
+        answer.json().await.unwrap()
+    };
+    let cards = get(&manager, "/api/v1/scorecards").await;
+    assert!(
+        cards["items"].as_array().unwrap().iter().any(|card| card["latest_version"] == 1),
+        "a published scorecard: {cards}"
+    );
+    let admin = sign_in("admin@scoreline.demo").await;
     let connected = http
         .post(demo.url("/api/v1/integrations"))
-        .header("cookie", &cookie)
+        .header("cookie", &admin)
         .json(&serde_json::json!({
             "kind": "helpdesk", "label": "Demo HelpDesk",
             "auth": { "method": "token", "account_id": account_id, "token": token },
@@ -217,6 +235,41 @@ async fn the_demo_serves_a_simulated_helpdesk_and_an_admin_login() {
         .await
         .unwrap();
     assert_eq!(connected.status(), StatusCode::CREATED, "{}", connected.text().await.unwrap());
+    let integration: serde_json::Value = connected.json().await.unwrap();
+    let agents_path =
+        format!("/api/v1/integrations/{}/agents?limit=500", integration["id"].as_str().unwrap());
+
+    // Matching by email (on connect) and the lists (made by the demo in the background) follow.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let (lists, agents) = loop {
+        let lists = get(&manager, "/api/v1/lists").await;
+        let agents = get(&admin, &agents_path).await;
+        let matched =
+            agents["items"].as_array().unwrap().iter().filter(|a| !a["matched_user"].is_null()).count();
+        if lists["items"].as_array().unwrap().len() == 2 && matched > 0 {
+            break (lists, agents);
+        }
+        assert!(std::time::Instant::now() < deadline, "no lists or matches after 30 s: {lists} {agents}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let agents = agents["items"].as_array().unwrap();
+    let matched = agents.iter().filter(|agent| !agent["matched_user"].is_null()).count();
+    assert!(matched * 3 >= agents.len() * 2, "most agents match by email: {matched} of {}", agents.len());
+    assert!(matched < agents.len(), "some are left for Manage Users");
+    let weekly = &lists["items"][0];
+    assert_eq!(weekly["per"], "agent", "{weekly}");
+    assert_eq!(weekly["evaluators"].as_array().unwrap().len(), 2, "{weekly}");
+    let work = get(&evaluator, "/api/v1/assignments").await;
+    assert!(work["items"].as_array().unwrap().is_empty(), "nothing assigned before a run: {work}");
+    drop(demo);
+
+    let resumed = Server::run(dir.path(), &[], &["demo", "--tickets", "50"]);
+    let banner = resumed.banner.join("\n");
+    assert!(banner.contains("resumed the demo") && banner.contains("--fresh"), "{banner}");
+    assert!(banner.contains("QA manager"), "{banner}");
+    drop(resumed);
+    let fresh = Server::run(dir.path(), &[], &["demo", "--tickets", "50", "--fresh"]);
+    assert!(fresh.banner.join("\n").contains("started a fresh demo"), "{:?}", fresh.banner);
 }
 
 #[tokio::test]
