@@ -2,6 +2,7 @@
 //! the page with navigation from the actor's permissions and the flash message, one form
 //! outcome ([`form::answer`]), field macros (`templates/forms.html`) and readable times.
 
+pub mod browse;
 pub mod flash;
 pub mod form;
 pub mod time;
@@ -93,6 +94,11 @@ fn sign_in_redirect(parts: &Parts) -> Response {
 /// Whether htmx sent the request, wanting a fragment rather than a whole page.
 pub fn is_htmx(headers: &HeaderMap) -> bool {
     headers.get("hx-request").is_some_and(|value| value == "true")
+}
+
+/// `1 agent`, `3 agents`: a count with the word that goes with it.
+pub fn counted(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
 }
 
 /// What `templates/app.html` draws around every signed-in page.

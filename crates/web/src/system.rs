@@ -89,12 +89,14 @@ pub async fn openapi_json(openapi: Arc<utoipa::openapi::OpenApi>) -> Json<utoipa
 const HTMX: &[u8] = include_bytes!("../static/htmx-2.0.11.min.js");
 const CSS: &[u8] = include_bytes!("../static/app.css");
 const TIME: &[u8] = include_bytes!("../static/time.js");
+const MENUS: &[u8] = include_bytes!("../static/menus.js");
 
 pub async fn static_file(Path(file): Path<String>) -> Result<Response, ApiError> {
     let (body, content_type) = match file.as_str() {
         "htmx-2.0.11.min.js" => (HTMX, "text/javascript; charset=utf-8"),
         "app.css" => (CSS, "text/css; charset=utf-8"),
         "time.js" => (TIME, "text/javascript; charset=utf-8"),
+        "menus.js" => (MENUS, "text/javascript; charset=utf-8"),
         _ => return Err(ApiError::not_found("file")),
     };
     Ok(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body)

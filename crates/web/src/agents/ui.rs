@@ -18,9 +18,10 @@ use serde::Deserialize;
 use super::AgentKey;
 use crate::WebState;
 use crate::error::ApiError;
-use crate::extract::{IdPath, IdPath2, PageForm};
+use crate::extract::{IdPath, IdPath2, PageForm, QueryFields};
+use crate::page::browse::{Browse, Paged};
 use crate::page::form::{FormErrors, answer, done, picked, rejected, required_pick};
-use crate::page::{Layout, PageActor, is_htmx};
+use crate::page::{Layout, PageActor, counted, is_htmx};
 
 pub fn routes() -> Router<WebState> {
     Router::new()
@@ -62,7 +63,27 @@ impl AgentRow {
     fn match_form(&self) -> String {
         format!("match-{}", self.entry.agent.agent_id)
     }
+
+    fn finds(&self, browse: &Browse) -> bool {
+        let agent = &self.entry.agent;
+        let staff =
+            agent.matched_user.as_ref().map_or(["", ""], |user| [user.name.as_str(), user.email.as_str()]);
+        let wanted = match browse.show(SHOW, "all") {
+            "unmatched" => agent.matched_user.is_none(),
+            "matched" => agent.matched_user.is_some(),
+            _ => true,
+        };
+        wanted && browse.finds(&[&agent.name, &agent.email, staff[0], staff[1]])
+    }
+
+    /// Why a staff member is suggested: the same name, or how alike the two names are.
+    fn likeness(&self, score: &f64) -> String {
+        if *score >= 0.995 { "same name".to_owned() } else { format!("names {:.0}% alike", score * 100.0) }
+    }
 }
+
+const SHOW: &[&str] = &["all", "unmatched", "matched"];
+const FILTERS: &[(&str, &str)] = &[("all", "All agents"), ("unmatched", "Unmatched"), ("matched", "Matched")];
 
 /// What the agent rows need besides the agent, on the page and in a row alone.
 struct Controls {
@@ -89,7 +110,10 @@ struct ManageUsersPage {
     layout: Layout,
     /// The integration and totals; its agents are in `rows`.
     directory: AgentDirectory,
-    rows: Vec<AgentRow>,
+    /// The page of agents the search and filter leave.
+    rows: Paged<AgentRow>,
+    path: String,
+    filters: &'static [(&'static str, &'static str)],
     controls: Controls,
     teams: Vec<TeamChoice>,
     errors: FormErrors,
@@ -121,12 +145,24 @@ async fn full_page(
     state: &WebState,
     page: &PageActor,
     id: IntegrationId,
+    browse: &Browse,
     errors: FormErrors,
 ) -> Result<ManageUsersPage, ApiError> {
     let (directory, rows) = directory(state, page, id).await?;
+    let rows = browse.paginate(rows.into_iter().filter(|row| row.finds(browse)).collect(), "all");
     let controls = Controls::of(state, page).await?;
     let teams = if controls.can_create_staff { team_choices(state, page).await? } else { Vec::new() };
-    Ok(ManageUsersPage { layout: page.layout(), directory, rows, controls, teams, errors })
+    let path = users_path(id);
+    Ok(ManageUsersPage {
+        layout: page.layout(),
+        directory,
+        rows,
+        path,
+        filters: FILTERS,
+        controls,
+        teams,
+        errors,
+    })
 }
 
 async fn row_partial(
@@ -167,8 +203,9 @@ async fn manage_users(
     State(state): State<WebState>,
     page: PageActor,
     IdPath(id): IdPath<IntegrationId>,
+    QueryFields(browse): QueryFields<Browse>,
 ) -> Result<Response, ApiError> {
-    Ok(full_page(&state, &page, id, FormErrors::none()).await?.into_response())
+    Ok(full_page(&state, &page, id, &browse, FormErrors::none()).await?.into_response())
 }
 
 /// "Match by email".
@@ -181,12 +218,12 @@ async fn auto_match(
     let matched = |report: scoreline_app::AutoMatchReport| {
         let message = match report.matched.len() {
             0 => "Automatic matching found no new email matches.".to_owned(),
-            count => format!("Matched {count} agent(s) by email."),
+            count => format!("Matched {} by email.", counted(count, "agent", "agents")),
         };
         done(users_path(id), message)
     };
-    answer("auto-match-form", result, matched, async |errors| full_page(&state, &page, id, errors).await)
-        .await
+    let again = async |errors| full_page(&state, &page, id, &Browse::default(), errors).await;
+    answer("auto-match-form", result, matched, again).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -206,8 +243,10 @@ async fn answer_for_row(
 ) -> Result<Response, ApiError> {
     let form = format!("match-{agent_id}");
     if !is_htmx(headers) {
-        let again = async |errors| full_page(state, page, id, errors).await;
-        return answer(&form, result, |_| done(users_path(id), message), again).await;
+        // Back to the agent's row, not the top of the page.
+        let back = format!("{}#agent-{agent_id}", users_path(id));
+        let again = async |errors| full_page(state, page, id, &Browse::default(), errors).await;
+        return answer(&form, result, |_| done(back, message), again).await;
     }
     let (status, errors, message) = match result {
         Ok(_) => (StatusCode::OK, FormErrors::none(), Some(message)),
@@ -268,7 +307,9 @@ async fn create_staff(
     }
     .await;
     let created = |users: Vec<_>| {
-        done(users_path(id), format!("Created {} staff member(s) and matched them.", users.len()))
+        let created = counted(users.len(), "staff member", "staff members");
+        done(users_path(id), format!("Created {created} and matched them."))
     };
-    answer("create-staff", result, created, async |errors| full_page(&state, &page, id, errors).await).await
+    let again = async |errors| full_page(&state, &page, id, &Browse::default(), errors).await;
+    answer("create-staff", result, created, again).await
 }

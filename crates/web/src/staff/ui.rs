@@ -15,7 +15,7 @@ use crate::WebState;
 use crate::error::ApiError;
 use crate::extract::{IdPath, PageForm};
 use crate::page::form::{FormErrors, answer, done, picked, rejected};
-use crate::page::{Layout, PageActor};
+use crate::page::{Layout, PageActor, counted};
 
 pub fn routes() -> Router<WebState> {
     Router::new()
@@ -229,6 +229,8 @@ async fn import(
         return Ok(shown(FormErrors::none()).await?.into_response());
     }
     let result = state.app.import_staff(&page.actor, &form.csv).await;
-    let imported = |users: Vec<User>| done("/users", format!("Imported {} staff member(s).", users.len()));
+    let imported = |users: Vec<User>| {
+        done("/users", format!("Imported {}.", counted(users.len(), "staff member", "staff members")))
+    };
     answer("import-form", result, imported, shown).await
 }

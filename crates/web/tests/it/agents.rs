@@ -112,6 +112,7 @@ on_both_backends!(
     auto_match_matches_every_agent_by_email_and_keeps_choices_made_by_hand,
     unmatched_agents_get_name_suggestions_and_their_cases_count_once_matched,
     team_admins_and_supervisors_cannot_change_matches,
+    manage_users_searches_filters_and_keeps_the_place_after_a_match,
 );
 
 async fn auto_match_matches_every_agent_by_email_and_keeps_choices_made_by_hand(backend: TestBackend) {
@@ -361,4 +362,47 @@ async fn team_admins_and_supervisors_cannot_change_matches(backend: TestBackend)
     // Staff from an agent, the group admin's match, and "Taken" matched by email; refused calls
     // changed nothing.
     assert_eq!(audit.iter().filter(|e| e.action.starts_with("agent.")).count(), 3, "{audit:?}");
+}
+
+async fn manage_users_searches_filters_and_keeps_the_place_after_a_match(backend: TestBackend) {
+    let (test, id, admin) = synced(backend).await;
+    let listed = agents(&test, &admin, id).await;
+    let first = &items(&listed)[0];
+    let (name, agent_id) = (first["name"].as_str().unwrap(), first["agent_id"].as_str().unwrap());
+    let (_, cookie) = test.signed_in("global_admin").await;
+    let path = format!("/interactions/integrations/{id}/users");
+    let rows = |html: &str| html.matches("data-agent-id=").count();
+
+    let everyone = test.page(&cookie, &path).await;
+    assert_eq!(rows(&everyone.text), items(&listed).len(), "every agent without a search");
+    // The search is by any part of the name, in any case.
+    let part: String = name.chars().take(4).collect::<String>().to_uppercase();
+    let found = test.page(&cookie, &format!("{path}?q={}", urlencode(&part))).await;
+    let expected = items(&listed)
+        .iter()
+        .filter(|agent| {
+            let hay = [&agent["name"], &agent["email"]].map(|v| v.as_str().unwrap().to_lowercase());
+            hay.iter().any(|text| text.contains(&part.to_lowercase()))
+        })
+        .count();
+    assert_eq!(rows(&found.text), expected, "{part}");
+    assert!(found.text.contains(&format!("value=\"{part}\"")), "the search stays in its box");
+    let nobody = test.page(&cookie, &format!("{path}?q=no-such-agent-anywhere")).await;
+    assert_eq!(rows(&nobody.text), 0);
+    assert!(nobody.text.contains("No agent matches this search"), "{}", nobody.text);
+
+    // Without htmx, a match returns to the agent's own row.
+    let staff = create_staff(&test, &admin, "Searched Person", "searched.person@example.com").await;
+    let matched = test.submit(&cookie, &format!("{path}/{agent_id}/match"), &[("user_id", &staff)]).await;
+    assert_eq!(matched.status, StatusCode::SEE_OTHER);
+    assert_eq!(matched.location.unwrap(), format!("{path}#agent-{agent_id}"));
+    let unmatched = test.page(&cookie, &format!("{path}?show=unmatched")).await;
+    let matched_only = test.page(&cookie, &format!("{path}?show=matched")).await;
+    assert!(!unmatched.text.contains(&format!("data-agent-id=\"{agent_id}\"")));
+    assert!(matched_only.text.contains(&format!("data-agent-id=\"{agent_id}\"")));
+    assert_eq!(rows(&unmatched.text) + rows(&matched_only.text), items(&listed).len());
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }

@@ -96,7 +96,7 @@ async fn an_admin_matches_agents_on_the_manage_users_page() {
 
     // Match by email.
     submit(client, client.find(Locator::Id("auto-match")).await.unwrap()).await;
-    assert_eq!(notice(client).await, "Matched 1 agent(s) by email.");
+    assert_eq!(notice(client).await, "Matched 1 agent by email.");
     assert_eq!(row_class(client, &same_email.agent_id).await, "matched");
     let text = in_row(client, &same_email.agent_id, ".matched-user").await.text().await.unwrap();
     assert!(text.contains(&same_email.name) && text.contains("matched by email"), "{text}");
@@ -131,7 +131,7 @@ async fn an_admin_matches_agents_on_the_manage_users_page() {
         .await
         .unwrap();
     submit(client, client.find(Locator::Id("create-staff-submit")).await.unwrap()).await;
-    assert_eq!(notice(client).await, "Created 1 staff member(s) and matched them.");
+    assert_eq!(notice(client).await, "Created 1 staff member and matched them.");
     assert_eq!(row_class(client, &newcomer.agent_id).await, "matched");
     let members = test.store().list_team_members(team.id).await.unwrap();
     let [member] = members.as_slice() else { panic!("one member: {members:?}") };

@@ -110,5 +110,5 @@ async fn bad_rows_are_reported_by_line_and_nothing_is_half_imported(backend: Tes
         .unwrap();
     let (location, page) = follow(&test, &cookie, done).await;
     assert_eq!(location, "/users");
-    assert!(page.contains("Imported 1 staff member(s)."), "{page}");
+    assert!(page.contains("Imported 1 staff member."), "{page}");
 }
