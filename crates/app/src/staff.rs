@@ -300,6 +300,56 @@ impl App {
         self.insert_membership(actor, team_id, user_id).await
     }
 
+    /// Takes someone out of a team (their evaluations and matches stay). Nobody takes out
+    /// someone of their own rank or above, themselves included, so nobody cuts off their own
+    /// scope.
+    pub async fn remove_team_member(&self, actor: &Actor, team_id: TeamId, user_id: UserId) -> AppResult<()> {
+        actor.require(Permission::ManageTeams)?;
+        if self.db().get_team(actor.scope(), team_id).await?.is_none() {
+            return Err(AppError::NotFound("team"));
+        }
+        let user = self.user_in_scope(actor, user_id).await?;
+        if actor.user().is_some_and(|me| me.id == user_id && me.role != Role::GlobalAdmin) {
+            return Err(AppError::field("user_id", "You cannot take yourself out of a team."));
+        }
+        Self::require_outranks(actor, &user)?;
+        let audit = self.audit(
+            actor,
+            "team.member.remove",
+            "team",
+            &team_id.to_string(),
+            json!({ "user_id": user_id, "email": user.email }),
+        );
+        if !self.db().remove_team_member(team_id, user_id, &audit).await? {
+            return Err(AppError::NotFound("membership"));
+        }
+        Ok(())
+    }
+
+    pub async fn rename_group(&self, actor: &Actor, id: GroupId, name: &str) -> AppResult<Group> {
+        actor.require(Permission::ManageGroups)?;
+        let group = self.db().get_group(actor.scope(), id).await?.ok_or(AppError::NotFound("group"))?;
+        let name = UnitName::parse(name).map_err(|message| AppError::field("name", message))?;
+        if name.as_str() != group.name {
+            let details = json!({ "name": name.as_str(), "previous_name": group.name });
+            let audit = self.audit(actor, "group.rename", "group", &id.to_string(), details);
+            self.db().rename_group(id, &name, &audit).await.map_err(AppError::conflict_on("name"))?;
+        }
+        self.db().get_group(actor.scope(), id).await?.ok_or(AppError::NotFound("group"))
+    }
+
+    pub async fn rename_team(&self, actor: &Actor, id: TeamId, name: &str) -> AppResult<Team> {
+        actor.require(Permission::ManageTeams)?;
+        let team = self.db().get_team(actor.scope(), id).await?.ok_or(AppError::NotFound("team"))?;
+        let name = UnitName::parse(name).map_err(|message| AppError::field("name", message))?;
+        if name.as_str() != team.name {
+            let details = json!({ "name": name.as_str(), "previous_name": team.name });
+            let audit = self.audit(actor, "team.rename", "team", &id.to_string(), details);
+            self.db().rename_team(id, &name, &audit).await.map_err(AppError::conflict_on("name"))?;
+        }
+        self.db().get_team(actor.scope(), id).await?.ok_or(AppError::NotFound("team"))
+    }
+
     /// The members of a team, by name.
     pub async fn list_team_members(&self, actor: &Actor, team_id: TeamId) -> AppResult<Vec<User>> {
         actor.require(Permission::ViewStaff)?;

@@ -7,7 +7,7 @@ use scoreline_core::{
     Integration, IntegrationId, IntegrationSettings, IntegrationState, List, ListDefinition, ListId, ListRun,
     Page, PageRequest, PoolSink, Revision, RunId, Scope, Scorecard, ScorecardDefinition, ScorecardId,
     ScorecardVersion, ScorecardVersionId, SessionId, SignInAdmission, SignInAttemptId, StaffCandidate,
-    StoredCase, SyncPhase, SyncState, Team, TeamId, Timestamp, User, UserId,
+    StoredCase, SyncPhase, SyncState, Team, TeamId, Timestamp, UnitName, User, UserId,
 };
 
 use crate::integrations::{NewCredentials, NewIntegration, OAuthFlow, OAuthTokens, StoredCredentials};
@@ -114,6 +114,9 @@ forward! {
     get_team(&Scope, TeamId) -> Option<Team>;
     list_teams(&Scope, PageRequest) -> Page<Team>;
     add_team_member(TeamId, UserId, Timestamp, &AuditRecord);
+    remove_team_member(TeamId, UserId, &AuditRecord) -> bool;
+    rename_group(GroupId, &UnitName, &AuditRecord) -> bool;
+    rename_team(TeamId, &UnitName, &AuditRecord) -> bool;
     list_team_members(TeamId) -> Vec<User>;
     teams_of(UserId) -> Vec<TeamId>;
     teams_of_groups_of(UserId) -> Vec<TeamId>;

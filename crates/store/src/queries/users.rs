@@ -1,8 +1,8 @@
 //! Staff: users, groups, teams and memberships.
 
 use scoreline_core::{
-    AuditRecord, Group, GroupId, Page, PageRequest, Scope, StaffCandidate, Team, TeamId, Timestamp, User,
-    UserId,
+    AuditRecord, Group, GroupId, Page, PageRequest, Scope, StaffCandidate, Team, TeamId, Timestamp, UnitName,
+    User, UserId,
 };
 use sqlx::{Executor, QueryBuilder};
 use uuid::Uuid;
@@ -439,6 +439,64 @@ impl Backend {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Removes a member; `false` (and no audit record) when they were not one.
+    pub(crate) async fn remove_team_member(
+        &self,
+        team_id: TeamId,
+        user_id: UserId,
+        audit: &AuditRecord,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let removed = sqlx::query("DELETE FROM memberships WHERE team_id = $1 AND user_id = $2")
+            .bind(team_id.as_uuid())
+            .bind(user_id.as_uuid())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        commit_audited_change(tx, removed, audit).await
+    }
+
+    /// Renames a group; `false` when there is no such group.
+    pub(crate) async fn rename_group(
+        &self,
+        id: GroupId,
+        name: &UnitName,
+        audit: &AuditRecord,
+    ) -> StoreResult<bool> {
+        let taken = "A group with this name already exists.";
+        self.rename("UPDATE staff_groups SET name = $2 WHERE id = $1", id.as_uuid(), name, taken, audit).await
+    }
+
+    /// Renames a team; `false` when there is no such team.
+    pub(crate) async fn rename_team(
+        &self,
+        id: TeamId,
+        name: &UnitName,
+        audit: &AuditRecord,
+    ) -> StoreResult<bool> {
+        let taken = "This group already has a team with this name.";
+        self.rename("UPDATE teams SET name = $2 WHERE id = $1", id.as_uuid(), name, taken, audit).await
+    }
+
+    async fn rename(
+        &self,
+        statement: &'static str,
+        id: Uuid,
+        name: &UnitName,
+        taken: &'static str,
+        audit: &AuditRecord,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query(statement)
+            .bind(id)
+            .bind(name.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::classify(e, taken))?
+            .rows_affected();
+        commit_audited_change(tx, changed, audit).await
     }
 
     /// A team's members, by name. Whoever reaches the team reaches its members, so the caller

@@ -112,6 +112,11 @@ impl FormErrors {
         Some(&error.message)
     }
 
+    /// Whether `form` has any error: a folded form opens to show it.
+    pub fn has_any(&self, form: impl AsRef<str>) -> bool {
+        self.of(form.as_ref()).next().is_some()
+    }
+
     /// The messages of `form` that no field showed: about the whole form, or a field it lacks.
     pub fn rest(&self, form: impl AsRef<str>) -> Vec<&str> {
         self.of(form.as_ref()).filter(|(_, shown)| !shown.get()).map(|(e, _)| e.message.as_str()).collect()

@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use crate::WebState;
 use crate::api::ItemList;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiQuery, IdPath, PageQuery, Permitted, grant};
+use crate::extract::{ApiJson, ApiQuery, IdPath, IdPath2, PageQuery, Permitted, grant};
 use crate::staff::api::UserView;
 
 pub fn routes() -> OpenApiRouter<WebState> {
@@ -21,6 +21,54 @@ pub fn routes() -> OpenApiRouter<WebState> {
         .routes(routes!(list_groups, create_group))
         .routes(routes!(list_teams, create_team))
         .routes(routes!(list_members, add_member))
+        .routes(routes!(rename_group))
+        .routes(routes!(rename_team))
+        .routes(routes!(remove_member))
+}
+
+/// A new name: the only part of a group or team that changes.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct RenameBody {
+    #[schema(required = true)]
+    pub name: String,
+}
+
+/// Renames a group (global admins).
+#[utoipa::path(patch, path = "/groups/{id}", tag = "staff", params(("id" = String, Path, format = Uuid)),
+    request_body = RenameBody, responses((status = 200, body = GroupView), (status = 403), (status = 404), (status = 409), (status = 422)))]
+async fn rename_group(
+    State(state): State<WebState>,
+    Permitted(actor, _): Permitted<grant::ManageGroups>,
+    IdPath(id): IdPath<GroupId>,
+    ApiJson(body): ApiJson<RenameBody>,
+) -> Result<Json<GroupView>, ApiError> {
+    Ok(Json(state.app.rename_group(&actor, id, &body.name).await?.into()))
+}
+
+/// Renames a team.
+#[utoipa::path(patch, path = "/teams/{id}", tag = "staff", params(("id" = String, Path, format = Uuid)),
+    request_body = RenameBody, responses((status = 200, body = TeamView), (status = 403), (status = 404), (status = 409), (status = 422)))]
+async fn rename_team(
+    State(state): State<WebState>,
+    Permitted(actor, _): Permitted<grant::ManageTeams>,
+    IdPath(id): IdPath<TeamId>,
+    ApiJson(body): ApiJson<RenameBody>,
+) -> Result<Json<TeamView>, ApiError> {
+    Ok(Json(state.app.rename_team(&actor, id, &body.name).await?.into()))
+}
+
+/// Takes a member out of the team; their evaluations and matches stay.
+#[utoipa::path(delete, path = "/teams/{id}/members/{user_id}", tag = "staff",
+    params(("id" = String, Path, format = Uuid), ("user_id" = String, Path, format = Uuid)),
+    responses((status = 204), (status = 403), (status = 404), (status = 422)))]
+async fn remove_member(
+    State(state): State<WebState>,
+    Permitted(actor, _): Permitted<grant::ManageTeams>,
+    IdPath2(id, user_id): IdPath2<TeamId, UserId>,
+) -> Result<StatusCode, ApiError> {
+    state.app.remove_team_member(&actor, id, user_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -13,15 +13,23 @@ use serde::Deserialize;
 
 use crate::WebState;
 use crate::error::ApiError;
-use crate::extract::{IdPath, PageForm};
+use crate::extract::{IdPath, IdPath2, PageForm};
 use crate::page::form::{FormErrors, answer, done, picked, required_pick};
-use crate::page::{Layout, PageActor};
+use crate::page::{Layout, PageActor, counted};
 
 pub fn routes() -> Router<WebState> {
     Router::new()
         .route("/teams", get(show).post(create_team))
         .route("/teams/groups", post(create_group))
         .route("/teams/{id}/members", post(add_member))
+        .route("/teams/{id}/name", post(rename_team))
+        .route("/teams/groups/{id}/name", post(rename_group))
+        .route("/teams/{id}/members/{user_id}/remove", post(remove_member))
+}
+
+/// Where a change to one team returns to: its own place on the page.
+fn team_anchor(id: TeamId) -> String {
+    format!("/teams#team-{id}")
 }
 
 struct TeamRow {
@@ -33,6 +41,20 @@ impl TeamRow {
     /// The `id` of the team's add-member form, which its errors belong to.
     fn member_form(&self) -> String {
         format!("member-{}", self.team.id)
+    }
+
+    fn rename_form(&self) -> String {
+        format!("rename-team-{}", self.team.id)
+    }
+
+    fn member_count(&self) -> String {
+        counted(self.members.len(), "member", "members")
+    }
+}
+
+impl GroupRow {
+    fn rename_form(&self) -> String {
+        format!("rename-group-{}", self.group.id)
     }
 }
 
@@ -150,5 +172,43 @@ async fn add_member(
     }
     .await;
     let again = async |errors| teams_page(&state, &page, errors, Default::default()).await;
-    answer(&format!("member-{team_id}"), result, |()| done("/teams", "Member added."), again).await
+    answer(&format!("member-{team_id}"), result, |()| done(team_anchor(team_id), "Member added."), again)
+        .await
+}
+
+async fn rename_team(
+    State(state): State<WebState>,
+    page: PageActor,
+    IdPath(team_id): IdPath<TeamId>,
+    PageForm(form): PageForm<GroupForm>,
+) -> Result<Response, ApiError> {
+    let result = state.app.rename_team(&page.actor, team_id, &form.name).await;
+    let renamed = |team: Team| done(team_anchor(team.id), format!("Renamed the team to {}.", team.name));
+    let again = async |errors| teams_page(&state, &page, errors, Default::default()).await;
+    answer(&format!("rename-team-{team_id}"), result, renamed, again).await
+}
+
+async fn rename_group(
+    State(state): State<WebState>,
+    page: PageActor,
+    IdPath(group_id): IdPath<GroupId>,
+    PageForm(form): PageForm<GroupForm>,
+) -> Result<Response, ApiError> {
+    let result = state.app.rename_group(&page.actor, group_id, &form.name).await;
+    let renamed = |group: Group| {
+        done(format!("/teams#group-{}", group.id), format!("Renamed the group to {}.", group.name))
+    };
+    let again = async |errors| teams_page(&state, &page, errors, Default::default()).await;
+    answer(&format!("rename-group-{group_id}"), result, renamed, again).await
+}
+
+async fn remove_member(
+    State(state): State<WebState>,
+    page: PageActor,
+    IdPath2(team_id, user_id): IdPath2<TeamId, UserId>,
+) -> Result<Response, ApiError> {
+    let result = state.app.remove_team_member(&page.actor, team_id, user_id).await;
+    let again = async |errors| teams_page(&state, &page, errors, Default::default()).await;
+    let removed = |()| done(team_anchor(team_id), "Taken out of the team.");
+    answer(&format!("member-{team_id}"), result, removed, again).await
 }
