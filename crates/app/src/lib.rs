@@ -13,6 +13,7 @@ mod lists;
 mod matching;
 mod notes;
 mod purge;
+mod results;
 mod scheduler;
 mod scorecards;
 mod staff;
@@ -42,6 +43,7 @@ pub use integrations::{
 pub use lists::{AgentPreview, ListPreview, MAX_COUNT, Skipped, definition_error};
 pub use matching::{AgentDirectory, AgentEntry, AutoMatchReport, CreateStaffFromAgents, MatchSuggestion};
 pub use purge::{PURGE_BATCH, PurgeReport};
+pub use results::{AgentResults, EXPORT_PAGE, ResultsInput, ResultsReport, ResultsRequest};
 pub use scorecards::MAX_SCORECARD_FILE_BYTES;
 pub use scoreline_helpdesk::RateLimit;
 pub use staff::{AccountOverview, CreateGroup, CreateTeam, CreateUser, UpdateUser};

@@ -12,6 +12,7 @@ mod integration;
 mod lists;
 mod matching;
 mod page;
+mod results;
 mod role;
 mod scope;
 mod scorecard;
@@ -40,6 +41,10 @@ pub use lists::{
 };
 pub use matching::{AgentMatch, MatchSource, MatchedUser, StaffCandidate};
 pub use page::{Page, PageRequest};
+pub use results::{
+    Aggregation, Distribution, ExportCursor, ExportedEvaluation, Figures, GroupBy, Interval, ResultFilter,
+    ResultItem, ResultKey, ResultRow, ResultSink, local_date,
+};
 pub use role::{Permission, Role, UnknownRole};
 pub use scope::Scope;
 pub use scorecard::{

@@ -161,7 +161,7 @@ pub fn time_zone(name: &str) -> Result<TimeZone, String> {
     TimeZone::get(name).map_err(|_| format!("{name} is not an IANA time zone, such as Europe/Berlin."))
 }
 
-fn zoned(at: Timestamp, tz: &TimeZone) -> Zoned {
+pub(crate) fn zoned(at: Timestamp, tz: &TimeZone) -> Zoned {
     let instant = jiff::Timestamp::from_millisecond(at.as_millis()).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     instant.to_zoned(tz.clone())
 }
@@ -171,7 +171,7 @@ fn millis(at: &Zoned) -> Timestamp {
 }
 
 /// The start of `date` in `tz` (the first instant of the day, also on days that start at 01:00).
-fn start_of(date: Date, tz: &TimeZone) -> Timestamp {
+pub(crate) fn start_of(date: Date, tz: &TimeZone) -> Timestamp {
     date.to_zoned(tz.clone()).map(|z| millis(&z)).unwrap_or(Timestamp::from_millis(0))
 }
 

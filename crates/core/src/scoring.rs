@@ -136,7 +136,7 @@ pub fn score(definition: &ScorecardDefinition, choices: &HashMap<QuestionId, Cho
 }
 
 /// `round(n / d)` with halves rounded up, for `d > 0`.
-fn round_half_up(n: u128, d: u128) -> u32 {
+pub(crate) fn round_half_up(n: u128, d: u128) -> u32 {
     u32::try_from((2 * n + d) / (2 * d)).unwrap_or(u32::MAX)
 }
 

@@ -3,19 +3,21 @@
 
 use scoreline_core::{
     AgentMatch, ApiToken, ApiTokenId, Assignment, AssignmentId, AuditRecord, CaseCounts, CaseFilter, CaseId,
-    DateField, Disconnect, Dispute, DisputeId, Evaluation, EvaluationFilter, EvaluationId, Group, GroupId,
-    Integration, IntegrationId, IntegrationSettings, IntegrationState, List, ListDefinition, ListId, ListRun,
-    Page, PageRequest, PoolSink, Revision, RunId, Scope, Scorecard, ScorecardDefinition, ScorecardId,
-    ScorecardVersion, ScorecardVersionId, SessionId, SignInAdmission, SignInAttemptId, StaffCandidate,
-    StoredCase, SyncPhase, SyncState, Team, TeamId, Timestamp, UnitName, User, UserId,
+    DateField, Disconnect, Dispute, DisputeId, Evaluation, EvaluationFilter, EvaluationId, ExportCursor,
+    ExportedEvaluation, Group, GroupId, Integration, IntegrationId, IntegrationSettings, IntegrationState,
+    List, ListDefinition, ListId, ListRun, Page, PageRequest, PoolSink, ResultFilter, ResultSink, Revision,
+    RunId, Scope, Scorecard, ScorecardDefinition, ScorecardId, ScorecardVersion, ScorecardVersionId,
+    SessionId, SignInAdmission, SignInAttemptId, StaffCandidate, StoredCase, SyncPhase, SyncState, Team,
+    TeamId, Timestamp, UnitName, User, UserId,
 };
 
 use crate::integrations::{NewCredentials, NewIntegration, OAuthFlow, OAuthTokens, StoredCredentials};
 use crate::lists::{ListVersion, NewAssignment, NewRun, PoolQuery};
 use crate::matching::{AutoMatch, StaffFromAgent};
 use crate::model::{
-    DisputeResolution, EvaluationWrite, ImportedUser, NewApiToken, NewGroup, NewPasswordReset, NewScorecard,
-    NewSession, NewTeam, NewUser, SignInAttempt, SignInLimits, TokenDigest, UserChange, UserCredentials,
+    DisputeResolution, EvaluationWrite, ImportedUser, Membership, NewApiToken, NewGroup, NewPasswordReset,
+    NewScorecard, NewSession, NewTeam, NewUser, SignInAttempt, SignInLimits, TokenDigest, UserChange,
+    UserCredentials,
 };
 use crate::sync::{AgentRecord, CaseRecord, Checkpoint, HelpDeskAgent, PageWrite, SyncWindow};
 use crate::{PostgresStore, Sealer, SqliteStore, StoreError, StoreResult};
@@ -232,4 +234,14 @@ forward! {
     acknowledge_evaluation(EvaluationId, Timestamp, &AuditRecord) -> bool;
     open_dispute(&Dispute, &AuditRecord) -> bool;
     resolve_dispute(&DisputeResolution<'_>, &[AuditRecord]) -> bool;
+
+    // results.rs
+    stream_results(&Scope, &ResultFilter, bool, &mut (dyn ResultSink + '_));
+    export_evaluations(&Scope, &ResultFilter, Option<ExportCursor>, u32) -> Vec<ExportedEvaluation>;
+    latest_evaluations(&Scope, &ResultFilter, u32) -> Vec<ExportedEvaluation>;
+    memberships_in_scope(&Scope) -> Vec<Membership>;
+    user_names(&[UserId]) -> Vec<(UserId, String)>;
+    scorecard_names() -> Vec<(ScorecardId, String)>;
+    agent_disputes(&Scope, UserId, u32) -> Vec<Dispute>;
+    count_open_disputes(&Scope) -> u64;
 }

@@ -140,3 +140,13 @@ pub struct DisputeResolution<'a> {
     pub at: Timestamp,
     pub change: Option<EvaluationWrite<'a>>,
 }
+
+/// One membership of a staff member, with the names results show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub user_id: UserId,
+    pub team_id: TeamId,
+    pub team_name: String,
+    pub group_id: GroupId,
+    pub group_name: String,
+}

@@ -4,6 +4,7 @@ mod account;
 mod agents;
 mod api;
 mod cases;
+mod charts;
 mod credentials;
 mod error;
 mod evaluations;
@@ -11,6 +12,7 @@ mod extract;
 mod integrations;
 mod lists;
 mod page;
+mod results;
 mod scorecards;
 mod server;
 mod session;
@@ -110,6 +112,7 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .merge(teams::ui::routes())
         .merge(scorecards::ui::routes())
         .merge(evaluations::ui::routes())
+        .merge(results::ui::routes())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),

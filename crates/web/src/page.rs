@@ -156,7 +156,7 @@ struct NavEntry {
     prefix: &'static str,
 }
 
-const NAV: [NavEntry; 8] = [
+const NAV: [NavEntry; 9] = [
     NavEntry { menu: None, label: "My work", href: "/work", needs: Permission::Evaluate, prefix: "/work" },
     NavEntry {
         menu: Some(("Score", "Interactions")),
@@ -200,6 +200,13 @@ const NAV: [NavEntry; 8] = [
         href: "/evaluations",
         needs: Permission::ViewOwnEvaluations,
         prefix: "/evaluations",
+    },
+    NavEntry {
+        menu: Some(("Score", "Results")),
+        label: "Results",
+        href: "/results",
+        needs: Permission::ViewOwnEvaluations,
+        prefix: "/results",
     },
 ];
 
@@ -296,7 +303,7 @@ mod tests {
             shape,
             [
                 "bar: My work",
-                "Score: View Integrations*, Cases, Lists, Scorecards, Evaluations",
+                "Score: View Integrations*, Cases, Lists, Scorecards, Evaluations, Results",
                 "bar: Staff, Groups and teams"
             ]
         );
@@ -304,7 +311,7 @@ mod tests {
         assert_eq!(employee.len(), 1);
         assert_eq!(
             employee[0].links.iter().map(|l| (l.label, l.current)).collect::<Vec<_>>(),
-            [("Cases", true), ("Evaluations", false)]
+            [("Cases", true), ("Evaluations", false), ("Results", false)]
         );
     }
 }

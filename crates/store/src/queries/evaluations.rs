@@ -96,7 +96,7 @@ impl TryFrom<EvaluationRow> for Evaluation {
 }
 
 #[derive(sqlx::FromRow)]
-struct DisputeRow {
+pub(super) struct DisputeRow {
     id: Uuid,
     evaluation_id: Uuid,
     revision: i64,

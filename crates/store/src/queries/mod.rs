@@ -15,6 +15,7 @@ mod integrations;
 mod leases;
 mod lists;
 mod matching;
+mod results;
 mod scorecards;
 mod sessions;
 mod sync;

@@ -20,6 +20,7 @@ mod integrations;
 mod lists;
 mod page_pattern;
 mod pages;
+mod results;
 mod scope;
 mod scorecards;
 mod secrets;
