@@ -24,7 +24,8 @@ pub struct ConversationEntry {
     /// Sanitized HTML: safe to insert as is.
     pub html: Option<String>,
     pub text: Option<String>,
-    /// For status and assignment changes: "old → new".
+    /// For status and assignment changes: "old → new", or "new (unchanged)" when an event
+    /// repeats the value it had.
     pub change: Option<String>,
 }
 
@@ -70,7 +71,11 @@ fn person(value: &Value) -> String {
 fn change_of(event: &Value, key: &str, describe: impl Fn(&Value) -> String) -> Option<String> {
     let change = event.get(key)?;
     let (old, new) = (change.get("old").map(&describe), change.get("new").map(&describe));
-    Some(format!("{} → {}", old.unwrap_or_else(|| "—".to_owned()), new.unwrap_or_else(|| "—".to_owned())))
+    let new = new.unwrap_or_else(|| "—".to_owned());
+    match old {
+        Some(old) if old == new => Some(format!("{new} (unchanged)")),
+        old => Some(format!("{} → {new}", old.unwrap_or_else(|| "—".to_owned()))),
+    }
 }
 
 fn assignee(value: &Value) -> String {
@@ -137,5 +142,16 @@ mod tests {
         assert_eq!(entries[0].at, Some(Timestamp::parse_rfc3339("2026-01-01T10:00:00Z").unwrap()));
         assert_eq!(entries[1].change.as_deref(), Some("open → solved"));
         assert_eq!(entries[1].author, "System");
+    }
+
+    #[test]
+    fn a_status_event_that_repeats_the_status_says_it_is_unchanged() {
+        let events = json!([
+            { "type": "status", "status": { "old": "open", "new": "open" } },
+            { "type": "status", "status": { "new": "pending" } }
+        ]);
+        let entries = Conversation::of(None, Some(&events)).entries;
+        assert_eq!(entries[0].change.as_deref(), Some("open (unchanged)"));
+        assert_eq!(entries[1].change.as_deref(), Some("— → pending"));
     }
 }

@@ -131,15 +131,15 @@ impl App {
             let column = column.trim().to_lowercase();
             if !COLUMNS.contains(&column.as_str()) {
                 preview.problems.push(format!(
-                    "Line 1: unknown column `{column}`; the columns are email, name, role and team."
+                    "Line 1: unknown column \"{column}\"; the columns are email, name, role and team."
                 ));
             } else if index.insert(column.clone(), position).is_some() {
-                preview.problems.push(format!("Line 1: the column `{column}` appears twice."));
+                preview.problems.push(format!("Line 1: the column \"{column}\" appears twice."));
             }
         }
         for required in ["email", "name"] {
             if !index.contains_key(required) {
-                preview.problems.push(format!("Line 1: the column `{required}` is missing."));
+                preview.problems.push(format!("Line 1: the column \"{required}\" is missing."));
             }
         }
         if rows.len() > MAX_IMPORT_ROWS {
@@ -199,13 +199,13 @@ impl App {
                     Some(Some(id)) => Some(*id),
                     Some(None) => {
                         row.errors.push(format!(
-                            "team: several groups have a team `{}`; write `Group / Team`.",
+                            "team: several groups have a team \"{}\"; write it as Group / Team.",
                             row.team
                         ));
                         None
                     }
                     None => {
-                        row.errors.push(format!("team: there is no team `{}`.", row.team));
+                        row.errors.push(format!("team: there is no team \"{}\".", row.team));
                         None
                     }
                 }
