@@ -39,6 +39,17 @@ impl Role {
         }
     }
 
+    /// `Global admins`, for filters and headings.
+    pub const fn plural_label(self) -> &'static str {
+        match self {
+            Role::GlobalAdmin => "Global admins",
+            Role::GroupAdmin => "Group admins",
+            Role::TeamAdmin => "Team admins",
+            Role::Supervisor => "Supervisors",
+            Role::Employee => "Employees",
+        }
+    }
+
     pub fn can(self, permission: Permission) -> bool {
         use Permission::*;
         use Role::*;

@@ -7,19 +7,22 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use scoreline_app::{CreateUser, ImportPreview};
+use scoreline_app::{CreateUser, ImportPreview, UpdateUser};
 use scoreline_core::{PageRequest, Permission, Role, TeamId, User, UserId};
 use serde::Deserialize;
 
 use crate::WebState;
 use crate::error::ApiError;
-use crate::extract::{IdPath, PageForm};
+use crate::extract::{IdPath, PageForm, QueryFields};
+use crate::page::browse::{Browse, Paged};
 use crate::page::form::{FormErrors, answer, done, picked, rejected};
 use crate::page::{Layout, PageActor, counted};
 
 pub fn routes() -> Router<WebState> {
     Router::new()
         .route("/users", get(show).post(create))
+        .route("/users/{id}/edit", get(edit))
+        .route("/users/{id}", post(update))
         .route("/users/{id}/active", post(set_active))
         .route("/users/{id}/password-reset", post(password_reset))
         .route("/users/import", post(import))
@@ -29,7 +32,9 @@ pub fn routes() -> Router<WebState> {
 #[template(path = "users.html")]
 struct UsersPage {
     layout: Layout,
-    users: Vec<User>,
+    /// The page of people the search and filter leave.
+    users: Paged<StaffRow>,
+    filters: Vec<(&'static str, &'static str)>,
     more: bool,
     can_create: bool,
     roles: Vec<(&'static str, &'static str)>,
@@ -58,6 +63,56 @@ impl UsersPage {
     }
 }
 
+/// A person with the teams they are in, as `Group / Team`.
+struct StaffRow {
+    user: User,
+    teams: Vec<String>,
+}
+
+impl StaffRow {
+    fn finds(&self, browse: &Browse) -> bool {
+        let wanted = match browse.show(&SHOW, "all") {
+            "all" => true,
+            "active" => self.user.active,
+            "deactivated" => !self.user.active,
+            role => self.user.role.as_str() == role,
+        };
+        let mut texts = vec![self.user.name.as_str(), self.user.email.as_str()];
+        texts.extend(self.teams.iter().map(String::as_str));
+        wanted && browse.finds(&texts)
+    }
+}
+
+const SHOW: [&str; 8] =
+    ["all", "active", "deactivated", "global_admin", "group_admin", "team_admin", "supervisor", "employee"];
+
+fn filters() -> Vec<(&'static str, &'static str)> {
+    let mut filters = vec![("all", "Everyone"), ("active", "Active"), ("deactivated", "Deactivated")];
+    filters.extend(Role::ALL.into_iter().map(|role| (role.as_str(), role.plural_label())));
+    filters
+}
+
+/// Every team the viewer sees as `(id, "Group / Team")`, by name, with its members.
+async fn teams_with_members(
+    state: &WebState,
+    actor: &scoreline_app::Actor,
+) -> Result<Vec<(TeamId, String, Vec<UserId>)>, ApiError> {
+    let all = PageRequest::first(PageRequest::MAX_LIMIT);
+    let groups = state.app.list_groups(actor, all).await?.items;
+    let mut teams = Vec::new();
+    for team in state.app.list_teams(actor, all).await?.items {
+        let group = groups.iter().find(|g| g.id == team.group_id).map_or("", |g| g.name.as_str());
+        let members = state.app.list_team_members(actor, team.id).await?;
+        teams.push((
+            team.id,
+            format!("{group} / {}", team.name),
+            members.into_iter().map(|u| u.id).collect(),
+        ));
+    }
+    teams.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(teams)
+}
+
 /// The "Add a person" form as posted; the password is never sent back.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -84,11 +139,13 @@ impl Default for NewUserForm {
 async fn users_page(
     state: &WebState,
     page: &PageActor,
+    browse: &Browse,
     form: &NewUserForm,
     errors: FormErrors,
 ) -> Result<UsersPage, ApiError> {
     let actor = &page.actor;
     let users = state.app.list_users(actor, PageRequest::first(PageRequest::MAX_LIMIT)).await?;
+    let with_members = teams_with_members(state, actor).await?;
     let me = actor.user().map(|user| user.id);
     let changeable = users
         .items
@@ -103,27 +160,26 @@ async fn users_page(
         .filter(|role| actor.may_grant(*role))
         .map(|role| (role.as_str(), role.label()))
         .collect();
-    let all = PageRequest::first(PageRequest::MAX_LIMIT);
-    let groups = state.app.list_groups(actor, all).await?.items;
-    let mut teams: Vec<(TeamId, String)> = state
-        .app
-        .list_teams(actor, all)
-        .await?
+    let more = users.next_after.is_some();
+    let rows: Vec<StaffRow> = users
         .items
         .into_iter()
-        .map(|team| {
-            let group = groups.iter().find(|g| g.id == team.group_id).map_or("", |g| g.name.as_str());
-            (team.id, format!("{group} / {}", team.name))
+        .map(|user| {
+            let teams =
+                with_members.iter().filter(|(_, _, members)| members.contains(&user.id)).map(|t| t.1.clone());
+            StaffRow { teams: teams.collect(), user }
         })
+        .filter(|row| row.finds(browse))
         .collect();
-    teams.sort_by(|a, b| a.1.cmp(&b.1));
+    let teams = with_members.into_iter().map(|(id, label, _)| (id, label)).collect();
     Ok(UsersPage {
         can_create: actor.can(Permission::ManageStaff),
         teams,
         team_optional: actor.scope().is_everything(),
         layout: page.layout(),
-        more: users.next_after.is_some(),
-        users: users.items,
+        more,
+        users: browse.paginate(rows, "all"),
+        filters: filters(),
         roles,
         form: NewUserForm { password: String::new(), ..form.clone() },
         errors,
@@ -135,8 +191,95 @@ async fn users_page(
     })
 }
 
-async fn show(State(state): State<WebState>, page: PageActor) -> Result<Response, ApiError> {
-    Ok(users_page(&state, &page, &NewUserForm::default(), FormErrors::none()).await?.into_response())
+async fn show(
+    State(state): State<WebState>,
+    page: PageActor,
+    QueryFields(browse): QueryFields<Browse>,
+) -> Result<Response, ApiError> {
+    Ok(users_page(&state, &page, &browse, &NewUserForm::default(), FormErrors::none()).await?.into_response())
+}
+
+/// The page one person is edited on: name, email and role.
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/edit.html")]
+struct EditPage {
+    layout: Layout,
+    user: User,
+    teams: Vec<String>,
+    form: EditForm,
+    roles: Vec<(&'static str, &'static str)>,
+    /// Whether the role may change: never one's own.
+    role_editable: bool,
+    errors: FormErrors,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+struct EditForm {
+    name: String,
+    email: String,
+    role: String,
+}
+
+async fn edit_page(
+    state: &WebState,
+    page: &PageActor,
+    id: UserId,
+    form: Option<EditForm>,
+    errors: FormErrors,
+) -> Result<EditPage, ApiError> {
+    let actor = &page.actor;
+    let user = state.app.get_user(actor, id).await?;
+    let may_edit = actor.can(Permission::ManageStaff)
+        && (actor.may_grant(user.role) || actor.user().is_some_and(|me| me.id == id));
+    if !may_edit {
+        return Err(ApiError::not_found("user"));
+    }
+    let teams = teams_with_members(state, actor)
+        .await?
+        .into_iter()
+        .filter(|(_, _, members)| members.contains(&id))
+        .map(|(_, label, _)| label)
+        .collect();
+    let form = form.unwrap_or_else(|| EditForm {
+        name: user.name.clone(),
+        email: user.email.clone(),
+        role: user.role.as_str().to_owned(),
+    });
+    let role_editable = actor.user().is_none_or(|me| me.id != id);
+    let roles = Role::ALL
+        .into_iter()
+        .filter(|role| actor.may_grant(*role) || *role == user.role)
+        .map(|role| (role.as_str(), role.label()))
+        .collect();
+    Ok(EditPage { layout: page.layout(), user, teams, form, roles, role_editable, errors })
+}
+
+async fn edit(
+    State(state): State<WebState>,
+    page: PageActor,
+    IdPath(id): IdPath<UserId>,
+) -> Result<Response, ApiError> {
+    Ok(edit_page(&state, &page, id, None, FormErrors::none()).await?.into_response())
+}
+
+/// Saves the edit form.
+async fn update(
+    State(state): State<WebState>,
+    page: PageActor,
+    IdPath(id): IdPath<UserId>,
+    PageForm(form): PageForm<EditForm>,
+) -> Result<Response, ApiError> {
+    let input = UpdateUser {
+        name: Some(form.name.clone()),
+        email: Some(form.email.clone()),
+        role: Some(form.role.clone()).filter(|role| !role.is_empty()),
+        active: None,
+    };
+    let result = state.app.update_user(&page.actor, id, input).await;
+    let saved = |user: User| done(format!("/users/{}/edit", user.id), format!("Saved {}.", user.email));
+    let again = async |errors| edit_page(&state, &page, id, Some(form.clone()), errors).await;
+    answer("edit-user", result, saved, again).await
 }
 
 /// "Add a person".
@@ -158,7 +301,8 @@ async fn create(
     }
     .await;
     let created = |user: User| done("/users", format!("Created {}.", user.email));
-    answer("new-user", result, created, async |errors| users_page(&state, &page, &form, errors).await).await
+    let again = async |errors| users_page(&state, &page, &Browse::default(), &form, errors).await;
+    answer("new-user", result, created, again).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -179,7 +323,8 @@ async fn set_active(
     let changed = |user: User| {
         done("/users", format!("{} {}.", if active { "Reactivated" } else { "Deactivated" }, user.email))
     };
-    let again = async |errors| users_page(&state, &page, &NewUserForm::default(), errors).await;
+    let again =
+        async |errors| users_page(&state, &page, &Browse::default(), &NewUserForm::default(), errors).await;
     answer(&format!("active-{id}"), result, changed, again).await
 }
 
@@ -191,7 +336,9 @@ async fn password_reset(
 ) -> Result<Response, ApiError> {
     match state.app.create_password_reset(&page.actor, id).await {
         Ok(link) => {
-            let mut shown = users_page(&state, &page, &NewUserForm::default(), FormErrors::none()).await?;
+            let mut shown =
+                users_page(&state, &page, &Browse::default(), &NewUserForm::default(), FormErrors::none())
+                    .await?;
             let url =
                 format!("{}{}", state.config.public_url, crate::credentials::ui::reset_path(&link.token));
             shown.reset_link = Some((link.user.email, url, link.expires_at));
@@ -199,7 +346,11 @@ async fn password_reset(
         }
         Err(error) => {
             let (status, errors) = rejected(&format!("active-{id}"), error)?;
-            Ok((status, users_page(&state, &page, &NewUserForm::default(), errors).await?).into_response())
+            Ok((
+                status,
+                users_page(&state, &page, &Browse::default(), &NewUserForm::default(), errors).await?,
+            )
+                .into_response())
         }
     }
 }
@@ -219,7 +370,8 @@ async fn import(
     PageForm(form): PageForm<ImportForm>,
 ) -> Result<Response, ApiError> {
     let shown = async |errors| {
-        let mut shown = users_page(&state, &page, &NewUserForm::default(), errors).await?;
+        let mut shown =
+            users_page(&state, &page, &Browse::default(), &NewUserForm::default(), errors).await?;
         shown.import = Some(state.app.preview_staff_import(&page.actor, &form.csv).await?);
         shown.import_csv = form.csv.clone();
         shown.import_attempted = form.action == "import";

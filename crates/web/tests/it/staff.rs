@@ -28,7 +28,10 @@ async fn me_status(test: &TestApp, token: &str) -> StatusCode {
     TestApp::http().get(test.url("/api/v1/me")).bearer_auth(token).send().await.unwrap().status()
 }
 
-on_both_backends!(staff_are_edited_and_deactivated_within_their_reach);
+on_both_backends!(
+    staff_are_edited_and_deactivated_within_their_reach,
+    the_staff_page_searches_shows_teams_and_edits_a_person,
+);
 
 async fn staff_are_edited_and_deactivated_within_their_reach(backend: TestBackend) {
     let test = TestApp::spawn(backend).await;
@@ -130,4 +133,74 @@ async fn staff_are_edited_and_deactivated_within_their_reach(backend: TestBacken
     assert!(listed.contains(&format!("Deactivated {}.", signed_in.email)), "{listed}");
     assert!(listed.contains(&format!("<tr data-user-id=\"{}\">", signed_in.id)));
     assert!(listed.contains("class=\"link reactivate\""), "{listed}");
+}
+
+async fn the_staff_page_searches_shows_teams_and_edits_a_person(backend: TestBackend) {
+    let test = TestApp::spawn(backend).await;
+    let group = test.app.create_group(&Actor::System, CreateGroup { name: "Care".to_owned() }).await.unwrap();
+    let team = CreateTeam { group_id: Some(group.id), name: "Billing".to_owned() };
+    let team = test.app.create_team(&Actor::System, team).await.unwrap();
+    let (lead, lead_cookie) = test.signed_in("team_admin").await;
+    let (member, _) = test.api_user("employee").await;
+    let (loner, _) = test.api_user("supervisor").await;
+    let (admin, _) = test.api_user("global_admin").await;
+    for user in [&lead, &member] {
+        test.app.add_team_member(&Actor::System, team.id, user.id).await.unwrap();
+    }
+    let (_, cookie) = test.signed_in("global_admin").await;
+    let row = |user: &scoreline_core::User| format!("data-user-id=\"{}\"", user.id);
+
+    let everyone = page_text(&test, "/users", &cookie).await;
+    assert!(everyone.contains("Care / Billing") && everyone.contains("no team"), "{everyone}");
+    let billing = page_text(&test, "/users?q=BILLING", &cookie).await;
+    assert!(billing.contains(&row(&lead)) && billing.contains(&row(&member)), "team names are searched");
+    assert!(!billing.contains(&row(&loner)));
+    let employees = page_text(&test, "/users?q=billing&show=employee", &cookie).await;
+    assert!(employees.contains(&row(&member)) && !employees.contains(&row(&lead)), "{employees}");
+    let nobody = page_text(&test, "/users?q=nobody-at-all", &cookie).await;
+    assert!(nobody.contains("Nobody matches this search"), "{nobody}");
+
+    // The edit page: a bad email is reported at its field and nothing changes; then it saves.
+    let edit = page_text(&test, &format!("/users/{}/edit", member.id), &cookie).await;
+    assert!(edit.contains("Care / Billing") && edit.contains(&member.email), "{edit}");
+    let post = |cookie: &str, form: &[(&str, &str)]| {
+        TestApp::http()
+            .post(test.url(&format!("/users/{}", member.id)))
+            .header("cookie", cookie.to_owned())
+            .form(&form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>())
+            .send()
+    };
+    let refused =
+        post(&cookie, &[("name", "Renamed Person"), ("email", "not-an-email"), ("role", "employee")])
+            .await
+            .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("id=\"edit-user-email-error\"") || page.contains("email"), "{page}");
+    assert!(page.contains("value=\"Renamed Person\""), "what was typed stays: {page}");
+    let unchanged = test.app.get_user(&Actor::System, member.id).await.unwrap();
+    assert_eq!(unchanged.name, member.name);
+    let saved = post(
+        &cookie,
+        &[("name", "Renamed Person"), ("email", "renamed@example.com"), ("role", "supervisor")],
+    )
+    .await
+    .unwrap();
+    let (location, page) = follow(&test, &cookie, saved).await;
+    assert_eq!(location, format!("/users/{}/edit", member.id));
+    assert!(page.contains("Saved renamed@example.com.") && page.contains("Renamed Person"), "{page}");
+    let changed = test.app.get_user(&Actor::System, member.id).await.unwrap();
+    assert_eq!((changed.email.as_str(), changed.role.as_str()), ("renamed@example.com", "supervisor"));
+
+    // A team admin edits nobody above them, nor outside their teams: both are not found.
+    for user in [&admin, &loner] {
+        let status = TestApp::http()
+            .get(test.url(&format!("/users/{}/edit", user.id)))
+            .header("cookie", &lead_cookie)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, StatusCode::NOT_FOUND, "{}", user.email);
+    }
 }
