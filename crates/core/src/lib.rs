@@ -2,6 +2,7 @@
 //! and the records that pages, the API and the command line show.
 //! No I/O lives here.
 
+mod agreement;
 mod audit;
 mod cases;
 mod clock;
@@ -21,6 +22,7 @@ mod sync;
 mod timestamp;
 mod validate;
 
+pub use agreement::{Agreement, Undefined, interval_alpha, nominal_alpha};
 pub use audit::{AuditActor, AuditRecord};
 pub use cases::{CaseContent, CaseCounts, CaseFilter, DateField, DateRange, StoredCase};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
