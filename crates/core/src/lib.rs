@@ -4,6 +4,7 @@
 
 mod agreement;
 mod audit;
+mod calibration;
 mod cases;
 mod clock;
 mod credentials;
@@ -24,6 +25,10 @@ mod validate;
 
 pub use agreement::{Agreement, Undefined, interval_alpha, nominal_alpha};
 pub use audit::{AuditActor, AuditRecord};
+pub use calibration::{
+    Agreed, Calibration, CalibrationFilter, CalibrationStatus, ChoiceView, Comparison, Deviation,
+    OptionCount, ParticipantAnswer, QuestionSpread, ScoreSpread, Units,
+};
 pub use cases::{CaseContent, CaseCounts, CaseFilter, DateField, DateRange, StoredCase};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use credentials::{ApiToken, SignInAdmission};

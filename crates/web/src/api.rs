@@ -20,7 +20,8 @@ use crate::extract::encode_cursor;
         (name = "integrations", description = "Connected HelpDesk accounts"),
         (name = "cases", description = "HelpDesk tickets as stored for scoring"),
         (name = "scorecards", description = "Scorecards: drafts, published versions, TOML files"),
-        (name = "evaluations", description = "Evaluations of cases, and the agent's acknowledgement or dispute")
+        (name = "evaluations", description = "Evaluations of cases, and the agent's acknowledgement or dispute"),
+        (name = "calibrations", description = "Calibration sessions: several evaluators score one case blind, then compare")
     )
 )]
 struct ApiDoc;
@@ -37,6 +38,7 @@ pub fn router() -> (axum::Router<WebState>, utoipa::openapi::OpenApi) {
         .merge(crate::cases::api::routes())
         .merge(crate::scorecards::api::routes())
         .merge(crate::evaluations::api::routes())
+        .merge(crate::calibrations::api::routes())
         .merge(crate::lists::api::routes());
     let (router, mut openapi) =
         OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).split_for_parts();

@@ -3,6 +3,7 @@
 mod account;
 mod agents;
 mod api;
+mod calibrations;
 mod cases;
 mod credentials;
 mod error;
@@ -110,6 +111,7 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .merge(teams::ui::routes())
         .merge(scorecards::ui::routes())
         .merge(evaluations::ui::routes())
+        .merge(calibrations::ui::routes())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
