@@ -5,6 +5,7 @@ mod agents;
 mod api;
 mod calibrations;
 mod cases;
+mod charts;
 mod credentials;
 mod error;
 mod evaluations;

@@ -150,7 +150,7 @@ struct NavEntry {
     prefix: &'static str,
 }
 
-const NAV: [NavEntry; 8] = [
+const NAV: [NavEntry; 9] = [
     NavEntry { menu: None, label: "My work", href: "/work", needs: Permission::Evaluate, prefix: "/work" },
     NavEntry {
         menu: Some(("Score", "Interactions")),
@@ -194,6 +194,13 @@ const NAV: [NavEntry; 8] = [
         href: "/evaluations",
         needs: Permission::ViewOwnEvaluations,
         prefix: "/evaluations",
+    },
+    NavEntry {
+        menu: Some(("Score", "Calibration")),
+        label: "Calibration",
+        href: "/calibrations",
+        needs: Permission::Evaluate,
+        prefix: "/calibrations",
     },
 ];
 
@@ -290,7 +297,7 @@ mod tests {
             shape,
             [
                 "bar: My work",
-                "Score: View Integrations*, Cases, Lists, Scorecards, Evaluations",
+                "Score: View Integrations*, Cases, Lists, Scorecards, Evaluations, Calibration",
                 "bar: Staff, Groups and teams"
             ]
         );

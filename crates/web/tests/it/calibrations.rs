@@ -27,7 +27,8 @@ impl Session {
         let test = &scene.test;
         let mut participants = Vec::new();
         for _ in 0..2 {
-            let (user, token) = test.api_user("supervisor").await;
+            // Signed in: the cookie serves the API and the pages alike.
+            let (user, token) = test.signed_in("supervisor").await;
             test.app.add_team_member(&Actor::System, scene.matched.team_id, user.id).await.unwrap();
             participants.push((user.id.to_string(), token));
         }
@@ -129,8 +130,9 @@ async fn participants_score_blind_until_closed_then_compare(backend: TestBackend
     assert_eq!((status, draft["status"].as_str()), (StatusCode::OK, Some("draft")), "{draft}");
     let (status, refused) = session.score(1, &[scene.pick(0, 0)], true).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "submit names what is missing: {refused}");
-    let (status, theirs) =
-        session.score(1, &[scene.pick(0, 0), scene.pick(1, 1), scene.pick(2, 1)], true).await;
+    let mut never_greeted = scene.pick(0, 0);
+    never_greeted["comment"] = json!("Never greeted the customer");
+    let (status, theirs) = session.score(1, &[never_greeted, scene.pick(1, 1), scene.pick(2, 1)], true).await;
     assert_eq!((status, theirs["score"].as_f64()), (StatusCode::OK, Some(55.56)), "{theirs}");
     let (status, _) = session.score(1, &all_right, true).await;
     assert_eq!(status, StatusCode::CONFLICT, "a submitted scoring changes no more");
@@ -141,6 +143,11 @@ async fn participants_score_blind_until_closed_then_compare(backend: TestBackend
     assert!(seen.get("comparison").is_none(), "{seen}");
     let text = seen.to_string();
     assert!(!text.contains(theirs["id"].as_str().unwrap()) && !text.contains("55.56"), "{text}");
+    let page_path = format!("/calibrations/{}", session.id);
+    let page = test.page(first, &page_path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("id=\"submitted\"") && !page.text.contains("Never greeted"), "{}", page.text);
+    assert!(!page.text.contains("svg"), "no chart before the close");
     let (_, facilitating) = test.call(&scene.supervisor, Method::GET, &session.path(""), None).await;
     assert_eq!(facilitating["submitted_ids"].as_array().unwrap().len(), 2);
     assert!(facilitating.get("own").is_none() && facilitating.get("comparison").is_none(), "{facilitating}");
@@ -179,7 +186,13 @@ async fn participants_score_blind_until_closed_then_compare(backend: TestBackend
     let (status, _) = session.score(0, &all_right, false).await;
     assert_eq!(status, StatusCode::CONFLICT, "scoring ends at the close");
 
-    // Closed: everyone who may see it sees the comparison.
+    // Closed: everyone who may see it sees the comparison, on the page too.
+    let page = test.page(first, &page_path).await;
+    assert!(
+        page.text.contains("Never greeted") && page.text.contains("id=\"options-alpha\""),
+        "{}",
+        page.text
+    );
     let (_, seen) = test.call(second, Method::GET, &session.path(""), None).await;
     let comparison = &seen["comparison"];
     let greeting = &comparison["questions"][0];

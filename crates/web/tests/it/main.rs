@@ -6,6 +6,7 @@ mod agents;
 mod api;
 mod browser_account;
 mod browser_agents;
+mod browser_calibrations;
 mod browser_evaluations;
 mod browser_integrations;
 mod browser_pages;
