@@ -263,3 +263,57 @@ async fn an_open_session_holds_the_case_past_retention(backend: TestBackend) {
     let reports = test.app.purge(&Actor::System, false).await.unwrap();
     assert_eq!((reports[0].held_for_calibrations, reports[0].cases), (0, 1));
 }
+
+on_both_backends!(the_create_form_takes_a_short_id_and_answers_each_field);
+
+/// From the case page's Calibrate link to a session; bad input beside its field.
+async fn the_create_form_takes_a_short_id_and_answers_each_field(backend: TestBackend) {
+    let scene = Scene::new(backend).await;
+    let test = &scene.test;
+    let (facilitator, cookie) = test.signed_in("supervisor").await;
+    test.app.add_team_member(&Actor::System, scene.matched.team_id, facilitator.id).await.unwrap();
+    let (other, _) = test.signed_in("supervisor").await;
+    test.app.add_team_member(&Actor::System, scene.matched.team_id, other.id).await.unwrap();
+    let (cases, _) = scene.agent_cases(0).await;
+    let case = test.app.get_case(&Actor::System, cases[0].parse().unwrap()).await.unwrap();
+    let case_page = test.page(&cookie, &format!("/cases/{}", case.id)).await;
+    let link = format!("href=\"/calibrations/new?case_id={}\"", case.id);
+    assert!(case_page.text.contains(&link), "{}", case_page.text);
+    let form = test.page(&cookie, &format!("/calibrations/new?case_id={}", case.id)).await;
+    assert!(form.text.contains(&format!("value=\"{}\"", case.id)), "the case is filled in: {}", form.text);
+
+    let refused = test.submit(&cookie, "/calibrations", &[("case_id", "no-such-case")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains("no case you can see has this id"), "{}", refused.text);
+    let refused = test.submit(&cookie, "/calibrations", &[("case_id", &case.id.to_string())]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for field in ["scorecard_version_id", "participant_ids"] {
+        assert!(refused.text.contains(&format!("data-field=\"{field}\"")), "{field}: {}", refused.text);
+    }
+
+    let short = format!("#{}", case.short_id.clone().unwrap_or_else(|| case.source_id.clone()));
+    let card = scene.version["scorecard_id"].as_str().unwrap();
+    let (me, them) = (facilitator.id.to_string(), other.id.to_string());
+    let form = [
+        ("case_id", short.as_str()),
+        ("scorecard_id", card),
+        ("participant_ids", me.as_str()),
+        ("participant_ids", them.as_str()),
+    ];
+    let created = test.submit(&cookie, "/calibrations", &form).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.text);
+    let session = test.page(&cookie, created.location.as_deref().unwrap()).await;
+    assert!(
+        session.text.contains("id=\"calibration-score\""),
+        "the facilitator takes part: {}",
+        session.text
+    );
+    let list = test.page(&cookie, "/calibrations").await;
+    assert!(
+        list.text.contains("id=\"open-sessions\"") && list.text.contains("you take part"),
+        "{}",
+        list.text
+    );
+    let work = test.page(&cookie, "/work").await;
+    assert!(work.text.contains("id=\"work-calibrations\""), "{}", work.text);
+}
