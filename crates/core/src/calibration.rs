@@ -350,3 +350,107 @@ impl Comparison {
         Self { questions, sections, overall, deviations, options_agreement, scores_agreement }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        EvaluationId, EvaluationKind, OptionInput, QuestionInput, ScorecardInput, SectionInput, score,
+    };
+
+    fn definition() -> ScorecardDefinition {
+        let option = |label: &str, points| OptionInput {
+            label: label.to_owned(),
+            points: Some(points),
+            ..OptionInput::default()
+        };
+        let question = |text: &str| QuestionInput {
+            text: text.to_owned(),
+            allow_na: true,
+            options: vec![option("No", 0), option("Yes", 1)],
+            ..QuestionInput::default()
+        };
+        ScorecardInput {
+            name: "Card".to_owned(),
+            sections: vec![SectionInput {
+                title: "Only".to_owned(),
+                questions: vec![question("Greets"), question("Thanks")],
+                ..SectionInput::default()
+            }],
+            ..ScorecardInput::default()
+        }
+        .validate()
+        .expect("a valid card")
+    }
+
+    fn scoring(
+        definition: &ScorecardDefinition,
+        by: UserId,
+        answers: Vec<Answer>,
+        submitted: bool,
+    ) -> Evaluation {
+        let outcome = score(definition, &choices_of(&answers));
+        Evaluation {
+            id: EvaluationId::new(),
+            case_id: CaseId::new(),
+            case_purged_at: None,
+            scorecard_id: ScorecardId::new(),
+            scorecard_version_id: ScorecardVersionId::new(),
+            scorecard_version: 1,
+            evaluator_id: by,
+            agent_user_id: None,
+            assignment_id: None,
+            kind: EvaluationKind::Calibration,
+            calibration_id: None,
+            status: if submitted { EvaluationStatus::Submitted } else { EvaluationStatus::Draft },
+            answers,
+            comment: String::new(),
+            outcome,
+            revision: u32::from(submitted),
+            created_at: Timestamp::from_millis(0),
+            updated_at: Timestamp::from_millis(0),
+            submitted_at: None,
+            acknowledged_at: None,
+            disputes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn drafts_are_left_out_and_deviations_count_agreed_questions_only() {
+        let definition = definition();
+        let questions: Vec<&crate::Question> = definition.sections[0].questions.iter().collect();
+        let answer = |q: usize, o: Option<usize>| Answer {
+            question_id: Some(questions[q].id),
+            option_id: o.map(|o| questions[q].options[o].id),
+            na: o.is_none(),
+            comment: None,
+        };
+        let (a, b, c) = (UserId::new(), UserId::new(), UserId::new());
+        let scorings = [
+            scoring(&definition, a, vec![answer(0, Some(1)), answer(1, Some(1))], true),
+            scoring(&definition, b, vec![answer(0, None), answer(1, Some(0))], true),
+            scoring(&definition, c, vec![answer(0, Some(0))], false),
+        ];
+        // Agreed: N/A for the greeting, the thanks undecided.
+        let agreed_answers = vec![answer(0, None)];
+        let agreed = Agreed {
+            outcome: score(&definition, &choices_of(&agreed_answers)),
+            answers: agreed_answers,
+            by: a,
+            at: Timestamp::from_millis(0),
+        };
+        let comparison = Comparison::of(&definition, &[a, b, c], &scorings, Some(&agreed));
+        assert_eq!(comparison.deviations.len(), 2, "the draft is not compared");
+        assert_eq!(comparison.questions[0].na, 1);
+        assert_eq!(comparison.questions[0].options.iter().map(|o| o.count).collect::<Vec<_>>(), [0, 1]);
+        assert_eq!(comparison.deviations[0].questions_differing, [questions[0].id]);
+        assert!(comparison.deviations[1].questions_differing.is_empty());
+        assert_eq!(comparison.deviations[0].questions_agreed, 1);
+        // Every section of the agreed answers is N/A: no agreed score, no difference.
+        assert_eq!((agreed.outcome.score, comparison.deviations[0].score_difference), (None, None));
+        assert_eq!(comparison.overall.scores, [Some(Score::FULL), Some(Score::ZERO)]);
+        assert_eq!(comparison.overall.mean, Some(50.0));
+        // Options: the greeting has one option value (N/A is missing), the thanks two.
+        assert_eq!((comparison.options_agreement.units, comparison.options_agreement.values), (1, 2));
+    }
+}
