@@ -118,6 +118,7 @@ impl App {
             agent_user_id: Some(agent),
             assignment_id: input.assignment_id,
             kind,
+            calibration_id: None,
             status: if input.submit { EvaluationStatus::Submitted } else { EvaluationStatus::Draft },
             answers: input.answers,
             comment,
@@ -160,7 +161,7 @@ impl App {
 
     /// The answers' problems by path, and at submit every missing answer and comment by its
     /// question; the overall comment trimmed.
-    fn checked_answers(
+    pub(crate) fn checked_answers(
         &self,
         definition: &ScorecardDefinition,
         answers: &[Answer],
@@ -178,7 +179,7 @@ impl App {
     }
 
     /// A scorecard restricted to groups scores only their staff.
-    async fn check_group_restriction(
+    pub(crate) async fn check_group_restriction(
         &self,
         definition: &ScorecardDefinition,
         agent: UserId,

@@ -3,6 +3,7 @@
 
 mod actor;
 mod auth;
+mod calibrations;
 mod cases;
 mod conversation;
 mod credentials;
@@ -31,6 +32,10 @@ use scoreline_store::{Db, Sealer};
 pub use actor::Actor;
 pub use auth::{
     ARGON2_MEMORY_KIB, PASSWORD_MEMORY_BUDGET_KIB, PasswordCheckSettings, SignedIn, ThrottleSettings,
+};
+pub use calibrations::{
+    CalibrationDetail, CreateCalibration, MAX_PARTICIPANTS, MIN_PARTICIPANTS, PeriodAgreement,
+    ScoreCalibration,
 };
 pub use cases::IntegrationOverview;
 pub use conversation::{Conversation, ConversationEntry, EntryKind};

@@ -19,6 +19,8 @@ pub struct PurgeReport {
     pub cases: u64,
     /// Past retention but kept, because an open dispute holds their content.
     pub held_for_disputes: u64,
+    /// Past retention but kept, because an open calibration session holds their content.
+    pub held_for_calibrations: u64,
     pub dry_run: bool,
 }
 
@@ -38,6 +40,8 @@ impl App {
                     self.purge_integration(integration.id, cutoff).await?
                 };
                 let held_for_disputes = self.db().count_held_for_disputes(integration.id, cutoff).await?;
+                let held_for_calibrations =
+                    self.db().count_held_for_calibrations(integration.id, cutoff).await?;
                 let audit = self.audit(
                     actor,
                     if dry_run { "retention.purge_dry_run" } else { "retention.purge" },
@@ -47,6 +51,7 @@ impl App {
                         "cutoff": cutoff,
                         "cases": cases,
                         "held_for_disputes": held_for_disputes,
+                        "held_for_calibrations": held_for_calibrations,
                         "retention": integration.retention.to_string(),
                     }),
                 );
@@ -57,6 +62,7 @@ impl App {
                     cutoff,
                     cases,
                     held_for_disputes,
+                    held_for_calibrations,
                     dry_run,
                 });
             }

@@ -133,6 +133,12 @@ pub async fn purge(config: &Config, args: PurgeArgs) -> anyhow::Result<()> {
                 report.label, report.held_for_disputes
             );
         }
+        if report.held_for_calibrations > 0 {
+            println!(
+                "{}: kept the content of {} cases past retention while their calibration sessions are open",
+                report.label, report.held_for_calibrations
+            );
+        }
     }
     Ok(())
 }

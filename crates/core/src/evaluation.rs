@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use crate::{
-    Answer, CaseId, DisputeId, EvaluationId, Outcome, ScorecardId, ScorecardVersionId, Timestamp, UserId,
+    Answer, CalibrationId, CaseId, DisputeId, EvaluationId, Outcome, ScorecardId, ScorecardVersionId,
+    Timestamp, UserId,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -27,12 +28,14 @@ impl EvaluationStatus {
     }
 }
 
-/// An evaluation by someone else, or an agent's self-score (kept apart from evaluations).
+/// An evaluation by someone else, an agent's self-score, or a participant's scoring in a
+/// calibration session; only evaluations count in results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EvaluationKind {
     Evaluation,
     SelfScore,
+    Calibration,
 }
 
 impl EvaluationKind {
@@ -40,11 +43,12 @@ impl EvaluationKind {
         match self {
             Self::Evaluation => "evaluation",
             Self::SelfScore => "self",
+            Self::Calibration => "calibration",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Evaluation, Self::SelfScore].into_iter().find(|s| s.as_str() == text)
+        [Self::Evaluation, Self::SelfScore, Self::Calibration].into_iter().find(|s| s.as_str() == text)
     }
 }
 
@@ -62,6 +66,8 @@ pub struct Evaluation {
     pub agent_user_id: Option<UserId>,
     pub assignment_id: Option<uuid::Uuid>,
     pub kind: EvaluationKind,
+    /// The calibration session a scoring of kind `calibration` belongs to.
+    pub calibration_id: Option<CalibrationId>,
     pub status: EvaluationStatus,
     pub answers: Vec<Answer>,
     pub comment: String,

@@ -84,4 +84,6 @@ typed_id!(
     RunId,
     /// One case given to one evaluator.
     AssignmentId,
+    /// A calibration session: several evaluators scoring one case blind.
+    CalibrationId,
 );

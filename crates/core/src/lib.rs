@@ -2,7 +2,9 @@
 //! and the records that pages, the API and the command line show.
 //! No I/O lives here.
 
+mod agreement;
 mod audit;
+mod calibration;
 mod cases;
 mod clock;
 mod credentials;
@@ -22,7 +24,12 @@ mod sync;
 mod timestamp;
 mod validate;
 
+pub use agreement::{Agreement, Undefined, interval_alpha, nominal_alpha};
 pub use audit::{AuditActor, AuditRecord};
+pub use calibration::{
+    Agreed, Calibration, CalibrationFilter, CalibrationStatus, ChoiceView, Comparison, Deviation,
+    OptionCount, ParticipantAnswer, QuestionSpread, ScoreSpread, Units,
+};
 pub use cases::{CaseContent, CaseCounts, CaseFilter, DateField, DateRange, StoredCase};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use credentials::{ApiToken, SignInAdmission};

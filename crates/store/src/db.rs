@@ -2,13 +2,7 @@
 //! `queries/` forwarded to the backend in one line.
 
 use scoreline_core::{
-    AgentMatch, ApiToken, ApiTokenId, Assignment, AssignmentId, AuditRecord, CaseCounts, CaseFilter, CaseId,
-    DateField, Disconnect, Dispute, DisputeId, Evaluation, EvaluationFilter, EvaluationId, ExportCursor,
-    ExportedEvaluation, Group, GroupId, Integration, IntegrationId, IntegrationSettings, IntegrationState,
-    List, ListDefinition, ListId, ListRun, Page, PageRequest, PoolSink, ResultFilter, ResultSink, Revision,
-    RunId, Scope, Scorecard, ScorecardDefinition, ScorecardId, ScorecardVersion, ScorecardVersionId,
-    SessionId, SignInAdmission, SignInAttemptId, StaffCandidate, StoredCase, SyncPhase, SyncState, Team,
-    TeamId, Timestamp, UnitName, User, UserId,
+    AgentMatch, Agreed, ApiToken, ApiTokenId, Assignment, AssignmentId, AuditRecord, Calibration, CalibrationFilter, CalibrationId, CaseCounts, CaseFilter, CaseId, DateField, Disconnect, Dispute, DisputeId, Evaluation, EvaluationFilter, EvaluationId, ExportCursor, ExportedEvaluation, Group, GroupId, Integration, IntegrationId, IntegrationSettings, IntegrationState, List, ListDefinition, ListId, ListRun, Page, PageRequest, PoolSink, ResultFilter, ResultSink, Revision, RunId, Scope, Scorecard, ScorecardDefinition, ScorecardId, ScorecardVersion, ScorecardVersionId, SessionId, SignInAdmission, SignInAttemptId, StaffCandidate, StoredCase, SyncPhase, SyncState, Team, TeamId, Timestamp, UnitName, User, UserId,
 };
 
 use crate::integrations::{NewCredentials, NewIntegration, OAuthFlow, OAuthTokens, StoredCredentials};
@@ -178,11 +172,13 @@ forward! {
     list_cases(&Scope, &CaseFilter, PageRequest) -> Page<StoredCase>;
     count_filtered_cases(&Scope, &CaseFilter) -> CaseCounts;
     get_case(&Scope, CaseId) -> Option<StoredCase>;
+    find_cases_by_reference(&Scope, &str) -> Vec<StoredCase>;
     count_cases(IntegrationId) -> u64;
     case_counts(IntegrationId) -> CaseCounts;
     newest_case_update(IntegrationId) -> Option<Timestamp>;
     count_purgeable(IntegrationId, Timestamp) -> u64;
     count_held_for_disputes(IntegrationId, Timestamp) -> u64;
+    count_held_for_calibrations(IntegrationId, Timestamp) -> u64;
     purge_batch(IntegrationId, Timestamp, u32, Timestamp) -> u64;
     flush_deleted();
 
@@ -244,4 +240,12 @@ forward! {
     scorecard_names() -> Vec<(ScorecardId, String)>;
     agent_disputes(&Scope, UserId, u32) -> Vec<Dispute>;
     count_open_disputes(&Scope) -> u64;
+    calibration_scorings(CalibrationId) -> Vec<Evaluation>;
+
+    // calibrations.rs
+    create_calibration(&Calibration, &AuditRecord);
+    get_calibration(&Scope, Option<UserId>, CalibrationId) -> Option<Calibration>;
+    list_calibrations(&Scope, Option<UserId>, &CalibrationFilter, PageRequest) -> Page<Calibration>;
+    close_calibration(CalibrationId, Timestamp, &AuditRecord) -> bool;
+    set_calibration_agreed(CalibrationId, &Agreed, &AuditRecord) -> bool;
 }

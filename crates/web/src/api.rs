@@ -21,7 +21,8 @@ use crate::extract::encode_cursor;
         (name = "cases", description = "HelpDesk tickets as stored for scoring"),
         (name = "scorecards", description = "Scorecards: drafts, published versions, TOML files"),
         (name = "evaluations", description = "Evaluations of cases, and the agent's acknowledgement or dispute"),
-        (name = "results", description = "What submitted evaluations say, by agent, team, group, scorecard, question or evaluator, and their CSV export")
+        (name = "results", description = "What submitted evaluations say, by agent, team, group, scorecard, question or evaluator, and their CSV export"),
+        (name = "calibrations", description = "Calibration sessions: several evaluators score one case blind, then compare")
     )
 )]
 struct ApiDoc;
@@ -39,6 +40,7 @@ pub fn router() -> (axum::Router<WebState>, utoipa::openapi::OpenApi) {
         .merge(crate::scorecards::api::routes())
         .merge(crate::evaluations::api::routes())
         .merge(crate::results::api::routes())
+        .merge(crate::calibrations::api::routes())
         .merge(crate::lists::api::routes());
     let (router, mut openapi) =
         OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).split_for_parts();

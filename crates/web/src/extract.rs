@@ -13,8 +13,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use scoreline_app::{Actor, SecretToken};
 use scoreline_core::{
-    ApiTokenId, AssignmentId, CaseId, DisputeId, EvaluationId, GroupId, IntegrationId, ListId, PageRequest,
-    RunId, ScorecardId, TeamId, UserId,
+    ApiTokenId, AssignmentId, CalibrationId, CaseId, DisputeId, EvaluationId, GroupId, IntegrationId, ListId,
+    PageRequest, RunId, ScorecardId, TeamId, UserId,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -365,7 +365,7 @@ macro_rules! uuid_path_ids {
 uuid_path_ids!(
     IntegrationId => "integration", CaseId => "case", UserId => "user", TeamId => "team", GroupId => "group",
     ScorecardId => "scorecard", EvaluationId => "evaluation", DisputeId => "dispute", ApiTokenId => "API token",
-    ListId => "list", RunId => "run", AssignmentId => "assignment",
+    ListId => "list", RunId => "run", AssignmentId => "assignment", CalibrationId => "calibration session",
 );
 
 /// A scorecard's version number in a path: 1, 2, …

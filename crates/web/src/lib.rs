@@ -3,6 +3,7 @@
 mod account;
 mod agents;
 mod api;
+mod calibrations;
 mod cases;
 mod charts;
 mod credentials;
@@ -113,6 +114,7 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .merge(scorecards::ui::routes())
         .merge(evaluations::ui::routes())
         .merge(results::ui::routes())
+        .merge(calibrations::ui::routes())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),

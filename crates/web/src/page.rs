@@ -156,7 +156,7 @@ struct NavEntry {
     prefix: &'static str,
 }
 
-const NAV: [NavEntry; 9] = [
+const NAV: [NavEntry; 10] = [
     NavEntry { menu: None, label: "My work", href: "/work", needs: Permission::Evaluate, prefix: "/work" },
     NavEntry {
         menu: Some(("Score", "Interactions")),
@@ -207,6 +207,13 @@ const NAV: [NavEntry; 9] = [
         href: "/results",
         needs: Permission::ViewOwnEvaluations,
         prefix: "/results",
+    },
+    NavEntry {
+        menu: Some(("Score", "Calibration")),
+        label: "Calibration",
+        href: "/calibrations",
+        needs: Permission::Evaluate,
+        prefix: "/calibrations",
     },
 ];
 
@@ -303,7 +310,7 @@ mod tests {
             shape,
             [
                 "bar: My work",
-                "Score: View Integrations*, Cases, Lists, Scorecards, Evaluations, Results",
+                "Score: View Integrations*, Cases, Lists, Scorecards, Evaluations, Results, Calibration",
                 "bar: Staff, Groups and teams"
             ]
         );

@@ -100,11 +100,35 @@ macro_rules! held_by_open_dispute {
     };
 }
 
+/// So does a case in an open calibration session, until the session closes.
+macro_rules! held_by_open_calibration {
+    () => {
+        "EXISTS (SELECT 1 FROM calibrations k WHERE k.case_id = cases.id AND k.status = 'open')"
+    };
+}
+
+/// What holds a case's content past retention: an open dispute or an open calibration.
+macro_rules! not_held {
+    () => {
+        concat!("NOT ", held_by_open_dispute!(), " AND NOT ", held_by_open_calibration!())
+    };
+}
+
+/// Which cases past the cutoff a count wants.
+#[derive(Clone, Copy)]
+enum PastCutoff {
+    Purgeable,
+    HeldForDisputes,
+    HeldForCalibrations,
+}
+
 /// Which cases a read wants.
 #[derive(Clone, Copy)]
 enum Cases<'a> {
     One(CaseId),
     Page(&'a CaseFilter, PageRequest),
+    /// By the short id people quote, or the HelpDesk ticket id.
+    Reference(&'a str),
 }
 
 /// The tables every read of cases joins: the case, its agent's match, and its content.
@@ -249,6 +273,14 @@ impl Backend {
             Cases::One(id) => {
                 query.push(" AND c.id = ").push_bind(id.as_uuid());
             }
+            Cases::Reference(reference) => {
+                query
+                    .push(" AND (c.short_id = ")
+                    .push_bind(reference.to_owned())
+                    .push(" OR c.source_id = ")
+                    .push_bind(reference.to_owned())
+                    .push(") ORDER BY c.id LIMIT 10");
+            }
             Cases::Page(filter, page) => {
                 push_case_filter(&mut query, filter);
                 let column = date_column(filter.sort);
@@ -272,6 +304,16 @@ impl Backend {
         }
         let rows: Vec<CaseRow> = query.build_query_as().fetch_all(&self.pool).await?;
         Ok(rows.into_iter().map(StoredCase::from).collect())
+    }
+
+    /// The cases in `scope` whose short id or HelpDesk ticket id is `reference` (one per
+    /// integration at most).
+    pub(crate) async fn find_cases_by_reference(
+        &self,
+        scope: &Scope,
+        reference: &str,
+    ) -> StoreResult<Vec<StoredCase>> {
+        self.read_cases(scope, Cases::Reference(reference)).await
     }
 
     /// A page of the cases in `scope` that pass `filter`, newest first by its date field.
@@ -354,13 +396,14 @@ impl Backend {
         Ok(newest.map(Timestamp::from_millis))
     }
 
-    /// Cases whose content a purge with this cutoff would remove (open disputes hold theirs).
+    /// Cases whose content a purge with this cutoff would remove (open disputes and open
+    /// calibrations hold theirs).
     pub(crate) async fn count_purgeable(
         &self,
         integration_id: IntegrationId,
         cutoff: Timestamp,
     ) -> StoreResult<u64> {
-        self.count_past_cutoff(integration_id, cutoff, false).await
+        self.count_past_cutoff(integration_id, cutoff, PastCutoff::Purgeable).await
     }
 
     /// Cases past this cutoff whose content an open dispute holds past retention.
@@ -369,25 +412,37 @@ impl Backend {
         integration_id: IntegrationId,
         cutoff: Timestamp,
     ) -> StoreResult<u64> {
-        self.count_past_cutoff(integration_id, cutoff, true).await
+        self.count_past_cutoff(integration_id, cutoff, PastCutoff::HeldForDisputes).await
+    }
+
+    /// Cases past this cutoff whose content an open calibration session holds past retention.
+    pub(crate) async fn count_held_for_calibrations(
+        &self,
+        integration_id: IntegrationId,
+        cutoff: Timestamp,
+    ) -> StoreResult<u64> {
+        self.count_past_cutoff(integration_id, cutoff, PastCutoff::HeldForCalibrations).await
     }
 
     async fn count_past_cutoff(
         &self,
         integration_id: IntegrationId,
         cutoff: Timestamp,
-        held: bool,
+        which: PastCutoff,
     ) -> StoreResult<u64> {
-        let sql = if held {
-            concat!(
+        let sql = match which {
+            PastCutoff::Purgeable => concat!(
+                "SELECT COUNT(*) FROM cases WHERE integration_id = $1 AND purged_at IS NULL AND updated_at < $2 AND ",
+                not_held!()
+            ),
+            PastCutoff::HeldForDisputes => concat!(
                 "SELECT COUNT(*) FROM cases WHERE integration_id = $1 AND purged_at IS NULL AND updated_at < $2 AND ",
                 held_by_open_dispute!()
-            )
-        } else {
-            concat!(
-                "SELECT COUNT(*) FROM cases WHERE integration_id = $1 AND purged_at IS NULL AND updated_at < $2 AND NOT ",
-                held_by_open_dispute!()
-            )
+            ),
+            PastCutoff::HeldForCalibrations => concat!(
+                "SELECT COUNT(*) FROM cases WHERE integration_id = $1 AND purged_at IS NULL AND updated_at < $2 AND ",
+                held_by_open_calibration!()
+            ),
         };
         let cases: i64 = sqlx::query_scalar(sql)
             .bind(integration_id.as_uuid())
@@ -406,13 +461,11 @@ impl Backend {
         now: Timestamp,
     ) -> StoreResult<u64> {
         let mut tx = self.pool.begin().await?;
-        let ids: Vec<Uuid> = sqlx::query_scalar(
-            concat!(
-                "SELECT id FROM cases WHERE integration_id = $1 AND purged_at IS NULL AND updated_at < $2 AND NOT ",
-                held_by_open_dispute!(),
-                " ORDER BY updated_at LIMIT $3"
-            ),
-        )
+        let ids: Vec<Uuid> = sqlx::query_scalar(concat!(
+            "SELECT id FROM cases WHERE integration_id = $1 AND purged_at IS NULL AND updated_at < $2 AND ",
+            not_held!(),
+            " ORDER BY updated_at LIMIT $3"
+        ))
         .bind(integration_id.as_uuid())
         .bind(cutoff.as_millis())
         .bind(i64::from(batch))

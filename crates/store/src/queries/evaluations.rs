@@ -3,9 +3,9 @@
 //! always see what they wrote.
 
 use scoreline_core::{
-    Answer, AuditRecord, CaseId, Dispute, DisputeId, DisputeStatus, Evaluation, EvaluationFilter,
-    EvaluationId, EvaluationKind, EvaluationStatus, Outcome, Page, PageRequest, Revision, Scope, Score,
-    ScorecardId, ScorecardVersionId, SectionScore, Timestamp, UserId,
+    Answer, AuditRecord, CalibrationId, CaseId, Dispute, DisputeId, DisputeStatus, Evaluation,
+    EvaluationFilter, EvaluationId, EvaluationKind, EvaluationStatus, Outcome, Page, PageRequest, Revision,
+    Scope, Score, ScorecardId, ScorecardVersionId, SectionScore, Timestamp, UserId,
 };
 use sqlx::types::Json;
 use sqlx::{Executor, QueryBuilder};
@@ -18,7 +18,7 @@ use crate::{StoreError, StoreResult};
 
 const SELECT_EVALUATION: &str = "SELECT e.id, e.case_id, c.purged_at AS case_purged_at, e.scorecard_id,
         e.scorecard_version_id, e.version_number, e.evaluator_id, e.agent_user_id, e.assignment_id, e.kind,
-        e.status, e.answers, e.comment, e.score, e.passed, e.fail_all, e.sections, e.revision, e.created_at,
+        e.calibration_id, e.status, e.answers, e.comment, e.score, e.passed, e.fail_all, e.sections, e.revision, e.created_at,
         e.updated_at, e.submitted_at, e.acknowledged_at
      FROM evaluations e LEFT JOIN cases c ON c.id = e.case_id WHERE ";
 
@@ -34,6 +34,7 @@ struct EvaluationRow {
     agent_user_id: Option<Uuid>,
     assignment_id: Option<Uuid>,
     kind: String,
+    calibration_id: Option<Uuid>,
     status: String,
     answers: Json<Vec<Answer>>,
     comment: String,
@@ -75,6 +76,7 @@ impl TryFrom<EvaluationRow> for Evaluation {
             agent_user_id: row.agent_user_id.map(UserId::from_uuid),
             assignment_id: row.assignment_id,
             kind: EvaluationKind::parse(&row.kind).ok_or_else(|| corrupt("evaluations.kind", &row.kind))?,
+            calibration_id: row.calibration_id.map(CalibrationId::from_uuid),
             status: EvaluationStatus::parse(&row.status)
                 .ok_or_else(|| corrupt("evaluations.status", &row.status))?,
             answers: row.answers.0,
@@ -172,8 +174,9 @@ enum Wanted<'a> {
 
 /// Appends that `viewer` with `scope` may read the evaluation `e`: its agent lies in the scope
 /// (for an employee: only submitted evaluations, not self-scores), or the viewer wrote it.
+/// Calibration scorings are never read here: their session shows them, once it is closed.
 fn push_readable(query: &mut QueryBuilder<Database>, scope: &Scope, viewer: Option<UserId>) {
-    query.push("((");
+    query.push("e.kind <> 'calibration' AND ((");
     push_staff_in_scope(query, scope, "e.agent_user_id");
     if matches!(scope, Scope::Own(_)) {
         query.push(" AND e.status = 'submitted' AND e.kind = 'evaluation'");
@@ -248,8 +251,8 @@ impl Backend {
         sqlx::query(
             "INSERT INTO evaluations (id, case_id, scorecard_id, scorecard_version_id, version_number, evaluator_id,
                 agent_user_id, assignment_id, kind, status, answers, comment, score, passed, fail_all, sections,
-                revision, created_at, updated_at, submitted_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19)",
+                revision, created_at, updated_at, submitted_at, calibration_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19, $20)",
         )
         .bind(evaluation.id.as_uuid())
         .bind(evaluation.case_id.as_uuid())
@@ -270,8 +273,10 @@ impl Backend {
         .bind(i64::from(evaluation.revision))
         .bind(evaluation.created_at.as_millis())
         .bind(evaluation.submitted_at.map(Timestamp::as_millis))
+        .bind(evaluation.calibration_id.map(|id| id.as_uuid()))
         .execute(&mut *tx)
-        .await?;
+        .await
+        .map_err(|e| StoreError::classify(e, "You have scored this session already."))?;
         if evaluation.status == EvaluationStatus::Submitted {
             let write = EvaluationWrite {
                 answers: &evaluation.answers,
@@ -377,7 +382,7 @@ impl Backend {
     }
 
     /// Saves a draft's answers; with `submit_audit`, submits it as revision 1. `false` when it
-    /// is no longer a draft.
+    /// is no longer a draft (or its calibration session has closed).
     pub(crate) async fn save_evaluation(
         &self,
         id: EvaluationId,
@@ -393,7 +398,8 @@ impl Backend {
                     status = CASE WHEN $9 THEN 'submitted' ELSE status END,
                     revision = CASE WHEN $9 THEN 1 ELSE revision END,
                     submitted_at = CASE WHEN $9 THEN $8 ELSE submitted_at END
-             WHERE id = $1 AND status = 'draft'",
+             WHERE id = $1 AND status = 'draft'
+               AND (calibration_id IS NULL OR calibration_id IN (SELECT id FROM calibrations WHERE status = 'open'))",
         )
         .bind(id.as_uuid())
         .bind(Json(write.answers))
@@ -417,6 +423,14 @@ impl Backend {
         }
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// The participants' scorings of a calibration session, drafts included, oldest first.
+    pub(crate) async fn calibration_scorings(&self, id: CalibrationId) -> StoreResult<Vec<Evaluation>> {
+        let mut query = QueryBuilder::<Database>::new(SELECT_EVALUATION);
+        query.push("e.calibration_id = ").push_bind(id.as_uuid()).push(" ORDER BY e.id");
+        let rows: Vec<EvaluationRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        rows.into_iter().map(Evaluation::try_from).collect()
     }
 
     /// The evaluation a dispute belongs to (read it with the reader's scope afterwards).

@@ -9,6 +9,7 @@ use super::{Backend, Database, MIGRATIONS};
 use crate::StoreResult;
 
 mod audit;
+mod calibrations;
 mod cases;
 mod evaluations;
 mod integrations;

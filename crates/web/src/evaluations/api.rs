@@ -51,7 +51,8 @@ pub struct EvaluationView {
     pub agent_user_id: Option<UserId>,
     #[schema(value_type = Option<String>, format = Uuid)]
     pub assignment_id: Option<uuid::Uuid>,
-    /// `evaluation`, or `self_score` for an agent's score of their own case.
+    /// `evaluation`, `self_score` for an agent's score of their own case, or `calibration` for a
+    /// participant's scoring in a calibration session (read through `/calibrations` only).
     #[schema(value_type = String)]
     pub kind: EvaluationKind,
     /// `draft` or `submitted`.

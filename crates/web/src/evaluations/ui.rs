@@ -40,15 +40,15 @@ fn evaluation_path(id: EvaluationId) -> String {
     format!("/evaluations/{id}")
 }
 
-type Fields = HashMap<String, Vec<String>>;
+pub(crate) type Fields = HashMap<String, Vec<String>>;
 
-fn last<'a>(fields: &'a Fields, name: &str) -> &'a str {
+pub(crate) fn last<'a>(fields: &'a Fields, name: &str) -> &'a str {
     fields.get(name).and_then(|v| v.last()).map_or("", String::as_str)
 }
 
 /// The answers of the scorecard form (`answer.<question id>` = option id or `na`,
 /// `comment.<question id>`), in the scorecard's order.
-fn answers_of(definition: &ScorecardDefinition, fields: &Fields) -> Vec<Answer> {
+pub(crate) fn answers_of(definition: &ScorecardDefinition, fields: &Fields) -> Vec<Answer> {
     definition
         .sections
         .iter()

@@ -129,7 +129,7 @@ fn commas(text: &str) -> Vec<String> {
     text.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect()
 }
 
-fn day(text: &str, field: &str, end: bool, errors: &mut FieldErrors) -> Option<Timestamp> {
+pub(crate) fn day(text: &str, field: &str, end: bool, errors: &mut FieldErrors) -> Option<Timestamp> {
     let text = text.trim();
     if text.is_empty() {
         return None;
@@ -744,6 +744,8 @@ async fn show_run(
 struct WorkPage {
     layout: Layout,
     open: Vec<Assignment>,
+    /// Open calibration sessions the person has yet to submit a scoring to.
+    calibrations: Vec<scoreline_core::Calibration>,
     errors: FormErrors,
 }
 
@@ -753,7 +755,24 @@ async fn work_page(state: &WebState, page: &PageActor, errors: FormErrors) -> Re
         .my_assignments(&page.actor, Some("open".to_owned()), PageRequest::first(PageRequest::MAX_LIMIT))
         .await?
         .items;
-    Ok(WorkPage { layout: page.layout(), open, errors })
+    let me = page.actor.user().map(|u| u.id);
+    let filter = scoreline_core::CalibrationFilter {
+        status: Some(scoreline_core::CalibrationStatus::Open),
+        participant: me,
+        ..Default::default()
+    };
+    let calibrations = match me {
+        Some(me) => state
+            .app
+            .list_calibrations(&page.actor, &filter, PageRequest::first(PageRequest::MAX_LIMIT))
+            .await?
+            .items
+            .into_iter()
+            .filter(|c| !c.submitted.contains(&me))
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok(WorkPage { layout: page.layout(), open, calibrations, errors })
 }
 
 async fn work(State(state): State<WebState>, page: PageActor) -> Result<Response, ApiError> {
