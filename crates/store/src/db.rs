@@ -2,7 +2,14 @@
 //! `queries/` forwarded to the backend in one line.
 
 use scoreline_core::{
-    AgentMatch, Agreed, ApiToken, ApiTokenId, Assignment, AssignmentId, AuditRecord, Calibration, CalibrationFilter, CalibrationId, CaseCounts, CaseFilter, CaseId, DateField, Disconnect, Dispute, DisputeId, Evaluation, EvaluationFilter, EvaluationId, ExportCursor, ExportedEvaluation, Group, GroupId, Integration, IntegrationId, IntegrationSettings, IntegrationState, List, ListDefinition, ListId, ListRun, Page, PageRequest, PoolSink, ResultFilter, ResultSink, Revision, RunId, Scope, Scorecard, ScorecardDefinition, ScorecardId, ScorecardVersion, ScorecardVersionId, SessionId, SignInAdmission, SignInAttemptId, StaffCandidate, StoredCase, SyncPhase, SyncState, Team, TeamId, Timestamp, UnitName, User, UserId,
+    AgentMatch, Agreed, ApiToken, ApiTokenId, Assignment, AssignmentId, AuditRecord, Calibration,
+    CalibrationFilter, CalibrationId, CaseCounts, CaseFilter, CaseId, DateField, Disconnect, Dispute,
+    DisputeId, Evaluation, EvaluationFilter, EvaluationId, ExportCursor, ExportedEvaluation, Group, GroupId,
+    Integration, IntegrationId, IntegrationSettings, IntegrationState, List, ListDefinition, ListId, ListRun,
+    Page, PageRequest, PoolSink, ResultFilter, ResultSink, Revision, RunId, Scope, Scorecard,
+    ScorecardDefinition, ScorecardId, ScorecardVersion, ScorecardVersionId, SessionId, SignInAdmission,
+    SignInAttemptId, StaffCandidate, StoredCase, SyncPhase, SyncState, Team, TeamId, Timestamp, UnitName,
+    User, UserId,
 };
 
 use crate::integrations::{NewCredentials, NewIntegration, OAuthFlow, OAuthTokens, StoredCredentials};

@@ -170,8 +170,10 @@ async fn htmx_gets_fragments_and_other_clients_the_page(backend: TestBackend) {
     assert_eq!(row.status(), StatusCode::OK);
     let html = row.text().await.unwrap();
     assert!(
-        html.trim_start()
-            .starts_with(&format!("<tr data-agent-id=\"{}\" class=\"matched\">", agent.agent_id)),
+        html.trim_start().starts_with(&format!(
+            "<tr data-agent-id=\"{0}\" id=\"agent-{0}\" class=\"matched\">",
+            agent.agent_id
+        )),
         "{html}"
     );
     assert!(!html.contains("<html") && html.contains(r#"id="match-summary" hx-swap-oob="true""#), "{html}");
