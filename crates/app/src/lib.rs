@@ -107,6 +107,9 @@ struct Inner {
     refresh_locks: std::sync::Mutex<
         std::collections::HashMap<scoreline_core::IntegrationId, Arc<tokio::sync::Mutex<()>>>,
     >,
+    /// One HelpDesk pacer per integration within this process, kept across sync runs.
+    pacers:
+        std::sync::Mutex<std::collections::HashMap<scoreline_core::IntegrationId, scoreline_helpdesk::Pacer>>,
 }
 
 impl App {
@@ -121,6 +124,7 @@ impl App {
                 settings,
                 instance_id,
                 refresh_locks: Default::default(),
+                pacers: Default::default(),
             }),
         }
     }

@@ -180,9 +180,12 @@ impl App {
         let client = self.helpdesk_client(id, self.sync_settings().retry).await?;
         self.refresh_agents(id, &client).await?;
         let state = self.db().sync_state(id, self.clock().now()).await?;
+        // Window ends and the incremental upper bound follow HelpDesk's clock (the `Date` of the
+        // agent list just fetched); ours only refines it within its second, or stands in for it.
+        let helpdesk_now = client.server_now_or(self.clock().now());
         let written = match state.cursor_updated_at {
-            None => self.backfill(integration, &client, progress).await?,
-            Some(cursor) => self.incremental(id, &client, cursor, progress).await?,
+            None => self.backfill(integration, &client, helpdesk_now, progress).await?,
+            Some(cursor) => self.incremental(id, &client, cursor, helpdesk_now, progress).await?,
         };
         Ok(written)
     }
@@ -208,13 +211,13 @@ impl App {
         &self,
         integration: &Integration,
         client: &HelpDeskClient,
+        helpdesk_now: Timestamp,
         progress: Option<&ProgressSender>,
     ) -> AppResult<u64> {
         let id = integration.id;
         let mut windows = self.db().sync_windows(id).await?;
         if windows.is_empty() {
-            let planned =
-                plan_windows(self.clock().now(), integration.backfill_days, self.sync_settings().window);
+            let planned = plan_windows(helpdesk_now, integration.backfill_days, self.sync_settings().window);
             self.db().plan_windows(id, &planned).await?;
             windows = self.db().sync_windows(id).await?;
         }
@@ -237,7 +240,7 @@ impl App {
         // "now", and when our clock runs ahead of HelpDesk by more than the lookback, tickets
         // changed right after the backfill would fall before the first incremental read.
         let oldest = self.db().sync_windows(id).await?.iter().map(|w| w.start).min();
-        let cursor = self.newest_case_update(id).await?.or(oldest).unwrap_or_else(|| self.clock().now());
+        let cursor = self.newest_case_update(id).await?.or(oldest).unwrap_or(helpdesk_now);
         self.db().store_page(id, &[], &Checkpoint::Cursor { updated_at: cursor }, self.clock().now()).await?;
         Ok(written)
     }
@@ -285,11 +288,12 @@ impl App {
         id: IntegrationId,
         client: &HelpDeskClient,
         cursor: Timestamp,
+        helpdesk_now: Timestamp,
         progress: Option<&ProgressSender>,
     ) -> AppResult<u64> {
         let settings = self.sync_settings();
         let from = cursor.saturating_sub(settings.lookback);
-        let to = self.clock().now().saturating_sub(settings.safety_lag);
+        let to = helpdesk_now.saturating_sub(settings.safety_lag);
         let mut written = 0;
         let mut newest = cursor;
         for silo in LIVE_SILOS {
@@ -311,7 +315,7 @@ impl App {
             }
         }
         self.db().store_page(id, &[], &Checkpoint::Cursor { updated_at: newest }, self.clock().now()).await?;
-        if let Some(lag) = self.clock().now().as_millis().checked_sub(newest.as_millis()) {
+        if let Some(lag) = helpdesk_now.as_millis().checked_sub(newest.as_millis()) {
             metrics::gauge!("scoreline_sync_lag_seconds").set(lag as f64 / 1000.0);
         }
         Ok(written)

@@ -39,7 +39,7 @@ impl App {
                 Credentials::oauth(Arc::new(IntegrationTokens { app: self.clone(), integration_id: id }))
             }
         };
-        self.helpdesk_client_with(credentials, retry, self.settings().sync.attempt_timeout)
+        self.integration_client(id, credentials, retry, self.settings().sync.attempt_timeout)
     }
 
     async fn load_credentials(&self, id: IntegrationId) -> AppResult<StoredCredentials> {

@@ -298,6 +298,12 @@ fn sqlite_bytes(dir: &std::path::Path) -> u64 {
         .sum()
 }
 
+/// DESIGN.md §6: ≥ 90% of the allowed rate against a bucket of one; issue 14: ≥ 95% when the
+/// server tolerates a burst.
+fn utilisation_budget(sim_burst: u32) -> f64 {
+    if sim_burst <= 1 { 0.90 } else { 0.95 }
+}
+
 const RSS_BUDGET_BYTES: f64 = 150.0 * 1_000_000.0;
 
 fn peak_rss_budget(phase: &Phase) -> Budget {
@@ -340,11 +346,16 @@ async fn rate_limited_run(args: &RateArgs, sim_burst: u32, days: u32, report: &m
         sim.clear_requests().await
     })
     .await?;
-    let statuses = sim.api_statuses().await?;
+    let requests = sim.api_requests().await?;
     sim.stop().await;
-    let accepted = statuses.iter().filter(|s| **s < 400).count();
-    let limited = statuses.iter().filter(|s| **s == 429).count();
-    let other = statuses.len() - accepted - limited;
+    let accepted = requests.iter().filter(|r| r.status < 400).count();
+    let limited = requests.iter().filter(|r| r.status == 429).count();
+    let other = requests.len() - accepted - limited;
+    let refusals: Vec<_> = requests.iter().filter(|r| r.status == 429).collect();
+    let during_hold = requests
+        .iter()
+        .filter(|request| refusals.iter().any(|refusal| request.came_during_retry_after_of(refusal)))
+        .count();
     let seconds = phase.elapsed.as_secs_f64().max(1e-9);
     let achieved = accepted as f64 / seconds;
     report.phase(&phase);
@@ -367,8 +378,14 @@ async fn rate_limited_run(args: &RateArgs, sim_burst: u32, days: u32, report: &m
             args.rate, args.latency_ms
         ),
         achieved / args.rate,
-        0.90,
+        utilisation_budget(sim_burst),
         Budget::percent,
+    ));
+    report.budget(Budget::at_most(
+        &format!("requests sent while a Retry-After held (burst {sim_burst})"),
+        during_hold as f64,
+        0.0,
+        Budget::count,
     ));
     report.budget(peak_rss_budget(&phase));
     Ok(())

@@ -39,6 +39,10 @@ impl Budget {
         format!("{value:.2}×")
     }
 
+    pub fn count(value: f64) -> String {
+        format!("{value:.0}")
+    }
+
     pub fn megabytes(bytes: f64) -> String {
         format!("{:.1} MB", bytes / 1_000_000.0)
     }

@@ -149,8 +149,8 @@ impl ChildSim {
         Ok(())
     }
 
-    /// Status codes of the `/v1` requests in the simulator's log.
-    pub async fn api_statuses(&self) -> Result<Vec<u16>> {
+    /// The `/v1` requests in the simulator's log.
+    pub async fn api_requests(&self) -> Result<Vec<RequestRecord>> {
         let records: Vec<RequestRecord> = self
             .http
             .get(format!("{}/_sim/requests", self.api_url))
@@ -159,11 +159,7 @@ impl ChildSim {
             .error_for_status()?
             .json()
             .await?;
-        Ok(records
-            .iter()
-            .filter(|record| record.uri.starts_with("/v1"))
-            .map(|record| record.status)
-            .collect())
+        Ok(records.into_iter().filter(|record| record.uri.starts_with("/v1")).collect())
     }
 
     /// Closes the child's stdin (it shuts down) and waits for it a little, then kills it.

@@ -38,6 +38,26 @@ pub struct RequestRecord {
     pub status: u16,
     /// Sim time, epoch milliseconds.
     pub at_millis: i64,
+    /// Real time since the simulator started, in microseconds: when the request came in
+    /// (before the configured latency) and when its answer left.
+    #[serde(default)]
+    pub received_micros: u64,
+    #[serde(default)]
+    pub answered_micros: u64,
+    /// The `Retry-After` of a 429 or 503, in milliseconds.
+    #[serde(default)]
+    pub retry_after_ms: Option<u64>,
+}
+
+impl RequestRecord {
+    /// Whether this request came in while `refusal`'s `Retry-After` held: after its answer
+    /// left and before the wait it named was over.
+    pub fn came_during_retry_after_of(&self, refusal: &Self) -> bool {
+        refusal.retry_after_ms.is_some_and(|wait| {
+            let end = refusal.answered_micros + wait * 1000;
+            self.received_micros > refusal.answered_micros && self.received_micros < end
+        })
+    }
 }
 
 /// Tells the ticket list handler to misbehave on this one request.
@@ -81,6 +101,8 @@ pub struct Sim {
     shutdown: watch::Receiver<bool>,
     /// Sends webhook deliveries.
     http: reqwest::Client,
+    /// Real time zero of the request log.
+    started: tokio::time::Instant,
 }
 
 /// The headers (`X-Total-Pages`, `X-Total-Results`) and body of a ticket page.
@@ -126,7 +148,12 @@ impl Sim {
             counts: Mutex::new(HashMap::new()),
             shutdown: parts.shutdown,
             http: parts.http,
+            started: tokio::time::Instant::now(),
         }
+    }
+
+    fn real_micros(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX)
     }
 
     /// Sim time, cut to the configured precision.
@@ -325,6 +352,9 @@ async fn pipeline(
         auth: auth_kind(&request),
         status: 0,
         at_millis: sim.clock.now_millis(),
+        received_micros: sim.real_micros(),
+        answered_micros: 0,
+        retry_after_ms: None,
     };
     let knobs = sim.knobs();
     if knobs.latency_ms > 0 {
@@ -343,15 +373,29 @@ async fn pipeline(
         }
         Err(response) => response,
     };
+    let mut response = response;
+    // HelpDesk's own clock, which the client takes window ends from; hyper would send ours.
+    if let Ok(date) = HeaderValue::from_str(&http_date(sim.clock.now_millis())) {
+        response.headers_mut().insert(header::DATE, date);
+    }
     let status = response.status().as_u16();
+    let retry_after_ms = response
+        .extensions()
+        .get::<RetryAfterHold>()
+        .map(|hold| u64::try_from(hold.0.as_millis()).unwrap_or(u64::MAX));
+    let answered_micros = sim.real_micros();
     let mut log = lock(&sim.log);
     if log.len() == REQUEST_LOG_CAP {
         log.pop_front();
     }
-    log.push_back(RequestRecord { status, ..record });
+    log.push_back(RequestRecord { status, answered_micros, retry_after_ms, ..record });
     drop(log);
     response
 }
+
+/// The hold a 429 named, whatever form its `Retry-After` took (or none).
+#[derive(Debug, Clone, Copy)]
+struct RetryAfterHold(Duration);
 
 /// What to do to a handler's answer on its way out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -413,6 +457,7 @@ pub fn too_many_requests(sim: &Sim, options: &Options, wait: Duration) -> Respon
     };
     if let Some(value) = value.and_then(|value| HeaderValue::from_str(&value).ok()) {
         response.headers_mut().insert(header::RETRY_AFTER, value);
+        response.extensions_mut().insert(RetryAfterHold(Duration::from_secs(seconds)));
     }
     response
 }

@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, RETRY_AFTER};
-use scoreline_core::SharedClock;
+use reqwest::header::{DATE, HeaderMap, RETRY_AFTER};
+use scoreline_core::{SharedClock, Timestamp};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use url::Url;
@@ -13,8 +13,8 @@ use url::Url;
 use crate::auth::Presented;
 use crate::error::error_detail;
 use crate::http::{build_client, exchange};
-use crate::limiter::{RateLimit, RateLimiter};
-use crate::retry::{RetryPolicy, parse_retry_after};
+use crate::limiter::{Pacer, RateLimit};
+use crate::retry::{RetryPolicy, parse_http_date, parse_retry_after};
 use crate::{Agent, Credentials, GiveUpReason, HelpDeskError, License, Tag, Team, Ticket, Transient};
 
 pub const DEFAULT_API_BASE_URL: &str = "https://api.helpdesk.com";
@@ -52,8 +52,8 @@ pub(crate) fn parse_base_url(text: &str) -> Result<Url, HelpDeskError> {
     Ok(url)
 }
 
-/// A client for one HelpDesk account. Cheap to clone; clones share the account's rate limiter,
-/// so make one per account and pass it around.
+/// A client for one HelpDesk account. Cheap to clone; clones share the account's [`Pacer`], so
+/// make one per account and pass it around (or hand every client of the account one pacer).
 #[derive(Debug, Clone)]
 pub struct HelpDeskClient {
     inner: Arc<Inner>,
@@ -65,7 +65,10 @@ struct Inner {
     config: HelpDeskConfig,
     credentials: Credentials,
     clock: SharedClock,
-    limiter: RateLimiter,
+    pacer: Pacer,
+    /// The newest `Date` HelpDesk sent and our clock's time when it was read: HelpDesk's clock,
+    /// as best known.
+    server_date: std::sync::Mutex<Option<(Timestamp, Timestamp)>>,
 }
 
 /// A decoded answer with its headers (paging reads the totals from them).
@@ -81,15 +84,70 @@ impl HelpDeskClient {
         credentials: Credentials,
         clock: SharedClock,
     ) -> Result<Self, HelpDeskError> {
+        let pacer = Pacer::new(config.rate_limit)?;
+        Self::with_pacer(config, credentials, clock, pacer)
+    }
+
+    /// A client whose requests pass `pacer`, which other clients of the same account may share
+    /// (its own `config.rate_limit` is then not used).
+    pub fn with_pacer(
+        config: HelpDeskConfig,
+        credentials: Credentials,
+        clock: SharedClock,
+        pacer: Pacer,
+    ) -> Result<Self, HelpDeskError> {
         Ok(Self {
             inner: Arc::new(Inner {
                 http: build_client(config.connect_timeout)?,
-                limiter: RateLimiter::new(config.rate_limit)?,
+                pacer,
                 config,
                 credentials,
                 clock,
+                server_date: std::sync::Mutex::new(None),
             }),
         })
+    }
+
+    /// The pacer every request of this client passes.
+    pub fn pacer(&self) -> &Pacer {
+        &self.inner.pacer
+    }
+
+    /// HelpDesk's current time from the `Date` of its latest answer, moved on by the time our
+    /// clock measured since; `None` before any answer carried one. The header has whole
+    /// seconds, so this runs up to a second behind.
+    pub fn server_now(&self) -> Option<Timestamp> {
+        let (date, read) = (*self.server_date())?;
+        let since = self.inner.clock.now().as_millis().saturating_sub(read.as_millis()).max(0);
+        Some(Timestamp::from_millis(date.as_millis().saturating_add(since)))
+    }
+
+    /// HelpDesk's current time to the millisecond: `ours` when it falls within the second that
+    /// HelpDesk's latest `Date` names, otherwise the nearest end of that second; `ours` when no
+    /// answer carried a `Date` yet.
+    pub fn server_now_or(&self, ours: Timestamp) -> Timestamp {
+        match self.server_now() {
+            None => ours,
+            Some(earliest) => {
+                let latest = earliest.saturating_add(Duration::from_millis(999));
+                ours.clamp(earliest, latest)
+            }
+        }
+    }
+
+    fn server_date(&self) -> std::sync::MutexGuard<'_, Option<(Timestamp, Timestamp)>> {
+        self.inner.server_date.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn note_server_date(&self, headers: &HeaderMap) {
+        let Some(date) = headers.get(DATE).and_then(|value| value.to_str().ok()).and_then(parse_http_date)
+        else {
+            return;
+        };
+        // Keep the observation that puts HelpDesk's clock furthest on: each one is a lower bound.
+        if self.server_now().is_none_or(|known| date >= known) {
+            *self.server_date() = Some((date, self.inner.clock.now()));
+        }
     }
 
     /// One ticket with its full history; a missing ticket is a `Permanent` 404
@@ -136,9 +194,15 @@ impl HelpDeskClient {
         let mut rejected: Option<Presented> = None;
         let mut attempts = 0;
         loop {
-            inner.limiter.acquire().await;
+            let release = inner.pacer.acquire().await;
             attempts += 1;
-            let failure = match self.attempt(&url, &presented, rejected.as_ref(), &check).await {
+            let outcome = self.attempt(&url, &presented, rejected.as_ref(), &check).await;
+            let refused =
+                matches!(&outcome, Err(HelpDeskError::Retryable(failure)) if failure.is_rate_limited());
+            if !refused {
+                inner.pacer.accepted(release);
+            }
+            let failure = match outcome {
                 Ok(answer) => return Ok(answer),
                 Err(error @ HelpDeskError::Authentication { status: 401, .. }) if rejected.is_none() => {
                     match presented.refreshed(&inner.credentials).await? {
@@ -156,9 +220,11 @@ impl HelpDeskClient {
                 Err(error) => return Err(error),
             };
             let wait = failure.retry_after().unwrap_or_else(|| policy.backoff(attempts));
-            if failure.throttles_account() {
-                // Even when this request gives up, the account stays closed for the others.
-                inner.limiter.close_until(Instant::now() + wait);
+            // Even when this request gives up, the account stays closed for the others.
+            if refused {
+                inner.pacer.throttled(release, Instant::now() + wait);
+            } else if failure.throttles_account() {
+                inner.pacer.close_until(Instant::now() + wait);
             }
             let waited = started.elapsed();
             let reason = if attempts >= policy.max_attempts {
@@ -190,6 +256,7 @@ impl HelpDeskClient {
         let inner = &*self.inner;
         let request = presented.apply(inner.http.get(url.clone()));
         let answer = exchange(request, inner.config.attempt_timeout).await?;
+        self.note_server_date(&answer.headers);
         let status = answer.status;
         if status.is_success() {
             // A cut-off body or an HTML page from a proxy: another try may get the real thing.

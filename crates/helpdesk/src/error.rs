@@ -121,9 +121,14 @@ impl Transient {
         }
     }
 
+    /// A 429: the server's word that requests come too fast.
+    pub(crate) fn is_rate_limited(&self) -> bool {
+        matches!(self, Self::Status { status: 429, .. })
+    }
+
     /// A 429 throttles the whole account, so its wait is imposed on every request to it.
     pub(crate) fn throttles_account(&self) -> bool {
-        matches!(self, Self::Status { status: 429, .. }) || self.retry_after().is_some()
+        self.is_rate_limited() || self.retry_after().is_some()
     }
 }
 

@@ -51,9 +51,16 @@ pub(crate) fn parse_retry_after(value: &str, now: Timestamp) -> Option<Duration>
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
-    let at = time::PrimitiveDateTime::parse(value, HTTP_DATE).ok()?.assume_utc();
-    let millis = (at - now.to_offset_date_time()).whole_milliseconds();
+    let at = parse_http_date(value)?;
+    let millis = at.as_millis().saturating_sub(now.as_millis());
     Some(Duration::from_millis(u64::try_from(millis).unwrap_or(0)))
+}
+
+/// An HTTP date (`Date`, `Retry-After`) as a timestamp.
+pub(crate) fn parse_http_date(value: &str) -> Option<Timestamp> {
+    let at = time::PrimitiveDateTime::parse(value.trim(), HTTP_DATE).ok()?.assume_utc();
+    let millis = i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()?;
+    Some(Timestamp::from_millis(millis))
 }
 
 #[cfg(test)]

@@ -25,6 +25,16 @@ pub use sqlite::SqliteStore;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// sqlx logs every statement at debug and a slow one at warn, each with its whole SQL text: a
+/// backfill's multi-row upsert fills pages of log with parameters. Statements are logged at
+/// trace only, and a slow one at info; the log formatter shows its summary (first words)
+/// without the statement.
+fn quiet_statement_logs<O: sqlx::ConnectOptions>(options: O) -> O {
+    options
+        .log_statements(log::LevelFilter::Trace)
+        .log_slow_statements(log::LevelFilter::Info, std::time::Duration::from_secs(1))
+}
+
 /// The migration versions of each backend, in order: (SQLite, PostgreSQL).
 pub fn migration_versions() -> (Vec<i64>, Vec<i64>) {
     (sqlite::migration_versions(), postgres::migration_versions())

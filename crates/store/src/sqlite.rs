@@ -50,6 +50,7 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
             .pragma("secure_delete", "ON");
+        let options = crate::quiet_statement_logs(options);
         prepare_private_file(options.get_filename())?;
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         Ok(Self { pool })

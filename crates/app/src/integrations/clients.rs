@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use scoreline_core::AccountId;
+use scoreline_core::{AccountId, IntegrationId};
 use scoreline_helpdesk::{
-    Credentials, HelpDeskClient, HelpDeskConfig, HelpDeskError, OAuthClient, RetryPolicy, SecretString,
+    Credentials, HelpDeskClient, HelpDeskConfig, HelpDeskError, OAuthClient, Pacer, RetryPolicy, SecretString,
 };
 
 use super::OAuthFailure;
@@ -19,20 +19,53 @@ impl App {
         client.list_agents().await.map(drop).map_err(|error| verification_error(&error))
     }
 
+    /// A client with a pacer of its own: for one-off checks before an integration exists.
     pub(crate) fn helpdesk_client_with(
         &self,
         credentials: Credentials,
         retry: RetryPolicy,
         attempt_timeout: Duration,
     ) -> AppResult<HelpDeskClient> {
+        let config = self.helpdesk_config(retry, attempt_timeout)?;
+        HelpDeskClient::new(config, credentials, self.clock().clone())
+            .map_err(|e| AppError::Internal(format!("HelpDesk client: {e}")))
+    }
+
+    /// A client of an integration: its requests pass the integration's one pacer, so every
+    /// run and every window shares what the pacer learned about HelpDesk's rate limit.
+    pub(crate) fn integration_client(
+        &self,
+        id: IntegrationId,
+        credentials: Credentials,
+        retry: RetryPolicy,
+        attempt_timeout: Duration,
+    ) -> AppResult<HelpDeskClient> {
+        let config = self.helpdesk_config(retry, attempt_timeout)?;
+        let pacer = self.pacer(id)?;
+        HelpDeskClient::with_pacer(config, credentials, self.clock().clone(), pacer)
+            .map_err(|e| AppError::Internal(format!("HelpDesk client: {e}")))
+    }
+
+    /// The pacer of an integration's HelpDesk requests in this process.
+    pub(crate) fn pacer(&self, id: IntegrationId) -> AppResult<Pacer> {
+        let mut pacers = self.inner.pacers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(pacer) = pacers.get(&id) {
+            return Ok(pacer.clone());
+        }
+        let pacer = Pacer::new(self.helpdesk_settings().rate_limit)
+            .map_err(|e| AppError::Internal(format!("HelpDesk rate limit: {e}")))?;
+        pacers.insert(id, pacer.clone());
+        Ok(pacer)
+    }
+
+    fn helpdesk_config(&self, retry: RetryPolicy, attempt_timeout: Duration) -> AppResult<HelpDeskConfig> {
         let settings = self.helpdesk_settings();
         let mut config = HelpDeskConfig::new(&settings.api_url)
             .map_err(|e| AppError::Internal(format!("HelpDesk API URL: {e}")))?;
         config.rate_limit = settings.rate_limit;
         config.retry = retry;
         config.attempt_timeout = attempt_timeout;
-        HelpDeskClient::new(config, credentials, self.clock().clone())
-            .map_err(|e| AppError::Internal(format!("HelpDesk client: {e}")))
+        Ok(config)
     }
 
     pub(crate) fn oauth_client(&self) -> AppResult<OAuthClient> {

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use scoreline_core::{AuthMethod, Integration, IntegrationId, IntegrationSettings, Permission, SessionId};
+use scoreline_core::{
+    AccountId, AuthMethod, Integration, IntegrationId, IntegrationSettings, Permission, SessionId,
+};
 use scoreline_helpdesk::{Credentials, Pkce, SecretString};
 use scoreline_store::integrations::{NewCredentials, NewIntegration, OAuthFlow, OAuthTokens};
 use serde_json::json;
@@ -155,6 +157,12 @@ impl App {
                 tracing::warn!(%error, "OAuth code exchange failed");
                 AppError::OAuth(OAuthFailure::Exchange(error.to_string()))
             })?;
+        // The token answer names the account it grants; the integration page shows it.
+        let account_id = tokens
+            .account_id
+            .as_deref()
+            .and_then(|text| AccountId::parse(text).ok())
+            .map(|id| id.as_str().to_owned());
         let tokens = OAuthTokens {
             access_token: tokens.access_token,
             refresh_token: tokens.refresh_token,
@@ -191,7 +199,7 @@ impl App {
             id,
             settings: flow.settings,
             auth_method: AuthMethod::Oauth,
-            account_id: None,
+            account_id,
             created_at: self.clock().now(),
         };
         let audit = self.audit(

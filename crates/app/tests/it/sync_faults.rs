@@ -23,6 +23,7 @@ on_both_backends!(
     visibility_lag_with_our_clock_ten_minutes_ahead,
     visibility_lag_with_our_clock_ten_minutes_behind,
     an_empty_backfill_takes_its_cursor_from_helpdesk_time,
+    window_ends_and_the_incremental_bound_follow_helpdesk_s_date,
     rate_limit_storm_with_retry_after,
     server_errors_and_hung_responses,
     truncated_and_html_bodies,
@@ -292,7 +293,8 @@ async fn lag_and_skew(backend: TestBackend, ours_ahead: bool) {
     } else {
         test.clock.set(sim.now().saturating_sub(skew));
     }
-    let start = test.clock.now().saturating_sub(7 * DAY);
+    // The backfill's windows end at HelpDesk's time (its `Date` header), not ours.
+    let start = sim.now().saturating_sub(7 * DAY);
     let newest_in_helpdesk = || sim.truth().iter().map(|t| t.updated_at).max().unwrap();
     sync(&test, id).await;
     assert!(cursor(&test, id).await <= newest_in_helpdesk(), "the cursor is HelpDesk's time");
@@ -327,6 +329,37 @@ async fn visibility_lag_with_our_clock_ten_minutes_ahead(backend: TestBackend) {
 
 async fn visibility_lag_with_our_clock_ten_minutes_behind(backend: TestBackend) {
     lag_and_skew(backend, false).await;
+}
+
+/// Our clock three days behind HelpDesk's: the backfill still covers the last 7 days of
+/// HelpDesk's time, and an incremental run reads up to HelpDesk's now less the safety lag, both
+/// from the `Date` of HelpDesk's answers.
+async fn window_ends_and_the_incremental_bound_follow_helpdesk_s_date(backend: TestBackend) {
+    let config = SimConfig { tickets: 300, days: 10, ..SimConfig::default() };
+    let (test, id) = connected(backend, config, 7).await;
+    let sim = test.sim();
+    test.clock.set(sim.now().saturating_sub(3 * DAY));
+    let helpdesk_now = sim.now();
+    sync(&test, id).await;
+    let expected = truth(sim, helpdesk_now.saturating_sub(7 * DAY), helpdesk_now);
+    assert!(expected.values().any(|t| t.0 > test.clock.now()), "tickets newer than our clock exist");
+    assert_eq!(stored(&test, id).await, expected);
+
+    advance(&test, 5 * MINUTE);
+    sim.clear_requests();
+    let created = new_ticket(sim, 1).to_string();
+    advance(&test, MINUTE);
+    sync(&test, id).await;
+    assert!(stored(&test, id).await.contains_key(&created), "the new ticket arrived");
+    let lag = test.app.settings().sync.safety_lag;
+    let bound = sim.now().saturating_sub(lag);
+    let calls = list_calls(sim);
+    assert!(!calls.is_empty());
+    for call in calls {
+        let to = call.to.expect("an upper bound");
+        // The `Date` header has whole seconds.
+        assert!(to <= bound && to.as_millis() > bound.as_millis() - 1000, "{to:?} vs {bound:?}");
+    }
 }
 
 /// With nothing to backfill, the cursor must not become our clock's "now": ours runs 10 minutes

@@ -138,6 +138,7 @@ pub fn reply(sim: &SimHandle, id: &str) {
 pub struct ListCall {
     pub silo: String,
     pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
     /// `next.value` and `next.ID`, for pages after the first.
     pub after: Option<(Timestamp, String)>,
     pub status: u16,
@@ -163,6 +164,7 @@ pub fn list_calls_in(requests: &[RequestRecord]) -> Vec<ListCall> {
             ListCall {
                 silo: params.get("silo").cloned().unwrap_or_default(),
                 from: at("updatedDateFrom"),
+                to: at("updatedDateTo"),
                 after: at("next.value").zip(params.get("next.ID").cloned()),
                 status: r.status,
                 uri: r.uri.clone(),

@@ -338,3 +338,27 @@ async fn tickets_keep_every_field_event_and_message_the_server_sent() {
     }
     assert_eq!(checked, 30);
 }
+
+#[tokio::test]
+async fn helpdesk_s_clock_comes_from_the_date_of_its_answers() {
+    // The simulator's clock is fixed at its start date, years away from this machine's.
+    let sim = spawn(10, |_| ()).await;
+    let client = client_for(&sim, |_| ());
+    assert_eq!(client.server_now(), None, "no answer yet");
+    client.list_agents().await.unwrap();
+    let server_now = client.server_now().expect("the simulator sends a Date");
+    let sim_now = sim.now().as_millis();
+    // Whole seconds, so up to one behind; a little real time passed since the answer.
+    assert!(
+        server_now.as_millis() > sim_now - 1000 && server_now.as_millis() < sim_now + 1000,
+        "{server_now:?} vs {sim_now}"
+    );
+    let ours = scoreline_core::Clock::now(&scoreline_core::SystemClock);
+    assert!((ours.as_millis() - sim_now).abs() > 24 * 3600 * 1000, "the simulator's clock is not ours");
+    // Ours refines HelpDesk's within the second its Date names, and only there.
+    let ahead = client.server_now_or(ours);
+    assert!(ahead < ours, "our clock, far ahead, is not used");
+    assert!((ahead.as_millis() - server_now.as_millis() - 999).abs() < 200, "{ahead:?} vs {server_now:?}");
+    let within = client.server_now().unwrap().saturating_add(Duration::from_millis(300));
+    assert_eq!(client.server_now_or(within), within);
+}

@@ -300,7 +300,10 @@ async fn oauth_connects_through_consent_and_refuses_forgeries(backend: TestBacke
         assert_eq!(integration.auth_method.as_str(), "oauth");
         assert_eq!(integration.backfill_days, 14);
         assert!(integration.credential_set && integration.token_last4.is_none());
+        assert_eq!(integration.account_id.as_deref(), Some(test.sim().account_id().as_str()));
     }
+    let detail = test.get_text(&admin, &format!("/interactions/integrations/{}", integrations[0].id)).await;
+    assert!(detail.contains("Account ID") && detail.contains(&test.sim().account_id()), "{detail}");
 
     // The API flow answers with where to approve access and creates nothing before that.
     let api_started = post_integration(&test, &admin, &json!({
