@@ -4,9 +4,9 @@
 
 use std::fmt::Write;
 
-const WIDTH: f64 = 720.0;
-const HEIGHT: f64 = 260.0;
-const LEFT: f64 = 52.0;
+const WIDTH: f64 = 520.0;
+const HEIGHT: f64 = 270.0;
+const LEFT: f64 = 56.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 22.0;
 const BOTTOM: f64 = 46.0;
@@ -50,7 +50,7 @@ fn open(chart: &Chart<'_>, max: f64, ticks: usize) -> String {
     let (id, title, description) = (escape(chart.id), escape(chart.title), escape(chart.description));
     let _ = write!(
         svg,
-        r#"<svg class="chart" id="{id}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{id}-title {id}-desc" font-family="system-ui, sans-serif" font-size="11"><title id="{id}-title">{title}</title><desc id="{id}-desc">{description}</desc>"#
+        r#"<svg class="chart" id="{id}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{id}-title {id}-desc" font-family="system-ui, sans-serif" font-size="13"><title id="{id}-title">{title}</title><desc id="{id}-desc">{description}</desc>"#
     );
     let plot_height = HEIGHT - TOP - BOTTOM;
     for i in 0..=ticks {

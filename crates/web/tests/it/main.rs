@@ -9,6 +9,7 @@ mod browser_agents;
 mod browser_evaluations;
 mod browser_integrations;
 mod browser_pages;
+mod browser_results;
 mod case_filters;
 mod cases;
 mod control_characters;
