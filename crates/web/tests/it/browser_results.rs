@@ -75,5 +75,11 @@ async fn the_results_and_agent_pages_draw_their_charts_beside_their_figures() {
         .unwrap();
     let disputes = text(client, "#disputes").await;
     assert!(disputes.contains("changed") && disputes.contains("check Q3"), "{disputes}");
+
+    // The home page of an admin: sync health, lists and open disputes.
+    client.goto(&test.url("/")).await.unwrap();
+    assert!(text(client, "#home-sync").await.contains("Held back"));
+    assert!(text(client, "#home-disputes").await.starts_with("0 open disputes"));
+    screenshots(client, "home").await;
     browser.close().await;
 }
