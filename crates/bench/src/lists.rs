@@ -24,7 +24,7 @@ use crate::sim::ChildSim;
 const STATUSES: [&str; 5] = ["open", "pending", "onhold", "solved", "closed"];
 
 /// A small deterministic generator, so every run stores the same cases.
-fn next(state: &mut u64) -> u64 {
+pub fn next(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
     let mut z = *state;
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

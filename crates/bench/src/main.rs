@@ -4,6 +4,8 @@
 //! - `backfill`: raw page download vs a full backfill into SQLite (and PostgreSQL when a server
 //!   URL is given), peak RSS of each backfill, then the rate-limited backfill.
 //! - `rate-limit`: only the rate-limited backfill.
+//! - `results`: generated evaluations in the store, then results by agent per week over 90
+//!   days and the CSV export (rows/s, peak RSS).
 //! - `sign-in-burst`: concurrent sign-ins against a `scoreline serve` child process: its peak
 //!   RSS, and the p95 of `/healthz` and of the case list meanwhile.
 //!
@@ -13,6 +15,7 @@
 mod lists;
 mod measure;
 mod report;
+mod results;
 mod rss;
 mod sign_in;
 mod sim;
@@ -44,6 +47,8 @@ enum Command {
     SignInBurst(sign_in::SignInArgs),
     /// Generated cases of matched agents: list preview, a random 5-per-agent run, cases pages.
     Lists(ListsArgs),
+    /// Generated evaluations: results by agent per week over 90 days, and the CSV export.
+    Results(ResultsArgs),
     /// Serve a simulator until stdin closes (used by the other commands).
     #[command(hide = true)]
     Sim(SimArgs),
@@ -86,6 +91,34 @@ struct ListsArgs {
     /// A PostgreSQL server (a fresh database is created on it and dropped afterwards).
     #[arg(long, env = "SCORELINE_BENCH_POSTGRES_URL")]
     postgres_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct ResultsArgs {
+    /// Submitted evaluations generated over 90 days.
+    #[arg(long, default_value_t = 100_000)]
+    evaluations: usize,
+    /// Agents they are spread over (one staff member each, all in one team).
+    #[arg(long, default_value_t = 200)]
+    agents: usize,
+    /// A PostgreSQL server (a fresh database is created on it and dropped afterwards).
+    #[arg(long, env = "SCORELINE_BENCH_POSTGRES_URL")]
+    postgres_url: Option<String>,
+}
+
+async fn results_bench(args: ResultsArgs) -> Result<()> {
+    let mut report = Report::new(&machine());
+    let (db, dir) = measure::fresh_sqlite().await?;
+    results::run("SQLite", db, args.evaluations, args.agents, &mut report).await?;
+    drop(dir);
+    if let Some(admin_url) = &args.postgres_url {
+        let (db, fresh) = FreshPostgres::create(admin_url).await?;
+        let result = results::run("PostgreSQL", db, args.evaluations, args.agents, &mut report).await;
+        fresh.drop_database().await;
+        result?;
+    }
+    report.print();
+    Ok(())
 }
 
 async fn lists_bench(args: ListsArgs) -> Result<()> {
@@ -149,6 +182,7 @@ fn main() -> Result<()> {
             }
             Command::SignInBurst(args) => sign_in::run(args).await,
             Command::Lists(args) => lists_bench(args).await,
+            Command::Results(args) => results_bench(args).await,
             Command::Sim(args) => sim::serve(args).await,
         }
     })

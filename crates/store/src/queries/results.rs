@@ -213,14 +213,15 @@ impl Backend {
         match order {
             Order::After(after) => {
                 if let Some((at, id)) = after {
+                    // The `>=` lets the index on submitted_at start the page where the last ended.
                     query
+                        .push(" AND e.submitted_at >= ")
+                        .push_bind(at.as_millis())
                         .push(" AND (e.submitted_at > ")
                         .push_bind(at.as_millis())
-                        .push(" OR (e.submitted_at = ")
-                        .push_bind(at.as_millis())
-                        .push(" AND e.id > ")
+                        .push(" OR e.id > ")
                         .push_bind(id.as_uuid())
-                        .push("))");
+                        .push(")");
                 }
                 query.push(" ORDER BY e.submitted_at, e.id");
             }

@@ -122,19 +122,65 @@ struct HomePage {
     cases: u64,
     /// Whether this person connects HelpDesk themselves, for the way on when there is no case.
     connects: bool,
+    /// For global admins: each integration's sync health and held-back cases.
+    integrations: Vec<scoreline_app::IntegrationOverview>,
+    /// For those who manage lists: their active lists that run on a schedule, and all of them.
+    lists: Option<(usize, usize)>,
+    /// For everyone but employees: open disputes in scope.
+    open_disputes: Option<u64>,
+    /// For employees: their own latest results.
+    own: Option<scoreline_app::AgentResults>,
 }
 
-/// Each person's counts: open work for evaluators, the cases in their scope; and the way on.
+/// What matters to each role: admins the sync health, held-back cases, lists and open
+/// disputes; evaluators their work; agents their latest results.
 async fn home(State(state): State<WebState>, page: PageActor) -> Result<Response, ApiError> {
+    use scoreline_core::Permission;
     let actor = &page.actor;
-    let open_work = if actor.can(scoreline_core::Permission::Evaluate) {
+    let open_work = if actor.can(Permission::Evaluate) {
         Some(state.app.count_my_open_assignments(actor).await?)
     } else {
         None
     };
     let cases = state.app.count_cases(actor, &scoreline_core::CaseFilter::default()).await?.total;
-    let connects = actor.can(scoreline_core::Permission::ManageIntegrations);
-    Ok(HomePage { layout: page.layout(), open_work, cases, connects }.into_response())
+    let connects = actor.can(Permission::ManageIntegrations);
+    let everything = scoreline_core::PageRequest::first(scoreline_core::PageRequest::MAX_LIMIT);
+    let integrations = if connects {
+        state.app.list_integration_overviews(actor, everything).await?.items
+    } else {
+        Vec::new()
+    };
+    let lists = if actor.can(Permission::ManageLists) {
+        let lists = state.app.list_lists(actor, false, everything).await?.items;
+        Some((lists.iter().filter(|l| l.definition.schedule.is_some()).count(), lists.len()))
+    } else {
+        None
+    };
+    let open_disputes = if actor.can(Permission::Evaluate) {
+        Some(state.app.count_open_disputes(actor).await?)
+    } else {
+        None
+    };
+    let own = match actor.user() {
+        Some(user) if !actor.can(Permission::Evaluate) => {
+            let from = page.layout().now().saturating_sub(std::time::Duration::from_secs(90 * 86_400));
+            let input = scoreline_app::ResultsInput { from: Some(from.to_rfc3339()), ..Default::default() };
+            let request = input.parse()?;
+            Some(state.app.agent_results(actor, user.id, &request).await?)
+        }
+        _ => None,
+    };
+    let view = HomePage {
+        layout: page.layout(),
+        open_work,
+        cases,
+        connects,
+        integrations,
+        lists,
+        open_disputes,
+        own,
+    };
+    Ok(view.into_response())
 }
 
 #[cfg(test)]

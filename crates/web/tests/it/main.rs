@@ -10,6 +10,7 @@ mod browser_calibrations;
 mod browser_evaluations;
 mod browser_integrations;
 mod browser_pages;
+mod browser_results;
 mod calibrations;
 mod case_filters;
 mod cases;
