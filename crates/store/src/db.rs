@@ -96,10 +96,12 @@ macro_rules! forward {
 forward! {
     migrate();
     ping();
+    refresh_statistics();
 
     // users.rs
     create_user(&NewUser, &AuditRecord) -> User;
     get_user(&Scope, UserId) -> Option<User>;
+    user_names(&[UserId]) -> Vec<(UserId, String)>;
     find_user_credentials(&str) -> Option<UserCredentials>;
     list_users(&Scope, PageRequest) -> Page<User>;
     list_staff_candidates(&Scope) -> Vec<StaffCandidate>;
@@ -173,6 +175,7 @@ forward! {
     list_cases(&Scope, &CaseFilter, PageRequest) -> Page<StoredCase>;
     count_filtered_cases(&Scope, &CaseFilter) -> CaseCounts;
     get_case(&Scope, CaseId) -> Option<StoredCase>;
+    cases_by_ids(&Scope, &[CaseId]) -> Vec<StoredCase>;
     count_cases(IntegrationId) -> u64;
     case_counts(IntegrationId) -> CaseCounts;
     newest_case_update(IntegrationId) -> Option<Timestamp>;
