@@ -338,7 +338,7 @@ impl PoolPage {
             .into_iter()
             .map(|std::cmp::Reverse((date, case_id, user_id))| PoolCase { case_id, user_id, date })
             .collect();
-        cases.sort_unstable_by(|a, b| (b.date, b.case_id).cmp(&(a.date, a.case_id)));
+        cases.sort_unstable_by_key(|case| std::cmp::Reverse((case.date, case.case_id)));
         let more = cases.len() > self.limit;
         cases.truncate(self.limit);
         let next = if more { cases.last().map(|case| (case.date, case.case_id)) } else { None };
@@ -703,7 +703,7 @@ mod tests {
             .map(|i| PoolCase { case_id: CaseId::new(), user_id: user, date: Timestamp::from_millis(i % 3) })
             .collect();
         let mut expected = cases.clone();
-        expected.sort_by(|a, b| (b.date, b.case_id).cmp(&(a.date, a.case_id)));
+        expected.sort_by_key(|case| std::cmp::Reverse((case.date, case.case_id)));
         let mut seen = Vec::new();
         let mut after = None;
         loop {
