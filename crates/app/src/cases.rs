@@ -68,14 +68,15 @@ impl App {
         Ok(integrations.items.into_iter().map(|i| (i.id, i.label)).collect())
     }
 
-    /// Where a person opens the case's ticket in HelpDesk: the web app for the real service; for
-    /// another API address (a simulator), the ticket as that API serves it.
+    /// Where a person opens the case's ticket in HelpDesk's agent web app: app.helpdesk.com for
+    /// the real service; for another API address (the simulator), the ticket page it serves
+    /// beside its API.
     pub fn ticket_url(&self, case: &StoredCase) -> String {
         let api = self.settings().helpdesk.api_url.trim_end_matches('/');
         if api == scoreline_helpdesk::DEFAULT_API_BASE_URL.trim_end_matches('/') {
             format!("https://app.helpdesk.com/tickets/{}", case.source_id)
         } else {
-            format!("{api}/v1/tickets/{}", case.source_id)
+            format!("{api}/tickets/{}", case.source_id)
         }
     }
 

@@ -45,9 +45,9 @@ pub use evaluations::{ResolveDispute, StartEvaluation, UpdateEvaluation};
 pub use integrations::{
     ConnectIntegration, HelpDeskSettings, OAuthCallback, OAuthFailure, OAuthStart, UpdateIntegration,
 };
-pub use lists::{AgentPreview, ListPreview, MAX_COUNT, Skipped, definition_error};
+pub use lists::{AgentPreview, ListPreview, MAX_COUNT, PoolChoices, Skipped, definition_error};
 pub use matching::{AgentDirectory, AgentEntry, AutoMatchReport, CreateStaffFromAgents, MatchSuggestion};
-pub use purge::{PURGE_BATCH, PurgeReport};
+pub use purge::{PURGE_BATCH, PURGE_BATCH_SECONDS, PurgeReport};
 pub use results::{AgentResults, EXPORT_PAGE, ResultsInput, ResultsReport, ResultsRequest};
 pub use scorecards::MAX_SCORECARD_FILE_BYTES;
 pub use scoreline_helpdesk::RateLimit;

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use scoreline_core::{
     Assignment, AssignmentId, CaseCounts, CaseFilter, CaseId, DateRange, FieldErrors, Label, List,
-    ListDefinition, ListId, ListKind, ListRun, Page, PageRequest, Per, Permission, Pick, RunId, Sampler,
-    Scope, TeamId, Timestamp, UserId, check_schedule, latest_slot, resolve_window, sample_key,
-    split_evaluators, time_zone,
+    ListDefinition, ListId, ListKind, ListRun, Page, PageRequest, Per, Permission, Pick, PoolPage, RunId,
+    Sampler, Scope, ScorecardId, StoredCase, TeamId, Timestamp, UserId, check_schedule, latest_slot,
+    resolve_window, sample_key, split_evaluators, time_zone,
 };
 use scoreline_store::lists::{ListVersion, NewAssignment, NewPick, NewRun, PoolQuery};
 use serde::Serialize;
@@ -36,6 +36,16 @@ pub struct AgentPreview {
     pub name: String,
     pub pool: u64,
     pub would_pick: u64,
+}
+
+/// A page of a list's pool to pick from (a manual list).
+#[derive(Debug, Clone)]
+pub struct PoolChoices {
+    /// Cases in the pool (with the search, if any).
+    pub total: u64,
+    pub cases: Vec<StoredCase>,
+    /// Where the next page starts: the date and id of this page's last case.
+    pub next: Option<(Timestamp, CaseId)>,
 }
 
 /// A skip and what replaced it.
@@ -175,6 +185,16 @@ impl App {
                 ),
             }
         }
+        if let Some(id) = definition.scorecard_id {
+            match self.db().get_scorecard(ScorecardId::from_uuid(id)).await? {
+                Some(card) if card.archived_at.is_none() => {}
+                Some(card) => errors.push(
+                    "scorecard_id",
+                    format!("The scorecard {} is archived; choose another or restore it.", card.name),
+                ),
+                None => errors.push("scorecard_id", format!("No scorecard has the id {id}.")),
+            }
+        }
         if let Some(schedule) = &definition.schedule {
             for (field, message) in check_schedule(schedule) {
                 errors.push(field, message);
@@ -278,17 +298,17 @@ impl App {
         for pick in &picks {
             *would.entry(pick.user_id).or_default() += 1;
         }
-        let mut per_agent = Vec::with_capacity(pools.len());
-        for (user_id, pool) in pools {
-            let name =
-                self.db().get_user(&Scope::Everything, user_id).await?.map(|u| u.name).unwrap_or_default();
-            per_agent.push(AgentPreview {
+        let ids: Vec<UserId> = pools.keys().copied().collect();
+        let names: HashMap<UserId, String> = self.db().user_names(&ids).await?.into_iter().collect();
+        let mut per_agent: Vec<AgentPreview> = pools
+            .into_iter()
+            .map(|(user_id, pool)| AgentPreview {
                 user_id,
-                name,
+                name: names.get(&user_id).cloned().unwrap_or_default(),
                 pool,
                 would_pick: would.get(&user_id).copied().unwrap_or(0),
-            });
-        }
+            })
+            .collect();
         per_agent.sort_by(|a, b| a.name.cmp(&b.name).then(a.user_id.cmp(&b.user_id)));
         let would_pick = if definition.kind == ListKind::Manual { 0 } else { picks.len() as u64 };
         Ok(ListPreview {
@@ -407,6 +427,38 @@ impl App {
             return Ok(None);
         }
         Ok(self.db().get_run(list.id, run_id).await?)
+    }
+
+    /// A page of a list's current pool, newest first, for a person picking a manual list's
+    /// cases: the cases (in the actor's scope) and the cursor of the next page. `search` narrows
+    /// it to subjects containing the text.
+    pub async fn pool_page(
+        &self,
+        actor: &Actor,
+        id: ListId,
+        search: Option<String>,
+        after: Option<(Timestamp, CaseId)>,
+        limit: u32,
+    ) -> AppResult<PoolChoices> {
+        let list = self.get_list(actor, id).await?;
+        let (mut query, _) =
+            pool_query(&list.definition, Some(list.id), actor.scope().clone(), self.clock().now())?;
+        query.search = search;
+        query.oldest_first = false;
+        let mut page = PoolPage::new(limit.clamp(1, PageRequest::MAX_LIMIT), after);
+        self.db().stream_pool(&query, &mut page).await?;
+        let total = page.total();
+        let (entries, next) = page.finish();
+        let ids: Vec<CaseId> = entries.iter().map(|entry| entry.case_id).collect();
+        let mut found: HashMap<CaseId, StoredCase> = self
+            .db()
+            .cases_by_ids(actor.scope(), &ids)
+            .await?
+            .into_iter()
+            .map(|case| (case.id, case))
+            .collect();
+        let cases = ids.iter().filter_map(|id| found.remove(id)).collect();
+        Ok(PoolChoices { total, cases, next })
     }
 
     /// For a sequential list, the last case it picked per staff member (or in total).
@@ -531,6 +583,23 @@ impl App {
         Ok(Skipped { skipped, replacement })
     }
 
+    /// The scorecard named by the list of one's own assignment, to offer first when evaluating
+    /// its case; `None` for someone else's assignment or a list without one.
+    pub async fn assignment_scorecard(
+        &self,
+        actor: &Actor,
+        id: AssignmentId,
+    ) -> AppResult<Option<ScorecardId>> {
+        let Some(me) = actor.user().map(|u| u.id) else { return Ok(None) };
+        let Some(list_id) =
+            self.db().get_assignment(id).await?.filter(|a| a.evaluator_id == me).and_then(|a| a.list_id)
+        else {
+            return Ok(None);
+        };
+        let list = self.db().get_list(&Scope::Everything, list_id).await?;
+        Ok(list.and_then(|list| list.definition.scorecard_id).map(ScorecardId::from_uuid))
+    }
+
     /// The next case of the agent's pool in the run's order (its seed, its window, its list
     /// version), when the list replaces skipped cases.
     async fn replacement_for(&self, assignment: &Assignment) -> AppResult<Option<NewAssignment>> {
@@ -635,5 +704,6 @@ fn pool_query_at(
         date_field: filters.date_field,
         oldest_first: definition.kind == ListKind::Sequential,
         agent: None,
+        search: None,
     }
 }

@@ -48,6 +48,10 @@ impl App {
                     }
                     Err(error) => tracing::warn!(%error, "retention purge failed"),
                 }
+                // Hourly too: after a backfill or a purge the planner needs fresh statistics.
+                if let Err(error) = self.db().refresh_statistics().await {
+                    tracing::warn!(%error, "could not refresh the database statistics");
+                }
             }
         }
     }

@@ -1,8 +1,9 @@
 //! `scoreline-bench lists`: generated cases matched to generated agents, then the list preview,
-//! a random 5-per-agent run filtered by date and status, and filtered pages of the cases list,
-//! on SQLite and (with a server URL) PostgreSQL; the budgets of DESIGN.md §6.
+//! a random 5-per-agent run filtered by date and status, filtered pages of the cases list, one
+//! pass over 200 scheduled lists that are all due, and the retention purge of every case, on
+//! SQLite and (with a server URL) PostgreSQL; the budgets of DESIGN.md §6.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -10,8 +11,8 @@ use scoreline_app::{
     Actor, App, ConnectIntegration, CreateGroup, CreateStaffFromAgents, CreateTeam, CreateUser,
 };
 use scoreline_core::{
-    CaseContent, CaseFilter, Clock, EvaluatorShare, ListDefinition, ListFilters, ListKind, ManualClock,
-    PageRequest, Per, Relative, Timestamp,
+    CaseContent, CaseFilter, Clock, EvaluatorShare, Every, ListDefinition, ListFilters, ListKind, ListScope,
+    ManualClock, PageRequest, Per, Relative, Schedule, TeamId, Timestamp,
 };
 use scoreline_store::Db;
 use scoreline_store::sync::{AgentRecord, CaseRecord, Checkpoint};
@@ -32,14 +33,45 @@ pub fn next(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
-pub async fn run(
-    backend: &str,
+/// What one run of the command generates and measures.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub cases: usize,
+    pub agents: usize,
+    /// Staff members per team; the scheduled lists are scoped to one team each.
+    pub team_size: usize,
+    pub scheduled_lists: usize,
+    pub skip_purge: bool,
+}
+
+/// About 1 KB of conversation per case, so the purge deletes content of a realistic size.
+const MESSAGE: &str = "Hello, I ordered the blue model last week and the parcel arrived with a cracked lid. \
+     The tracking page says delivered but the box was left at the wrong door. Could you send a \
+     replacement, or tell me how to return this one? I have attached two photos of the damage.";
+
+/// The app over `db`, its clock, and what the measurements need from the generated data.
+struct Bench {
+    app: App,
     db: Db,
-    sim: &ChildSim,
-    cases: usize,
-    agents: usize,
-    report: &mut Report,
-) -> Result<()> {
+    clock: Arc<ManualClock>,
+    integration: scoreline_core::IntegrationId,
+    teams: Vec<TeamId>,
+    evaluator: scoreline_core::UserId,
+    admin: Actor,
+}
+
+pub async fn run(backend: &str, db: Db, sim: &ChildSim, options: Options, report: &mut Report) -> Result<()> {
+    let bench = setup(db, sim, options).await?;
+    generate(backend, &bench, options, report).await?;
+    measure_lists(backend, &bench, report).await?;
+    scheduled(backend, &bench, options, report).await?;
+    if !options.skip_purge {
+        purge(backend, &bench, options, report).await?;
+    }
+    Ok(())
+}
+
+async fn setup(db: Db, sim: &ChildSim, options: Options) -> Result<Bench> {
     let clock = Arc::new(ManualClock::new(sim.now));
     let settings =
         measure::settings(sim, scoreline_app::RateLimit { requests_per_second: 1000.0, burst: 100 });
@@ -57,9 +89,7 @@ pub async fn run(
     };
     let integration = app.connect_with_token(&Actor::System, connect).await?.id;
     let group = app.create_group(&Actor::System, CreateGroup { name: "Bench".to_owned() }).await?;
-    let team = CreateTeam { group_id: Some(group.id), name: "Agents".to_owned() };
-    let team = app.create_team(&Actor::System, team).await?;
-    let records: Vec<AgentRecord> = (0..agents)
+    let records: Vec<AgentRecord> = (0..options.agents)
         .map(|i| AgentRecord {
             agent_id: format!("agent-{i}"),
             name: format!("Agent {i}"),
@@ -68,30 +98,55 @@ pub async fn run(
             status: "active".to_owned(),
         })
         .collect();
-    let now = clock.now();
-    db.upsert_agents(integration, &records, now).await?;
-    let input = CreateStaffFromAgents {
-        agent_ids: records.iter().map(|a| a.agent_id.clone()).collect(),
-        team_id: Some(team.id),
-    };
-    app.create_staff_from_agents(&Actor::System, integration, input).await?;
+    db.upsert_agents(integration, &records, clock.now()).await?;
+    let mut teams = Vec::new();
+    for (i, members) in records.chunks(options.team_size.max(1)).enumerate() {
+        let team = CreateTeam { group_id: Some(group.id), name: format!("Agents {}", i + 1) };
+        let team = app.create_team(&Actor::System, team).await?;
+        let input = CreateStaffFromAgents {
+            agent_ids: members.iter().map(|a| a.agent_id.clone()).collect(),
+            team_id: Some(team.id),
+        };
+        app.create_staff_from_agents(&Actor::System, integration, input).await?;
+        teams.push(team.id);
+    }
     let evaluator = CreateUser {
         email: "evaluator@bench.example".to_owned(),
         name: "Evaluator".to_owned(),
         role: "supervisor".to_owned(),
         password: None,
-        team_ids: vec![team.id],
+        team_ids: vec![teams[0]],
     };
-    let evaluator = app.create_user(&Actor::System, evaluator).await?;
+    let evaluator = app.create_user(&Actor::System, evaluator).await?.id;
+    let admin = CreateUser {
+        email: "admin@bench.example".to_owned(),
+        name: "Admin".to_owned(),
+        role: "global_admin".to_owned(),
+        password: None,
+        team_ids: Vec::new(),
+    };
+    let admin = app.create_user(&Actor::System, admin).await?;
+    let admin = app.actor_for(admin).await?;
+    Ok(Bench { app, db, clock, integration, teams, evaluator, admin })
+}
 
-    eprintln!("{backend}: storing {cases} generated cases…");
+/// Writes the generated cases through the sync's own multi-row `store_page`, 1000 a statement
+/// batch, as a backfill would.
+async fn generate(backend: &str, bench: &Bench, options: Options, report: &mut Report) -> Result<()> {
+    eprintln!("{backend}: storing {} generated cases…", options.cases);
     let started = Instant::now();
+    let now = bench.clock.now();
     let mut state = 42_u64;
     let day = 86_400_000_i64;
     let mut chunk = Vec::with_capacity(1000);
-    for i in 0..cases {
+    for i in 0..options.cases {
         let created = now.as_millis() - (next(&mut state) % (90 * day as u64)) as i64;
-        let agent = next(&mut state) as usize % agents;
+        let agent = next(&mut state) as usize % options.agents;
+        let events = serde_json::json!([
+            { "type": "message", "date": created, "author": { "type": "client" }, "message": { "text": MESSAGE } },
+            { "type": "message", "date": created + 3_000_000, "author": { "type": "agent", "id": format!("agent-{agent}") },
+              "message": { "text": MESSAGE } },
+        ]);
         chunk.push(CaseRecord {
             source_id: format!("t{i}"),
             short_id: Some(format!("{i:X}")),
@@ -105,32 +160,48 @@ pub async fn run(
             created_at: Timestamp::from_millis(created),
             updated_at: Timestamp::from_millis(created + 3_600_000),
             last_message_at: Some(Timestamp::from_millis(created + 3_000_000)),
-            message_count: 3,
-            event_count: 4,
+            message_count: 2,
+            event_count: 2,
             agent_message_count: 1,
             content: CaseContent {
-                subject: Some(format!("Case {i}")),
-                requester: None,
-                tags: Vec::new(),
+                subject: Some(format!("Case {i}: damaged parcel")),
+                requester: Some(
+                    serde_json::json!({ "name": "Customer", "email": format!("c{i}@example.com") }),
+                ),
+                tags: vec!["delivery".to_owned()],
                 custom_fields: serde_json::json!({}),
-                events: serde_json::json!([]),
+                events,
             },
         });
-        if chunk.len() == 1000 || i + 1 == cases {
+        if chunk.len() == 1000 || i + 1 == options.cases {
             let checkpoint = Checkpoint::Cursor { updated_at: now };
-            db.store_page(integration, &chunk, &checkpoint, now).await?;
+            bench.db.store_page(bench.integration, &chunk, &checkpoint, now).await?;
             chunk.clear();
         }
+        if (i + 1) % 100_000 == 0 {
+            eprintln!("{backend}: {} cases stored, {:.0} s", i + 1, started.elapsed().as_secs_f64());
+        }
     }
+    let stored = started.elapsed();
+    // As the server does hourly (and PostgreSQL's autovacuum after this much change).
+    let started = Instant::now();
+    bench.db.refresh_statistics().await?;
     report.note(format!(
-        "{backend}: stored {cases} cases of {agents} matched agents in {:.1} s",
+        "{backend}: stored {} cases of {} matched agents in {:.1} s; statistics refreshed in {:.1} s",
+        options.cases,
+        options.agents,
+        stored.as_secs_f64(),
         started.elapsed().as_secs_f64()
     ));
+    Ok(())
+}
 
-    let definition = ListDefinition {
+/// A random "5 per agent, last 7 days, solved" list over the whole organisation.
+fn bench_definition(bench: &Bench) -> ListDefinition {
+    ListDefinition {
         name: "Bench".to_owned(),
         time_zone: "UTC".to_owned(),
-        integration_ids: vec![integration],
+        integration_ids: vec![bench.integration],
         filters: ListFilters {
             relative: Some(Relative::LastDays { last_days: 7 }),
             statuses: vec!["solved".to_owned()],
@@ -139,26 +210,20 @@ pub async fn run(
         kind: ListKind::Random,
         count: Some(5),
         per: Per::Agent,
-        evaluators: vec![EvaluatorShare { user_id: evaluator.id, weight: None }],
+        evaluators: vec![EvaluatorShare { user_id: bench.evaluator, weight: None }],
         ..ListDefinition::default()
-    };
-    let admin = app
-        .create_user(
-            &Actor::System,
-            CreateUser {
-                email: "admin@bench.example".to_owned(),
-                name: "Admin".to_owned(),
-                role: "global_admin".to_owned(),
-                password: None,
-                team_ids: Vec::new(),
-            },
-        )
-        .await?;
-    let admin = app.actor_for(admin).await?;
+    }
+}
 
+/// The preview and a run of the bench list, then filtered pages of the cases list.
+async fn measure_lists(backend: &str, bench: &Bench, report: &mut Report) -> Result<()> {
+    let (app, admin) = (&bench.app, &bench.admin);
+    let definition = bench_definition(bench);
+    // One untimed preview first, so both figures are of a warm cache, as on a running server.
+    app.preview_list(admin, definition.clone()).await?;
     let own_peak = rss::reset_peak();
     let started = Instant::now();
-    let preview = app.preview_list(&admin, definition.clone()).await?;
+    let preview = app.preview_list(admin, definition.clone()).await?;
     let preview_time = started.elapsed();
     let preview_rss = rss::own()?.peak;
     report.note(format!(
@@ -177,10 +242,10 @@ pub async fn run(
         |v| format!("{v:.0}"),
     ));
 
-    let list = app.create_list(&admin, definition).await?;
+    let list = app.create_list(admin, definition).await?;
     rss::reset_peak();
     let started = Instant::now();
-    let run = app.run_list(&admin, list.id, Vec::new()).await?;
+    let run = app.run_list(admin, list.id, Vec::new()).await?;
     let run_time = started.elapsed();
     let run_rss = rss::own()?.peak;
     report.note(format!(
@@ -203,27 +268,35 @@ pub async fn run(
         |v| format!("{v:.0}"),
     ));
 
-    // Filtered pages of the cases list: status and a staff member, newest first.
-    let users = app.list_users(&admin, PageRequest::first(PageRequest::MAX_LIMIT)).await?.items;
-    let mut times = Vec::new();
+    // Filtered pages of the cases list: status and a staff member, newest first; and the count
+    // the cases page shows above them ("N cases match").
+    let users = app.list_users(admin, PageRequest::first(PageRequest::MAX_LIMIT)).await?.items;
+    let mut pages = Vec::new();
+    let mut counts = Vec::new();
     for i in 0..200 {
         let user = &users[i % users.len()];
         let filter = CaseFilter {
-            integration_ids: vec![integration],
+            integration_ids: vec![bench.integration],
             agent_user_ids: vec![user.id],
             statuses: vec![STATUSES[i % STATUSES.len()].to_owned()],
             ..CaseFilter::default()
         };
         let started = Instant::now();
-        app.list_cases(&admin, &filter, PageRequest::first(50)).await?;
-        times.push(started.elapsed());
+        app.list_cases(admin, &filter, PageRequest::first(50)).await?;
+        pages.push(started.elapsed());
+        let started = Instant::now();
+        app.count_cases(admin, &filter).await?;
+        counts.push(started.elapsed());
     }
-    times.sort_unstable();
-    let p95: Duration = times[times.len() * 95 / 100];
+    let (p50, p95) = percentiles(&mut pages);
+    let (count_p50, count_p95) = percentiles(&mut counts);
     report.note(format!(
-        "{backend}: filtered cases page (staff member + status, 50 rows): p50 {:.1} ms, p95 {:.1} ms",
-        times[times.len() / 2].as_secs_f64() * 1000.0,
-        p95.as_secs_f64() * 1000.0
+        "{backend}: filtered cases page (staff member + status, 50 rows): p50 {:.1} ms, p95 {:.1} ms; \
+         its count: p50 {:.1} ms, p95 {:.1} ms",
+        p50.as_secs_f64() * 1000.0,
+        p95.as_secs_f64() * 1000.0,
+        count_p50.as_secs_f64() * 1000.0,
+        count_p95.as_secs_f64() * 1000.0
     ));
     report.budget(Budget::at_most(
         &format!("{backend} cases page p95 (ms)"),
@@ -232,4 +305,140 @@ pub async fn run(
         |v| format!("{v:.1}"),
     ));
     Ok(())
+}
+
+/// The median and the 95th percentile.
+fn percentiles(times: &mut [Duration]) -> (Duration, Duration) {
+    times.sort_unstable();
+    (times[times.len() / 2], times[(times.len() * 95 / 100).min(times.len() - 1)])
+}
+
+/// Lists scheduled daily, each scoped to one team (random 5 per agent of the last 7 days, in
+/// one of two statuses), then one `run_due_lists` pass a day later, when every one is due.
+async fn scheduled(backend: &str, bench: &Bench, options: Options, report: &mut Report) -> Result<()> {
+    for i in 0..options.scheduled_lists {
+        let team = bench.teams[i % bench.teams.len()];
+        let mut definition = bench_definition(bench);
+        definition.name = format!("Scheduled {}", i + 1);
+        definition.scope = ListScope { team_ids: vec![team], ..ListScope::default() };
+        definition.filters.statuses = vec![["solved", "closed"][(i / bench.teams.len()) % 2].to_owned()];
+        definition.schedule =
+            Some(Schedule { every: Every::Day, at: "06:00".to_owned(), weekday: None, day: None });
+        bench.app.create_list(&bench.admin, definition).await?;
+    }
+    bench.clock.advance(Duration::from_secs(86_400));
+    rss::reset_peak();
+    let started = Instant::now();
+    let ran = bench.app.run_due_lists().await?;
+    let elapsed = started.elapsed();
+    report.note(format!(
+        "{backend}: scheduled pass: {ran} of {} lists ran in {:.1} s ({:.0} ms a list), peak RSS {:.0} MiB",
+        options.scheduled_lists,
+        elapsed.as_secs_f64(),
+        elapsed.as_secs_f64() * 1000.0 / ran.max(1) as f64,
+        rss::mib(rss::own()?.peak)
+    ));
+    if ran != options.scheduled_lists as u64 {
+        anyhow::bail!("{backend}: {ran} scheduled lists ran, {} were due", options.scheduled_lists);
+    }
+    report.budget(Budget::at_most(
+        &format!("{backend} scheduled pass, {} lists (s)", options.scheduled_lists),
+        elapsed.as_secs_f64(),
+        60.0,
+        |v| format!("{v:.1}"),
+    ));
+    Ok(())
+}
+
+/// Every stored case past retention (the clock a year and a month on), purged by `App::purge`;
+/// each batch's duration comes from its `scoreline_purge_batch_seconds` histogram.
+async fn purge(backend: &str, bench: &Bench, options: Options, report: &mut Report) -> Result<()> {
+    let batches = purge_batches();
+    lock(batches).clear();
+    bench.clock.advance(Duration::from_secs(400 * 86_400));
+    let started = Instant::now();
+    let reports = bench.app.purge(&bench.admin, false).await?;
+    let elapsed = started.elapsed();
+    let purged: u64 = reports.iter().map(|r| r.cases).sum();
+    if purged != options.cases as u64 {
+        anyhow::bail!("{backend}: the purge removed {purged} cases of {}", options.cases);
+    }
+    let mut times: Vec<f64> = lock(batches).clone();
+    times.sort_unstable_by(f64::total_cmp);
+    let max = times.last().copied().unwrap_or(0.0);
+    let p99 = times.get((times.len() * 99 / 100).min(times.len().saturating_sub(1))).copied().unwrap_or(0.0);
+    let in_batches: f64 = times.iter().sum();
+    report.note(format!(
+        "{backend}: purge: {purged} cases in {} batches of {}, {:.1} s ({:.1} s in the batches); \
+         batch p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        times.len(),
+        scoreline_app::PURGE_BATCH,
+        elapsed.as_secs_f64(),
+        in_batches,
+        times.get(times.len() / 2).copied().unwrap_or(0.0) * 1000.0,
+        p99 * 1000.0,
+        max * 1000.0
+    ));
+    report.budget(Budget::at_most(
+        &format!("{backend} purge of {} expired cases (s)", options.cases),
+        elapsed.as_secs_f64(),
+        60.0,
+        |v| format!("{v:.1}"),
+    ));
+    report.budget(Budget::at_most(
+        &format!("{backend} longest purge batch (ms)"),
+        max * 1000.0,
+        100.0,
+        |v| format!("{v:.1}"),
+    ));
+    Ok(())
+}
+
+/// The durations the purge records, collected by this process's metrics recorder (installed
+/// on first use).
+fn purge_batches() -> &'static Mutex<Vec<f64>> {
+    static BATCHES: OnceLock<Arc<Mutex<Vec<f64>>>> = OnceLock::new();
+    BATCHES.get_or_init(|| {
+        let batches = Arc::new(Mutex::new(Vec::new()));
+        // Fails only if another recorder is installed, and then the batches stay unmeasured.
+        let _ = metrics::set_global_recorder(PurgeBatchRecorder(batches.clone()));
+        batches
+    })
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Keeps every value of the purge batch histogram and drops every other metric.
+struct PurgeBatchRecorder(Arc<Mutex<Vec<f64>>>);
+
+struct Collect(Arc<Mutex<Vec<f64>>>);
+
+impl metrics::HistogramFn for Collect {
+    fn record(&self, value: f64) {
+        lock(&self.0).push(value);
+    }
+}
+
+impl metrics::Recorder for PurgeBatchRecorder {
+    fn describe_counter(&self, _: metrics::KeyName, _: Option<metrics::Unit>, _: metrics::SharedString) {}
+    fn describe_gauge(&self, _: metrics::KeyName, _: Option<metrics::Unit>, _: metrics::SharedString) {}
+    fn describe_histogram(&self, _: metrics::KeyName, _: Option<metrics::Unit>, _: metrics::SharedString) {}
+
+    fn register_counter(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
+        metrics::Counter::noop()
+    }
+
+    fn register_gauge(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
+        metrics::Gauge::noop()
+    }
+
+    fn register_histogram(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Histogram {
+        if key.name() == scoreline_app::PURGE_BATCH_SECONDS {
+            metrics::Histogram::from_arc(Arc::new(Collect(self.0.clone())))
+        } else {
+            metrics::Histogram::noop()
+        }
+    }
 }

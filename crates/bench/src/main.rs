@@ -45,7 +45,8 @@ enum Command {
     RateLimit(RateArgs),
     /// Concurrent sign-ins against `scoreline serve`: its peak RSS, /healthz and case list p95.
     SignInBurst(sign_in::SignInArgs),
-    /// Generated cases of matched agents: list preview, a random 5-per-agent run, cases pages.
+    /// Generated cases of matched agents: list preview, a random 5-per-agent run, cases pages,
+    /// a pass over scheduled lists, the retention purge.
     Lists(ListsArgs),
     /// Generated evaluations: results by agent per week over 90 days, and the CSV export.
     Results(ResultsArgs),
@@ -88,6 +89,19 @@ struct ListsArgs {
     /// Matched agents (one staff member each).
     #[arg(long, default_value_t = 500)]
     agents: usize,
+    /// Staff members per team; each scheduled list is scoped to one team.
+    #[arg(long, default_value_t = 25)]
+    team_size: usize,
+    /// Lists scheduled daily, all due in the one scheduler pass that is timed.
+    #[arg(long, default_value_t = 200)]
+    scheduled_lists: usize,
+    /// Leave out the retention purge of every case (the last phase).
+    #[arg(long)]
+    skip_purge: bool,
+    /// Keep the generated databases (their URLs are printed) instead of removing them, to look
+    /// at query plans afterwards.
+    #[arg(long)]
+    keep: bool,
     /// A PostgreSQL server (a fresh database is created on it and dropped afterwards).
     #[arg(long, env = "SCORELINE_BENCH_POSTGRES_URL")]
     postgres_url: Option<String>,
@@ -126,13 +140,27 @@ async fn lists_bench(args: ListsArgs) -> Result<()> {
     let sim_args =
         SimArgs { tickets: 10, days: 1, backfill_days: 1, latency_ms: 0, rate_limit: None, rate_burst: 1 };
     let sim = ChildSim::spawn(&sim_args).await?;
+    let options = lists::Options {
+        cases: args.cases,
+        agents: args.agents,
+        team_size: args.team_size,
+        scheduled_lists: args.scheduled_lists,
+        skip_purge: args.skip_purge,
+    };
     let (db, dir) = measure::fresh_sqlite().await?;
-    lists::run("SQLite", db, &sim, args.cases, args.agents, &mut report).await?;
-    drop(dir);
+    let result = lists::run("SQLite", db, &sim, options, &mut report).await;
+    if args.keep {
+        eprintln!("kept: sqlite://{}", dir.keep().join("scoreline.db").display());
+    }
+    result?;
     if let Some(admin_url) = &args.postgres_url {
         let (db, fresh) = FreshPostgres::create(admin_url).await?;
-        let result = lists::run("PostgreSQL", db, &sim, args.cases, args.agents, &mut report).await;
-        fresh.drop_database().await;
+        let result = lists::run("PostgreSQL", db, &sim, options, &mut report).await;
+        if args.keep {
+            eprintln!("kept: {}", fresh.url);
+        } else {
+            fresh.drop_database().await;
+        }
         result?;
     }
     report.print();

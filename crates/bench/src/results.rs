@@ -112,6 +112,7 @@ pub async fn run(
             evaluator_id: admin_id,
             agent_user_id: Some(staff[next(&mut state) as usize % agents]),
             assignment_id: None,
+            calibration_id: None,
             kind: EvaluationKind::Evaluation,
             status: EvaluationStatus::Submitted,
             outcome: score(&version.definition, &choices),

@@ -43,8 +43,9 @@ pub use integration::{
 };
 pub use lists::{
     Assignment, EvaluatorShare, Every, Exclusions, List, ListDefinition, ListFilters, ListKind, ListRun,
-    ListScope, Per, Period, Pick, PoolCase, PoolSink, Relative, RunAgent, RunPick, Sampler, Schedule,
-    check_schedule, largest_remainder, latest_slot, resolve_window, sample_key, split_evaluators, time_zone,
+    ListScope, Per, Period, Pick, PoolCase, PoolPage, PoolSink, Relative, RunAgent, RunPick, Sampler,
+    Schedule, check_schedule, largest_remainder, latest_slot, resolve_window, sample_key, split_evaluators,
+    time_zone,
 };
 pub use matching::{AgentMatch, MatchSource, MatchedUser, StaffCandidate};
 pub use page::{Page, PageRequest};

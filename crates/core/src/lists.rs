@@ -310,6 +310,55 @@ pub trait PoolSink: Send {
     fn offer(&mut self, case: PoolCase);
 }
 
+/// One page of a pool, newest first by the list's date field then id, after a cursor: what a
+/// person picks a manual list's cases from. Keeps at most `limit + 1` cases while the pool
+/// streams past, and counts the whole pool.
+pub struct PoolPage {
+    limit: usize,
+    after: Option<(Timestamp, CaseId)>,
+    /// The newest cases before the cursor, smallest on top so it is the one to drop.
+    kept: BinaryHeap<std::cmp::Reverse<(Timestamp, CaseId, UserId)>>,
+    total: u64,
+}
+
+impl PoolPage {
+    pub fn new(limit: u32, after: Option<(Timestamp, CaseId)>) -> Self {
+        Self { limit: limit as usize, after, kept: BinaryHeap::new(), total: 0 }
+    }
+
+    /// How many cases the pool holds, on every page.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// The page, newest first, and the cursor of the next one if there is one.
+    pub fn finish(self) -> (Vec<PoolCase>, Option<(Timestamp, CaseId)>) {
+        let mut cases: Vec<PoolCase> = self
+            .kept
+            .into_iter()
+            .map(|std::cmp::Reverse((date, case_id, user_id))| PoolCase { case_id, user_id, date })
+            .collect();
+        cases.sort_unstable_by_key(|case| std::cmp::Reverse((case.date, case.case_id)));
+        let more = cases.len() > self.limit;
+        cases.truncate(self.limit);
+        let next = if more { cases.last().map(|case| (case.date, case.case_id)) } else { None };
+        (cases, next)
+    }
+}
+
+impl PoolSink for PoolPage {
+    fn offer(&mut self, case: PoolCase) {
+        self.total += 1;
+        if self.after.is_some_and(|after| (case.date, case.case_id) >= after) {
+            return;
+        }
+        self.kept.push(std::cmp::Reverse((case.date, case.case_id, case.user_id)));
+        if self.kept.len() > self.limit + 1 {
+            self.kept.pop();
+        }
+    }
+}
+
 /// A pick of a run before evaluators are given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pick {
@@ -645,6 +694,34 @@ mod tests {
             check_schedule(&bad).iter().map(|p| p.0).collect::<Vec<_>>(),
             ["schedule.at", "schedule.day"]
         );
+    }
+
+    #[test]
+    fn pool_pages_are_newest_first_and_continue_after_their_cursor() {
+        let user = UserId::new();
+        let cases: Vec<PoolCase> = (0..7)
+            .map(|i| PoolCase { case_id: CaseId::new(), user_id: user, date: Timestamp::from_millis(i % 3) })
+            .collect();
+        let mut expected = cases.clone();
+        expected.sort_by_key(|case| std::cmp::Reverse((case.date, case.case_id)));
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let mut page = PoolPage::new(3, after);
+            // Any streaming order gives the same pages.
+            for case in cases.iter().rev() {
+                page.offer(*case);
+            }
+            assert_eq!(page.total(), 7);
+            let (items, next) = page.finish();
+            assert!(items.len() <= 3);
+            seen.extend(items);
+            match next {
+                Some(cursor) => after = Some(cursor),
+                None => break,
+            }
+        }
+        assert_eq!(seen, expected);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{get, post};
 
+pub(crate) use pages::escape;
 pub use state::{
     ACCESS_TOKEN_TTL_SECS, Accounts, AuthKind, CODE_TTL_SECS, OAuthApp, TOKEN_CAP, TokenPair,
     redirect_allowed,

@@ -13,6 +13,7 @@
 mod accounts;
 mod activity;
 mod admin;
+mod agent_app;
 mod api;
 mod clock;
 mod dates;

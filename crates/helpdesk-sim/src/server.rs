@@ -313,6 +313,7 @@ fn status_or(code: u16, fallback: StatusCode) -> StatusCode {
 
 pub fn router(sim: Arc<Sim>) -> Router {
     crate::api::router()
+        .merge(crate::agent_app::router())
         .merge(crate::admin::router())
         .layer(middleware::from_fn_with_state((sim.clone(), Service::Api), pipeline))
         .with_state(sim)

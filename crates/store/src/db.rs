@@ -99,10 +99,12 @@ macro_rules! forward {
 forward! {
     migrate();
     ping();
+    refresh_statistics();
 
     // users.rs
     create_user(&NewUser, &AuditRecord) -> User;
     get_user(&Scope, UserId) -> Option<User>;
+    user_names(&[UserId]) -> Vec<(UserId, String)>;
     find_user_credentials(&str) -> Option<UserCredentials>;
     list_users(&Scope, PageRequest) -> Page<User>;
     list_staff_candidates(&Scope) -> Vec<StaffCandidate>;
@@ -180,6 +182,7 @@ forward! {
     count_filtered_cases(&Scope, &CaseFilter) -> CaseCounts;
     get_case(&Scope, CaseId) -> Option<StoredCase>;
     find_cases_by_reference(&Scope, &str) -> Vec<StoredCase>;
+    cases_by_ids(&Scope, &[CaseId]) -> Vec<StoredCase>;
     count_cases(IntegrationId) -> u64;
     case_counts(IntegrationId) -> CaseCounts;
     newest_case_update(IntegrationId) -> Option<Timestamp>;
@@ -243,7 +246,6 @@ forward! {
     export_evaluations(&Scope, &ResultFilter, Option<ExportCursor>, u32) -> Vec<ExportedEvaluation>;
     latest_evaluations(&Scope, &ResultFilter, u32) -> Vec<ExportedEvaluation>;
     memberships_in_scope(&Scope) -> Vec<Membership>;
-    user_names(&[UserId]) -> Vec<(UserId, String)>;
     scorecard_names() -> Vec<(ScorecardId, String)>;
     agent_disputes(&Scope, UserId, u32) -> Vec<Dispute>;
     count_open_disputes(&Scope) -> u64;

@@ -10,4 +10,7 @@ pub(crate) trait Dialect {
     /// A table expression of the case's tags (`cc.tags`, a JSON array of strings) with one
     /// text column `value`, named `j`.
     const TAGS_OF_CASE: &'static str;
+
+    /// Brings the planner's statistics up to date, so it picks the indexes that serve.
+    const REFRESH_STATISTICS: &'static str;
 }

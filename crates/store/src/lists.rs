@@ -36,6 +36,8 @@ pub struct PoolQuery {
     pub oldest_first: bool,
     /// Only this staff member's cases (a replacement).
     pub agent: Option<UserId>,
+    /// Text the subject must also contain (a person searching the pool of a manual list).
+    pub search: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -28,6 +28,8 @@ impl Dialect for PostgresStore {
     /// Autovacuum reclaims deleted rows.
     const FLUSH_DELETED: Option<&'static str> = None;
     const TAGS_OF_CASE: &'static str = "jsonb_array_elements_text(cc.tags) AS j(value)";
+    /// What autovacuum does on its own after enough change; asked for after bulk loads.
+    const REFRESH_STATISTICS: &'static str = "ANALYZE";
 }
 
 impl PostgresStore {

@@ -31,6 +31,9 @@ impl Dialect for SqliteStore {
     /// go when it is checkpointed and truncated.
     const FLUSH_DELETED: Option<&'static str> = Some("PRAGMA wal_checkpoint(TRUNCATE)");
     const TAGS_OF_CASE: &'static str = "json_each(cc.tags) AS j";
+    /// SQLite gathers no statistics by itself; `optimize` analyzes (with a bounded sample) the
+    /// tables whose statistics are missing or stale.
+    const REFRESH_STATISTICS: &'static str = "PRAGMA optimize=0x10002";
 }
 
 impl SqliteStore {

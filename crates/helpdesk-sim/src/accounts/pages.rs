@@ -170,6 +170,7 @@ pub(super) async fn oops_page(RawQuery(query): RawQuery) -> Response {
         .into_response()
 }
 
-fn escape(text: &str) -> String {
+/// `text` safe inside HTML text and attribute values.
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }

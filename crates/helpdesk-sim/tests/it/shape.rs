@@ -243,3 +243,22 @@ async fn teams_tags_and_custom_fields_can_be_created() {
     let created: Value = api.create(ticket).await.json().await.unwrap();
     assert_eq!(created["customFields"]["shopify_order"], "1001");
 }
+
+/// The agent web app's ticket page, where Scoreline's case page links: no API credentials
+/// (a person is signed in to HelpDesk in their browser), the subject and the messages.
+#[tokio::test]
+async fn the_agent_app_shows_a_ticket_page_by_its_id() {
+    let api = spawn(with_tickets(5)).await;
+    let (items, _) = api.list(&query(&[("pageSize", "5")])).await;
+    let ticket = &items[0];
+    let id = ticket["ID"].as_str().unwrap();
+    let page = api.http.get(api.url(&format!("/tickets/{id}"))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    let subject = ticket["subject"].as_str().unwrap().replace('&', "&amp;").replace('<', "&lt;");
+    assert!(html.contains(&subject), "{html}");
+    assert!(html.contains(&format!("#{}", ticket["shortID"].as_str().unwrap())), "{html}");
+    assert!(html.contains("<li>"), "the messages: {html}");
+    let missing = api.http.get(api.url(&format!("/tickets/{}", uuid::Uuid::nil()))).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+}

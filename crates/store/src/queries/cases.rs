@@ -126,15 +126,26 @@ enum PastCutoff {
 #[derive(Clone, Copy)]
 enum Cases<'a> {
     One(CaseId),
+    Many(&'a [CaseId]),
     Page(&'a CaseFilter, PageRequest),
     /// By the short id people quote, or the HelpDesk ticket id.
     Reference(&'a str),
 }
 
-/// The tables every read of cases joins: the case, its agent's match, and its content.
-pub(super) const CASES_FROM: &str = "FROM cases c
-     LEFT JOIN helpdesk_agents a ON a.integration_id = c.integration_id AND a.agent_id = c.agent_id
-     LEFT JOIN case_contents cc ON cc.case_id = c.id";
+/// Appends the tables a read of cases joins: the case and its agent's match, and its content
+/// (`cc`) when the read shows it or `filter` looks into it — a count or a pool that needs
+/// neither is spared a join per case.
+pub(super) fn push_cases_from(query: &mut QueryBuilder<Database>, shows_content: bool, filter: &CaseFilter) {
+    query.push(
+        "FROM cases c
+         LEFT JOIN helpdesk_agents a ON a.integration_id = c.integration_id AND a.agent_id = c.agent_id",
+    );
+    let filters_content =
+        !filter.tags.is_empty() || filter.subject_contains.as_deref().is_some_and(|text| !text.is_empty());
+    if shows_content || filters_content {
+        query.push(" LEFT JOIN case_contents cc ON cc.case_id = c.id");
+    }
+}
 
 /// The column of `field`; a case without messages sorts as the oldest by last message.
 pub(super) fn date_column(field: DateField) -> &'static str {
@@ -145,7 +156,7 @@ pub(super) fn date_column(field: DateField) -> &'static str {
     }
 }
 
-/// Appends ` AND …` for every restriction of `filter` (not its sort), over [`CASES_FROM`].
+/// Appends ` AND …` for every restriction of `filter` (not its sort), over [`push_cases_from`].
 pub(super) fn push_case_filter(query: &mut QueryBuilder<Database>, filter: &CaseFilter) {
     fn any_of<T>(
         query: &mut QueryBuilder<Database>,
@@ -209,10 +220,7 @@ pub(super) fn push_case_filter(query: &mut QueryBuilder<Database>, filter: &Case
         }
     }
     if let Some(text) = filter.subject_contains.as_deref().filter(|text| !text.is_empty()) {
-        query
-            .push(" AND LOWER(cc.subject) LIKE ")
-            .push_bind(format!("%{}%", escape_like(&text.to_lowercase())))
-            .push(" ESCAPE '\\'");
+        push_subject_contains(query, text);
     }
     if let Some(least) = filter.min_agent_messages {
         query.push(" AND c.agent_message_count >= ").push_bind(i64::from(least));
@@ -237,11 +245,28 @@ pub(super) fn push_case_filter(query: &mut QueryBuilder<Database>, filter: &Case
     }
 }
 
+/// Appends that the subject (`cc`) contains `text`, whatever its case.
+pub(super) fn push_subject_contains(query: &mut QueryBuilder<Database>, text: &str) {
+    query
+        .push(" AND LOWER(cc.subject) LIKE ")
+        .push_bind(format!("%{}%", escape_like(&text.to_lowercase())))
+        .push(" ESCAPE '\\'");
+}
+
 /// One value bound into an `IN (…)` list.
 enum BindValue {
     Id(Uuid),
     Text(String),
     Number(i64),
+}
+
+/// Appends `id, id, …)`, closing an `IN (` the caller opened.
+fn push_ids(query: &mut QueryBuilder<Database>, ids: &[Uuid]) {
+    let mut list = query.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    query.push(")");
 }
 
 /// `text` as a literal inside a `LIKE … ESCAPE '\'` pattern.
@@ -267,7 +292,13 @@ impl Backend {
                     c.message_count, c.event_count, c.agent_message_count, c.purged_at, a.matched_user_id,
                     cc.subject, cc.requester, cc.tags ",
         );
-        query.push(CASES_FROM).push(" WHERE ");
+        let no_filter = CaseFilter::default();
+        let filter = match wanted {
+            Cases::One(_) | Cases::Many(_) | Cases::Reference(_) => &no_filter,
+            Cases::Page(filter, _) => filter,
+        };
+        push_cases_from(&mut query, true, filter);
+        query.push(" WHERE ");
         push_staff_in_scope(&mut query, scope, "a.matched_user_id");
         match wanted {
             Cases::One(id) => {
@@ -280,6 +311,11 @@ impl Backend {
                     .push(" OR c.source_id = ")
                     .push_bind(reference.to_owned())
                     .push(") ORDER BY c.id LIMIT 10");
+            }
+            Cases::Many(ids) => {
+                query.push(" AND c.id IN (");
+                let ids: Vec<Uuid> = ids.iter().map(|id| id.as_uuid()).collect();
+                push_ids(&mut query, &ids);
             }
             Cases::Page(filter, page) => {
                 push_case_filter(&mut query, filter);
@@ -327,6 +363,14 @@ impl Backend {
         Ok(Page::from_overfetch(cases, page.limit, |case| case.id.as_uuid()))
     }
 
+    /// The cases of `ids` that `scope` sees, in no particular order (at most a page of them).
+    pub(crate) async fn cases_by_ids(&self, scope: &Scope, ids: &[CaseId]) -> StoreResult<Vec<StoredCase>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.read_cases(scope, Cases::Many(ids)).await
+    }
+
     /// How many cases in `scope` pass `filter`, and how many of them are held back.
     pub(crate) async fn count_filtered_cases(
         &self,
@@ -337,7 +381,8 @@ impl Backend {
             "SELECT COUNT(*) AS total,
                     COUNT(CASE WHEN c.agent_id IS NOT NULL AND a.matched_user_id IS NULL THEN 1 END) AS held_back ",
         );
-        query.push(CASES_FROM).push(" WHERE ");
+        push_cases_from(&mut query, false, filter);
+        query.push(" WHERE ");
         push_staff_in_scope(&mut query, scope, "a.matched_user_id");
         push_case_filter(&mut query, filter);
         let (total, held_back): (i64, i64) = query.build_query_as().fetch_one(&self.pool).await?;
@@ -471,14 +516,17 @@ impl Backend {
         .bind(i64::from(batch))
         .fetch_all(&mut *tx)
         .await?;
-        for id in &ids {
-            sqlx::query("DELETE FROM case_contents WHERE case_id = $1").bind(id).execute(&mut *tx).await?;
-            sqlx::query("UPDATE cases SET purged_at = $2 WHERE id = $1")
-                .bind(id)
-                .bind(now.as_millis())
-                .execute(&mut *tx)
-                .await?;
+        if ids.is_empty() {
+            return Ok(0);
         }
+        // Two statements for the whole batch, so the write lock is held for as short as can be.
+        let mut delete = QueryBuilder::<Database>::new("DELETE FROM case_contents WHERE case_id IN (");
+        push_ids(&mut delete, &ids);
+        delete.build().execute(&mut *tx).await?;
+        let mut update = QueryBuilder::<Database>::new("UPDATE cases SET purged_at = ");
+        update.push_bind(now.as_millis()).push(" WHERE id IN (");
+        push_ids(&mut update, &ids);
+        update.build().execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(ids.len() as u64)
     }

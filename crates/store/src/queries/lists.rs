@@ -11,7 +11,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::audit::write_audit;
-use super::cases::{CASES_FROM, date_column, push_case_filter};
+use super::cases::{date_column, push_case_filter, push_cases_from, push_subject_contains};
 use super::{Backend, Database, count, push_staff_in_scope, push_team_in_scope};
 use crate::lists::{ListVersion, NewAssignment, NewRun, PoolQuery};
 use crate::{StoreError, StoreResult};
@@ -349,15 +349,20 @@ impl Backend {
     ) -> StoreResult<()> {
         let date = date_column(pool.date_field);
         let mut query = QueryBuilder::<Database>::new("SELECT c.id, a.matched_user_id, ");
-        query.push(date).push(" AS date ").push(CASES_FROM);
-        query.push(" JOIN users u ON u.id = a.matched_user_id AND u.active = TRUE WHERE ");
-        push_staff_in_scope(&mut query, &pool.within, "a.matched_user_id");
-        push_list_scope(&mut query, &pool.staff, "a.matched_user_id");
         let mut filter = pool.filter.clone();
         filter.matched = Some(true);
         filter.purged = Some(false);
         filter.silos = vec!["tickets".to_owned(), "archive".to_owned()];
+        query.push(date).push(" AS date ");
+        let search = pool.search.as_deref().filter(|text| !text.trim().is_empty());
+        push_cases_from(&mut query, search.is_some(), &filter);
+        query.push(" JOIN users u ON u.id = a.matched_user_id AND u.active = TRUE WHERE ");
+        push_staff_in_scope(&mut query, &pool.within, "a.matched_user_id");
+        push_list_scope(&mut query, &pool.staff, "a.matched_user_id");
         push_case_filter(&mut query, &filter);
+        if let Some(text) = search {
+            push_subject_contains(&mut query, text);
+        }
         if let Some(agent) = pool.agent {
             query.push(" AND a.matched_user_id = ").push_bind(agent.as_uuid());
         }

@@ -7,6 +7,7 @@ use sqlx::QueryBuilder;
 
 use super::{Backend, Database, MIGRATIONS};
 use crate::StoreResult;
+use crate::dialect::Dialect;
 
 mod audit;
 mod calibrations;
@@ -31,6 +32,12 @@ impl Backend {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// Refreshes the planner's statistics (see [`Dialect::REFRESH_STATISTICS`]).
+    pub(crate) async fn refresh_statistics(&self) -> StoreResult<()> {
+        sqlx::query(Self::REFRESH_STATISTICS).execute(&self.pool).await?;
+        Ok(())
     }
 
     /// Succeeds when the database answers a trivial query.

@@ -276,22 +276,6 @@ impl Backend {
             .collect())
     }
 
-    /// The names of these users (whoever they are: results name evaluators out of scope too).
-    pub(crate) async fn user_names(&self, ids: &[UserId]) -> StoreResult<Vec<(UserId, String)>> {
-        let mut names = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
-            let mut query = QueryBuilder::<Database>::new("SELECT id, name FROM users WHERE id IN (");
-            let mut list = query.separated(", ");
-            for id in chunk {
-                list.push_bind(id.as_uuid());
-            }
-            query.push(")");
-            let rows: Vec<(Uuid, String)> = query.build_query_as().fetch_all(&self.pool).await?;
-            names.extend(rows.into_iter().map(|(id, name)| (UserId::from_uuid(id), name)));
-        }
-        Ok(names)
-    }
-
     /// Every scorecard's name.
     pub(crate) async fn scorecard_names(&self) -> StoreResult<Vec<(ScorecardId, String)>> {
         let rows: Vec<(Uuid, String)> =

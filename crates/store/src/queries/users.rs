@@ -238,6 +238,23 @@ impl Backend {
         Ok(self.read_users(scope, Users::One(id)).await?.pop())
     }
 
+    /// The names of these users, in one query per thousand; the caller has decided they may be
+    /// named (they come from a pool already limited to the caller's scope).
+    pub(crate) async fn user_names(&self, ids: &[UserId]) -> StoreResult<Vec<(UserId, String)>> {
+        let mut names = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(1000) {
+            let mut query = QueryBuilder::<Database>::new("SELECT id, name FROM users WHERE id IN (");
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(id.as_uuid());
+            }
+            query.push(")");
+            let rows: Vec<(Uuid, String)> = query.build_query_as().fetch_all(&self.pool).await?;
+            names.extend(rows.into_iter().map(|(id, name)| (UserId::from_uuid(id), name)));
+        }
+        Ok(names)
+    }
+
     /// The user with this email and their password hash, for sign-in; `email` must be
     /// normalised (see `scoreline_core::Email`).
     pub(crate) async fn find_user_credentials(&self, email: &str) -> StoreResult<Option<UserCredentials>> {

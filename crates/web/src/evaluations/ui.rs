@@ -153,7 +153,15 @@ struct ChoosePage {
     assignment: Option<AssignmentId>,
     /// The agent scoring their own case.
     self_score: bool,
+    /// The scorecard chosen at first: the one the assignment's list names, else the first.
+    checked: Option<ScorecardId>,
     errors: FormErrors,
+}
+
+impl ChoosePage {
+    fn is_checked(&self, card: &Scorecard) -> bool {
+        self.checked == Some(card.id)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -196,7 +204,7 @@ async fn choose_page(
     assignment: Option<AssignmentId>,
     errors: FormErrors,
 ) -> Result<ChoosePage, ApiError> {
-    let scorecards = state
+    let scorecards: Vec<Scorecard> = state
         .app
         .list_scorecards(&page.actor, false, PageRequest::first(PageRequest::MAX_LIMIT))
         .await?
@@ -205,7 +213,14 @@ async fn choose_page(
         .filter(|card| card.latest.is_some())
         .collect();
     let self_score = case.agent_user_id.is_some() && case.agent_user_id == page.actor.user().map(|u| u.id);
-    Ok(ChoosePage { layout: page.layout(), case, scorecards, assignment, self_score, errors })
+    let named = match assignment {
+        Some(id) => state.app.assignment_scorecard(&page.actor, id).await?,
+        None => None,
+    };
+    let checked = named
+        .filter(|id| scorecards.iter().any(|card| card.id == *id))
+        .or_else(|| scorecards.first().map(|card| card.id));
+    Ok(ChoosePage { layout: page.layout(), case, scorecards, assignment, self_score, checked, errors })
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -11,11 +11,11 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use scoreline_app::{AppError, ListPreview};
+use scoreline_app::{AppError, ListPreview, PoolChoices};
 use scoreline_core::{
-    Assignment, AssignmentId, CaseId, DateField, EvaluatorShare, Every, Exclusions, FieldErrors,
+    Assignment, AssignmentId, CaseId, DateField, EvaluatorShare, Every, Exclusions, FieldErrors, Group,
     IntegrationId, List, ListDefinition, ListFilters, ListId, ListKind, ListRun, ListScope, PageRequest, Per,
-    Period, Permission, Relative, RunId, Schedule, Team, Timestamp, User, UserId,
+    Period, Permission, Relative, RunId, Schedule, Scorecard, Team, Timestamp, User, UserId,
 };
 use serde::Deserialize;
 
@@ -58,6 +58,7 @@ pub struct ListForm {
     description: String,
     time_zone: String,
     integration_ids: Vec<String>,
+    group_ids: Vec<String>,
     team_ids: Vec<String>,
     user_ids: Vec<String>,
     date_field: String,
@@ -82,6 +83,7 @@ pub struct ListForm {
     weight_for: Vec<String>,
     weights: Vec<String>,
     replace_skipped: Option<String>,
+    scorecard_id: String,
     every: String,
     at: String,
     weekday: String,
@@ -95,6 +97,7 @@ impl Default for ListForm {
             description: String::new(),
             time_zone: "UTC".to_owned(),
             integration_ids: Vec::new(),
+            group_ids: Vec::new(),
             team_ids: Vec::new(),
             user_ids: Vec::new(),
             date_field: "created".to_owned(),
@@ -117,6 +120,7 @@ impl Default for ListForm {
             weight_for: Vec::new(),
             weights: Vec::new(),
             replace_skipped: Some("on".to_owned()),
+            scorecard_id: String::new(),
             every: String::new(),
             at: "07:00".to_owned(),
             weekday: "monday".to_owned(),
@@ -158,6 +162,7 @@ impl ListForm {
             description: definition.description.clone(),
             time_zone: definition.time_zone.clone(),
             integration_ids: definition.integration_ids.iter().map(ToString::to_string).collect(),
+            group_ids: definition.scope.group_ids.iter().map(ToString::to_string).collect(),
             team_ids: definition.scope.team_ids.iter().map(ToString::to_string).collect(),
             user_ids: definition.scope.user_ids.iter().map(ToString::to_string).collect(),
             date_field: filters.date_field.as_str().to_owned(),
@@ -185,6 +190,7 @@ impl ListForm {
                 .map(|e| e.weight.map(|w| w.to_string()).unwrap_or_default())
                 .collect(),
             replace_skipped: definition.replace_skipped.then(|| "on".to_owned()),
+            scorecard_id: definition.scorecard_id.map(|id| id.to_string()).unwrap_or_default(),
             every: schedule
                 .map(|s| match s.every {
                     Every::Day => "day",
@@ -286,7 +292,10 @@ impl ListForm {
                 .map(IntegrationId::from_uuid)
                 .collect(),
             scope: ListScope {
-                group_ids: Vec::new(),
+                group_ids: ids("scope.group_ids", &self.group_ids, &mut errors)
+                    .into_iter()
+                    .map(scoreline_core::GroupId::from_uuid)
+                    .collect(),
                 team_ids: ids("scope.team_ids", &self.team_ids, &mut errors)
                     .into_iter()
                     .map(scoreline_core::TeamId::from_uuid)
@@ -321,7 +330,9 @@ impl ListForm {
             },
             evaluators,
             replace_skipped: self.replace_skipped.is_some(),
-            scorecard_id: None,
+            scorecard_id: ids("scorecard_id", std::slice::from_ref(&self.scorecard_id), &mut errors)
+                .into_iter()
+                .next(),
             schedule,
         };
         errors.into_result()?;
@@ -343,11 +354,14 @@ impl ListForm {
     }
 }
 
-/// What the form chooses from: integrations, teams and staff in scope, and who can evaluate.
+/// What the form chooses from: integrations, groups, teams and staff in scope, who can
+/// evaluate, and the scorecards not archived.
 struct Choices {
     integrations: Vec<(IntegrationId, String)>,
+    groups: Vec<Group>,
     teams: Vec<Team>,
     staff: Vec<User>,
+    scorecards: Vec<Scorecard>,
 }
 
 impl Choices {
@@ -355,7 +369,9 @@ impl Choices {
         let everyone = PageRequest::first(PageRequest::MAX_LIMIT);
         Ok(Self {
             integrations: state.app.integration_choices(&page.actor).await?,
+            groups: state.app.list_groups(&page.actor, everyone).await?.items,
             teams: state.app.list_teams(&page.actor, everyone).await?.items,
+            scorecards: state.app.list_scorecards(&page.actor, false, everyone).await?.items,
             staff: state
                 .app
                 .list_users(&page.actor, everyone)
@@ -581,6 +597,47 @@ struct ShowPage {
     runs: Vec<ListRun>,
     errors: FormErrors,
     choices: Choices,
+    /// A manual list's pool to tick cases in, a page at a time.
+    pool: Option<PoolChoices>,
+    search: PoolSearch,
+}
+
+impl ShowPage {
+    /// The link to the pool's next page, keeping the search.
+    fn next_page(&self) -> Option<String> {
+        let (date, case) = self.pool.as_ref()?.next?;
+        Some(self.pool_link(Some(format!("{}.{case}", date.as_millis()))))
+    }
+
+    /// The link to the pool's first page, keeping the search.
+    fn first_page(&self) -> String {
+        self.pool_link(None)
+    }
+
+    fn pool_link(&self, after: Option<String>) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("q", &self.search.q);
+        if let Some(after) = after {
+            query.append_pair("after", &after);
+        }
+        format!("/lists/{}?{}#pool", self.list.id, query.finish())
+    }
+}
+
+/// The search and the page of a manual list's pool (`?q=…&after=<millis>.<case id>`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+struct PoolSearch {
+    q: String,
+    after: String,
+}
+
+impl PoolSearch {
+    /// The cursor, or the first page for one that does not parse (it only comes from our links).
+    fn cursor(&self) -> Option<(Timestamp, CaseId)> {
+        let (millis, case) = self.after.split_once('.')?;
+        Some((Timestamp::from_millis(millis.parse().ok()?), case.parse().ok()?))
+    }
 }
 
 async fn show_page(
@@ -588,19 +645,30 @@ async fn show_page(
     page: &PageActor,
     id: ListId,
     errors: FormErrors,
+    search: PoolSearch,
 ) -> Result<ShowPage, ApiError> {
     let list = state.app.get_list(&page.actor, id).await?;
     let runs = state.app.list_runs(&page.actor, id, PageRequest::first(50)).await?.items;
     let choices = Choices::load(state, page).await?;
-    Ok(ShowPage { layout: page.layout(), list, runs, errors, choices })
+    let pool = if list.definition.kind == ListKind::Manual && list.archived_at.is_none() {
+        let text = Some(search.q.trim().to_owned()).filter(|q| !q.is_empty());
+        Some(state.app.pool_page(&page.actor, id, text, search.cursor(), POOL_PAGE).await?)
+    } else {
+        None
+    };
+    Ok(ShowPage { layout: page.layout(), list, runs, errors, choices, pool, search })
 }
+
+/// Cases of a manual list's pool shown at once.
+const POOL_PAGE: u32 = 20;
 
 async fn show(
     State(state): State<WebState>,
     page: PageActor,
     IdPath(id): IdPath<ListId>,
+    QueryFields(search): QueryFields<PoolSearch>,
 ) -> Result<Response, ApiError> {
-    Ok(show_page(&state, &page, id, FormErrors::none()).await?.into_response())
+    Ok(show_page(&state, &page, id, FormErrors::none(), search).await?.into_response())
 }
 
 async fn archive(
@@ -611,7 +679,10 @@ async fn archive(
     let result = state.app.set_list_archived(&page.actor, id, true).await;
     let archived =
         |_| done("/lists", "Archived the list. Its runs and assignments stay; restore it to run it again.");
-    answer("list-actions", result, archived, async |errors| show_page(&state, &page, id, errors).await).await
+    answer("list-actions", result, archived, async |errors| {
+        show_page(&state, &page, id, errors, PoolSearch::default()).await
+    })
+    .await
 }
 
 async fn restore(
@@ -621,7 +692,10 @@ async fn restore(
 ) -> Result<Response, ApiError> {
     let result = state.app.set_list_archived(&page.actor, id, false).await;
     let restored = |_| done(format!("/lists/{id}"), "Restored the list.");
-    answer("list-actions", result, restored, async |errors| show_page(&state, &page, id, errors).await).await
+    answer("list-actions", result, restored, async |errors| {
+        show_page(&state, &page, id, errors, PoolSearch::default()).await
+    })
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -638,13 +712,11 @@ async fn run_now(
 ) -> Result<Response, ApiError> {
     let result = async {
         let mut chosen = Vec::new();
-        for text in
-            form.case_ids.iter().flat_map(|t| t.split([',', ' ', '\n'])).filter(|t| !t.trim().is_empty())
-        {
+        for text in form.case_ids.iter().filter(|t| !t.trim().is_empty()) {
             chosen.push(
                 text.trim()
                     .parse::<CaseId>()
-                    .map_err(|_| AppError::field("case_ids", "Give case ids from the cases page."))?,
+                    .map_err(|_| AppError::field("case_ids", "Tick cases of the pool below."))?,
             );
         }
         state.app.run_list(&page.actor, id, chosen).await
@@ -653,7 +725,10 @@ async fn run_now(
     let ran = |run: ListRun| {
         done(format!("/lists/{id}/runs/{}", run.id), format!("The run picked {} cases.", run.picks.len()))
     };
-    answer("list-actions", result, ran, async |errors| show_page(&state, &page, id, errors).await).await
+    answer("list-actions", result, ran, async |errors| {
+        show_page(&state, &page, id, errors, PoolSearch::default()).await
+    })
+    .await
 }
 
 #[derive(Template, WebTemplate)]

@@ -557,6 +557,157 @@ async fn the_list_pages_build_preview_run_and_explain(backend: TestBackend) {
     assert!(edit.text.contains("Saving makes version 2") && edit.text.contains(r#"value="Weekly sample""#));
 }
 
+on_both_backends!(a_lists_group_scope_and_scorecard_come_from_the_form_and_preselect_the_evaluation);
+
+/// The form scopes a list by group and names its scorecard (an existing one, not archived); an
+/// evaluator starting on one of its assignments finds that scorecard chosen.
+async fn a_lists_group_scope_and_scorecard_come_from_the_form_and_preselect_the_evaluation(
+    backend: TestBackend,
+) {
+    let w = world(backend).await;
+    let mut cards = Vec::new();
+    for name in ["Accuracy", "Tone", "Retired"] {
+        let card = crate::scorecards::two_section_card(name);
+        let (_, card) = w.test.call(&w.admin, Method::POST, "/api/v1/scorecards", Some(&card)).await;
+        let id = card["id"].as_str().unwrap().to_owned();
+        let publish = format!("/api/v1/scorecards/{id}/publish");
+        assert_eq!(w.test.call(&w.admin, Method::POST, &publish, None).await.0, StatusCode::CREATED);
+        cards.push(id);
+    }
+    let archive = format!("/api/v1/scorecards/{}/archive", cards[2]);
+    assert_eq!(w.test.call(&w.admin, Method::POST, &archive, None).await.0, StatusCode::OK);
+    for (scorecard, message) in
+        [(uuid::Uuid::now_v7().to_string(), "No scorecard has the id"), (cards[2].clone(), "is archived")]
+    {
+        let definition = w.definition(|d| d["scorecard_id"] = json!(scorecard));
+        let (status, body) = w.test.call(&w.admin, Method::POST, "/api/v1/lists", Some(&definition)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["fields"][0]["field"], "scorecard_id", "{body}");
+        assert!(body["fields"][0]["message"].as_str().unwrap().contains(message), "{body}");
+    }
+
+    let (_, admin) = w.test.signed_in("global_admin").await;
+    let groups =
+        w.test.app.list_groups(&Actor::System, scoreline_core::PageRequest::first(10)).await.unwrap();
+    let group = groups.items[0].id.to_string();
+    let form = w.test.page(&admin, "/lists/new").await;
+    assert!(form.text.contains(&format!(r#"name="group_ids" value="{group}""#)), "{}", form.text);
+    assert!(form.text.contains(&format!(r#"<option value="{}">Tone"#, cards[1])), "{}", form.text);
+    assert!(!form.text.contains(&format!(r#"value="{}""#, cards[2])), "no archived scorecard offered");
+    let integration = w.integration.to_string();
+    let sup = w.sup.id.to_string();
+    let mut fields = vec![
+        ("name", "Group sample"),
+        ("time_zone", "UTC"),
+        ("integration_ids", integration.as_str()),
+        ("group_ids", group.as_str()),
+        ("date_field", "created"),
+        ("window", "last_days"),
+        ("last_days", "7"),
+        ("statuses", "solved"),
+        ("kind", "random"),
+        ("count", "2"),
+        ("per", "agent"),
+        ("evaluator_ids", sup.as_str()),
+        ("weight_for", sup.as_str()),
+        ("weights", ""),
+        ("scorecard_id", cards[1].as_str()),
+    ];
+    let mut bad = fields.clone();
+    bad.retain(|(name, _)| *name != "scorecard_id");
+    bad.push(("scorecard_id", cards[2].as_str()));
+    let refused = w.test.submit(&admin, "/lists", &bad).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains(r#"data-field="scorecard_id""#), "{}", refused.text);
+    fields.push(("replace_skipped", "on"));
+    let saved = w.test.submit(&admin, "/lists", &fields).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
+    let list_path = saved.location.unwrap();
+    let (_, list) = w.test.call(&w.admin, Method::GET, &format!("/api/v1{list_path}"), None).await;
+    assert_eq!(list["scope"]["group_ids"], json!([group]), "{list}");
+    assert_eq!(list["scorecard_id"], json!(cards[1]), "{list}");
+    let edit = w.test.page(&admin, &format!("{list_path}/edit")).await;
+    assert!(edit.text.contains(&format!(r#"value="{group}" checked"#)), "{}", edit.text);
+    assert!(edit.text.contains(&format!(r#"<option value="{}" selected>Tone"#, cards[1])), "{}", edit.text);
+    // The group holds both teams: everyone's eligible cases are in the pool (Hal is held back).
+    let run = w.run(&list).await;
+    assert_eq!(run["per_agent"].as_array().unwrap().len(), 4, "{run}");
+
+    let token = w.test.app.create_api_token(&Actor::System, &w.sup.email, "t").await.unwrap();
+    let work =
+        w.test.all_items(token.token.expose(), "/api/v1/assignments?evaluator_id=me&status=open").await;
+    let assignment = &work[0];
+    let cookie = w.test.sign_in(&w.sup.email, scoreline_testkit::PASSWORD).await;
+    let path = format!(
+        "/cases/{}/evaluate?assignment={}",
+        assignment["case_id"].as_str().unwrap(),
+        assignment["id"].as_str().unwrap()
+    );
+    let choose = w.test.page(&cookie, &path).await;
+    assert_eq!(choose.status, StatusCode::OK, "{}", choose.text);
+    assert!(choose.text.contains(&format!(r#"value="{}" checked"#, cards[1])), "{}", choose.text);
+    assert!(!choose.text.contains(&format!(r#"value="{}" checked"#, cards[0])), "{}", choose.text);
+    // Without the assignment the first scorecard is chosen, as before.
+    let plain = format!("/cases/{}/evaluate", assignment["case_id"].as_str().unwrap());
+    let choose = w.test.page(&cookie, &plain).await;
+    assert!(choose.text.contains(&format!(r#"value="{}" checked"#, cards[0])), "{}", choose.text);
+}
+
+on_both_backends!(a_manual_lists_cases_are_ticked_in_its_pool_page_by_page);
+
+/// The cases the page offers to tick: the `case_ids` checkboxes' values, in order.
+fn offered(html: &str) -> Vec<String> {
+    html.split(r#"name="case_ids" value=""#)
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_owned())
+        .collect()
+}
+
+/// A manual list's page shows its pool newest first, 20 at a time, searchable by subject; the
+/// ticked cases are what a run picks, in the order shown.
+async fn a_manual_lists_cases_are_ticked_in_its_pool_page_by_page(backend: TestBackend) {
+    let w = world(backend).await;
+    let manual = w.definition(|d| {
+        d["type"] = json!("manual");
+        d["evaluators"] = json!([{ "user_id": w.sup.id }]);
+    });
+    let list = w.create(&w.admin, &manual).await;
+    let list_path = format!("/lists/{}", list["id"].as_str().unwrap());
+    let (_, admin) = w.test.signed_in("global_admin").await;
+    let page = w.test.page(&admin, &list_path).await;
+    assert!(page.text.contains("25 cases in the pool"), "{}", page.text);
+    assert!(!page.text.contains(r#"id="run-now""#), "a manual list runs with ticked cases");
+    let first = offered(&page.text);
+    assert_eq!(first.len(), 20);
+    let next = page.text.split(r#"<a href=""#).find(|a| a.contains(r#"id="pool-next""#)).unwrap();
+    let next = next.split('"').next().unwrap().replace("&#38;", "&");
+    let older = w.test.page(&admin, &next).await;
+    let second = offered(&older.text);
+    assert_eq!(second.len(), 5, "{}", older.text);
+    assert!(!older.text.contains(r#"id="pool-next""#));
+    let all: HashSet<&String> = first.iter().chain(&second).collect();
+    assert_eq!(all.len(), 25, "every case once over the pages");
+    let search = w.test.page(&admin, &format!("{list_path}?q=ANN-1")).await;
+    assert!(search.text.contains("3 cases in the pool with “ANN-1” in the subject"), "{}", search.text);
+    let none = w.test.page(&admin, &format!("{list_path}?q=nothing-like-this")).await;
+    assert!(none.text.contains("No case of the pool has"), "{}", none.text);
+
+    // Nothing ticked: said beside the actions, nothing run.
+    let refused = w.test.submit(&admin, &format!("{list_path}/runs"), &[]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains("Choose the cases to pick from the pool."), "{}", refused.text);
+    let ticked = [("case_ids", second[1].as_str()), ("case_ids", first[0].as_str())];
+    let ran = w.test.submit(&admin, &format!("{list_path}/runs"), &ticked).await;
+    assert_eq!(ran.status, StatusCode::SEE_OTHER, "{}", ran.text);
+    let run_path = ran.location.unwrap();
+    let (_, run) = w.test.call(&w.admin, Method::GET, &format!("/api/v1{run_path}"), None).await;
+    let picked: Vec<&str> =
+        run["picked"].as_array().unwrap().iter().map(|p| p["case_id"].as_str().unwrap()).collect();
+    assert_eq!(picked, [second[1].as_str(), first[0].as_str()], "in the order ticked");
+    let page = w.test.page(&admin, &list_path).await;
+    assert!(page.text.contains("23 cases in the pool"), "picked cases leave the pool: {}", page.text);
+}
+
 /// Waits until `css` holds an element whose text contains `text`.
 async fn wait_for_text(client: &fantoccini::Client, css: &str, text: &str) -> String {
     loop {
