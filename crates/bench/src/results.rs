@@ -131,6 +131,8 @@ pub async fn run(
         "{backend}: stored {evaluations} submitted evaluations of {agents} agents over 90 days in {:.1} s",
         started.elapsed().as_secs_f64()
     ));
+    // As a running server's scheduler does hourly: PostgreSQL plans with statistics.
+    db.refresh_statistics().await?;
 
     let from = Timestamp::from_millis(now.as_millis() - (90 * day) as i64).to_rfc3339();
     let input = ResultsInput {
