@@ -355,6 +355,16 @@ impl SimHandle {
         self.sim.clear_requests();
     }
 
+    /// Requests received and not yet in [`Self::requests`].
+    pub fn requests_in_flight(&self) -> usize {
+        self.sim.requests_in_flight()
+    }
+
+    /// The real clock of [`RequestRecord::received_micros`].
+    pub fn real_micros(&self) -> u64 {
+        self.sim.real_micros()
+    }
+
     /// Stops both listeners and waits for them (hung requests are released first).
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);

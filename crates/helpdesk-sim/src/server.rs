@@ -1,6 +1,7 @@
 //! Shared state, the request pipeline (latency, rate limit, faults, log) and the listeners.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
@@ -103,6 +104,8 @@ pub struct Sim {
     http: reqwest::Client,
     /// Real time zero of the request log.
     started: tokio::time::Instant,
+    /// Requests received and not yet logged (answered or dropped).
+    in_flight: AtomicUsize,
 }
 
 /// The headers (`X-Total-Pages`, `X-Total-Results`) and body of a ticket page.
@@ -149,10 +152,12 @@ impl Sim {
             shutdown: parts.shutdown,
             http: parts.http,
             started: tokio::time::Instant::now(),
+            in_flight: AtomicUsize::new(0),
         }
     }
 
-    fn real_micros(&self) -> u64 {
+    /// Real time since the sim started, the clock of `received_micros` and `answered_micros`.
+    pub fn real_micros(&self) -> u64 {
         u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX)
     }
 
@@ -229,6 +234,10 @@ impl Sim {
 
     pub fn requests(&self) -> Vec<RequestRecord> {
         lock(&self.log).iter().cloned().collect()
+    }
+
+    pub fn requests_in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
     }
 
     pub fn clear_requests(&self) {
@@ -346,6 +355,7 @@ async fn pipeline(
     if path.starts_with("/_sim") {
         return next.run(request).await;
     }
+    let _in_flight = InFlight::enter(&sim.in_flight);
     let record = RequestRecord {
         service: service.name().to_owned(),
         method: request.method().to_string(),
@@ -392,6 +402,22 @@ async fn pipeline(
     log.push_back(RequestRecord { status, answered_micros, retry_after_ms, ..record });
     drop(log);
     response
+}
+
+/// Counts a request as in flight until its handler ends, answered or dropped.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(count)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// The hold a 429 named, whatever form its `Retry-After` took (or none).
