@@ -544,17 +544,22 @@ fn write_evaluation(out: &mut String, row: &ExportedEvaluation) {
 }
 
 /// One CSV record (RFC 4180): fields with a comma, quote, CR or LF are quoted, quotes doubled;
-/// lines end in CRLF.
+/// lines end in CRLF. A field that a spreadsheet would run as a formula (it starts with `=`, `+`,
+/// `-`, `@`, a tab or a CR; our own figures never do) gets a leading `'`, so a comment typed
+/// as `=HYPERLINK(…)` stays text when the export is opened.
 fn write_record<'a>(out: &mut String, fields: impl IntoIterator<Item = &'a str>) {
     for (i, field) in fields.into_iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
+        let guard = if field.starts_with(['=', '+', '-', '@', '\t', '\r']) { "'" } else { "" };
         if field.contains([',', '"', '\r', '\n']) {
             out.push('"');
+            out.push_str(guard);
             out.push_str(&field.replace('"', "\"\""));
             out.push('"');
         } else {
+            out.push_str(guard);
             out.push_str(field);
         }
     }
@@ -570,6 +575,13 @@ mod tests {
         let mut out = String::new();
         write_record(&mut out, ["plain", "a,b", "say \"hi\"", "two\nlines", "ünïcødé ✓", ""]);
         assert_eq!(out, "plain,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",ünïcødé ✓,\r\n");
+    }
+
+    #[test]
+    fn records_keep_formulas_as_text() {
+        let mut out = String::new();
+        write_record(&mut out, ["=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "\tx", "a=b", "42"]);
+        assert_eq!(out, "\"'=HYPERLINK(\"\"x\"\")\",'+1,'-2,'@SUM(A1),'\tx,a=b,42\r\n");
     }
 
     #[test]

@@ -105,6 +105,18 @@ impl Interval {
         start_of(first, tz)
     }
 
+    /// The `[start, end)` of the period that holds `at`, in `tz`.
+    pub fn bounds(self, at: Timestamp, tz: &TimeZone) -> (Timestamp, Timestamp) {
+        let start = self.start(at, tz);
+        let first = zoned(start, tz).date();
+        let next = match self {
+            Self::Day => first.checked_add(1.day()),
+            Self::Week => first.checked_add(7.days()),
+            Self::Month => first.checked_add(1.month()),
+        };
+        (start, next.map_or(Timestamp::from_millis(i64::MAX), |date| start_of(date, tz)))
+    }
+
     /// The period that starts at `start`, as a person reads it in `tz`: `24 Nov 2026`,
     /// `Week of 23 Nov 2026`, `Nov 2026`.
     pub fn label(self, start: Timestamp, tz: &TimeZone) -> String {
@@ -282,6 +294,9 @@ pub struct Aggregation {
     buckets: HashMap<Bucket, Figures>,
     /// Questions are tallied by choice and scored at the end, once per version.
     questions: QuestionTally,
+    /// The bounds of the last row's period: rows come in time order, so most share it and the
+    /// time zone is not consulted again.
+    last_period: Option<(Timestamp, Timestamp)>,
 }
 
 impl Aggregation {
@@ -301,12 +316,25 @@ impl Aggregation {
             overall: false,
             buckets: HashMap::new(),
             questions: HashMap::new(),
+            last_period: None,
         }
     }
 
     /// Every row under one key, the nil id, per `interval`: the trend of all of them.
     pub fn overall(interval: Option<Interval>, tz: TimeZone) -> Self {
         Self { overall: true, ..Self::new(GroupBy::Scorecard, interval, tz, HashMap::new()) }
+    }
+
+    fn period_of(&mut self, at: Timestamp) -> Option<Timestamp> {
+        let interval = self.interval?;
+        match self.last_period {
+            Some((start, end)) if start <= at && at < end => Some(start),
+            _ => {
+                let (start, end) = interval.bounds(at, &self.tz);
+                self.last_period = Some((start, end));
+                Some(start)
+            }
+        }
     }
 
     /// The scorecard versions whose definitions [`Aggregation::finish`] asks for.
@@ -346,7 +374,7 @@ impl Aggregation {
 
 impl ResultSink for Aggregation {
     fn offer(&mut self, row: &ResultRow) {
-        let period = self.interval.map(|interval| interval.start(row.submitted_at, &self.tz));
+        let period = self.period_of(row.submitted_at);
         let id = match self.group_by {
             _ if self.overall => Uuid::nil(),
             GroupBy::Agent => row.agent_user_id.as_uuid(),
@@ -499,6 +527,17 @@ mod tests {
         assert_eq!(Interval::Week.start(at("2026-03-31T12:00:00Z"), &berlin), at("2026-03-29T22:00:00Z"));
         assert_eq!(Interval::Month.start(at("2026-03-31T12:00:00Z"), &berlin), at("2026-02-28T23:00:00Z"));
         assert_eq!(Interval::Day.start(at("2026-03-31T12:00:00Z"), &berlin), at("2026-03-30T22:00:00Z"));
+        // The week of the change is 167 hours long; a month ends where the next one starts.
+        let (start, end) = Interval::Week.bounds(at("2026-03-27T12:00:00Z"), &berlin);
+        assert_eq!((start, end), (at("2026-03-22T23:00:00Z"), at("2026-03-29T22:00:00Z")));
+        assert_eq!(
+            Interval::Month.bounds(at("2026-03-31T12:00:00Z"), &berlin),
+            (at("2026-02-28T23:00:00Z"), at("2026-03-31T22:00:00Z"))
+        );
+        assert_eq!(
+            Interval::Day.bounds(at("2026-03-29T12:00:00Z"), &berlin),
+            (at("2026-03-28T23:00:00Z"), at("2026-03-29T22:00:00Z"))
+        );
         assert_eq!(Interval::Week.label(at("2026-11-22T23:00:00Z"), &berlin), "Week of 23 Nov 2026");
         assert_eq!(Interval::Month.label(at("2026-02-28T23:00:00Z"), &berlin), "Mar 2026");
     }

@@ -2,6 +2,7 @@
 //! score distribution as charts with their tables, the figures by key, and the exports; and an
 //! agent's page: trend, weakest questions, latest evaluations, disputes.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use askama::Template;
@@ -13,8 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use scoreline_app::{AgentResults, ResultsReport, ResultsRequest};
 use scoreline_core::{
-    Dispute, ExportedEvaluation, GroupBy, IntegrationId, Interval, ResultItem, ScorecardId, Team, UserId,
-    local_date,
+    Dispute, ExportedEvaluation, GroupBy, IntegrationId, Interval, ResultItem, ScorecardId, Team, Timestamp,
+    UserId, local_date,
 };
 
 use super::api::{ResultsQuery, csv_response};
@@ -68,6 +69,9 @@ impl Line {
     }
 }
 
+/// The most periods a trend draws (a year and a month of days).
+const MAX_TREND_PERIODS: usize = 400;
+
 /// A chart and the table of its figures.
 pub struct Trend {
     pub svg: String,
@@ -78,22 +82,41 @@ fn trend(id: &str, title: &str, items: &[ResultItem], request: &ResultsRequest) 
     let interval = request.interval.unwrap_or(Interval::Week);
     let tz = &request.time_zone;
     let label = |item: &ResultItem| item.interval_start.map(|s| interval.label(s, tz)).unwrap_or_default();
-    let points: Vec<Point> = items
+    // Every period from the first to the last, so one without evaluations breaks the line
+    // instead of joining its neighbours as if they were adjacent.
+    let averages: HashMap<Timestamp, Option<f64>> = items
         .iter()
-        .map(|item| Point {
-            label: item.interval_start.map(|s| interval.short_label(s, tz)).unwrap_or_default(),
-            value: item.average_score.map(|s| f64::from(s.hundredths()) / 100.0),
+        .filter_map(|item| {
+            Some((item.interval_start?, item.average_score.map(|s| f64::from(s.hundredths()) / 100.0)))
         })
         .collect();
+    let mut points = Vec::new();
+    let first = items.iter().filter_map(|item| item.interval_start).min();
+    let last = items.iter().filter_map(|item| item.interval_start).max();
+    if let (Some(mut start), Some(last)) = (first, last) {
+        while start <= last && points.len() < MAX_TREND_PERIODS {
+            points.push(Point {
+                label: interval.short_label(start, tz),
+                value: averages.get(&start).copied().flatten(),
+            });
+            start = interval.bounds(start, tz).1;
+        }
+    }
+    let empty = points.len().saturating_sub(averages.len());
     let axis = match interval {
         Interval::Day => "Day",
         Interval::Week => "Week (from Monday)",
         Interval::Month => "Month",
     };
     let description = format!(
-        "Average score per {} over {} periods; the table below gives every figure.",
+        "Average score per {} over {} periods{}; the table below gives every figure.",
         interval.as_str(),
-        items.len()
+        points.len(),
+        if empty > 0 {
+            format!(", {empty} of them without evaluations (a gap in the line)")
+        } else {
+            String::new()
+        }
     );
     Trend {
         svg: line_chart(
@@ -325,4 +348,34 @@ fn short(text: &str) -> String {
     let mut chars = text.chars();
     let cut: String = chars.by_ref().take(22).collect();
     if chars.next().is_some() { format!("{cut}…") } else { cut }
+}
+
+#[cfg(test)]
+mod tests {
+    use scoreline_core::{Figures, ResultFilter, ResultKey};
+
+    use super::*;
+
+    #[test]
+    fn a_week_without_evaluations_breaks_the_trend_line() {
+        let at = |text: &str| Timestamp::parse_rfc3339(text).unwrap();
+        let request = ResultsRequest::new(
+            GroupBy::Agent,
+            Some(Interval::Week),
+            scoreline_core::time_zone("UTC").unwrap(),
+            ResultFilter::default(),
+        );
+        let key = ResultKey { kind: GroupBy::Agent, id: uuid::Uuid::nil(), name: String::new() };
+        let figures = Figures { count: 1, scored: 1, total: 8000, ..Figures::default() };
+        let items = [
+            ResultItem::new(key.clone(), Some(at("2026-11-02T00:00:00Z")), &figures),
+            ResultItem::new(key, Some(at("2026-11-16T00:00:00Z")), &figures),
+        ];
+        let drawn = trend("t", "Trend", &items, &request);
+        assert!(drawn.svg.contains("over 3 periods, 1 of them without evaluations"), "{}", drawn.svg);
+        // Two separate strokes: the pen lifts over the empty week.
+        let path = drawn.svg.split("<path d=\"").nth(1).unwrap().split('"').next().unwrap();
+        assert_eq!(path.matches('M').count(), 2, "{path}");
+        assert_eq!(drawn.lines.len(), 2, "the table lists the weeks with figures");
+    }
 }
