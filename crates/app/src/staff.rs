@@ -4,7 +4,7 @@ use scoreline_core::{
     AuditEntryId, AuditRecord, Email, FieldErrors, Group, GroupId, NewPassword, Page, PageRequest,
     Permission, PersonName, Role, Scope, Team, TeamId, UnitName, User, UserId,
 };
-use scoreline_store::model::{NewGroup, NewTeam, NewUser, UserChange};
+use scoreline_store::model::{Membership, NewGroup, NewTeam, NewUser, UserChange};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -357,6 +357,12 @@ impl App {
             return Err(AppError::NotFound("team"));
         }
         Ok(self.db().list_team_members(team_id).await?)
+    }
+
+    /// Every membership of a team in the actor's scope, with team and group names, in one read.
+    pub async fn team_memberships(&self, actor: &Actor) -> AppResult<Vec<Membership>> {
+        actor.require(Permission::ViewStaff)?;
+        Ok(self.db().memberships_in_scope(actor.scope()).await?)
     }
 
     async fn insert_membership(&self, actor: &Actor, team_id: TeamId, user_id: UserId) -> AppResult<()> {

@@ -1,6 +1,8 @@
 //! The Staff page: everyone the viewer may see, adding a person, deactivating and reactivating,
 //! and importing from CSV (preview first, then all rows or none).
 
+use std::collections::HashMap;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -99,14 +101,17 @@ async fn teams_with_members(
 ) -> Result<Vec<(TeamId, String, Vec<UserId>)>, ApiError> {
     let all = PageRequest::first(PageRequest::MAX_LIMIT);
     let groups = state.app.list_groups(actor, all).await?.items;
+    let mut members: HashMap<TeamId, Vec<UserId>> = HashMap::new();
+    for membership in state.app.team_memberships(actor).await? {
+        members.entry(membership.team_id).or_default().push(membership.user_id);
+    }
     let mut teams = Vec::new();
     for team in state.app.list_teams(actor, all).await?.items {
         let group = groups.iter().find(|g| g.id == team.group_id).map_or("", |g| g.name.as_str());
-        let members = state.app.list_team_members(actor, team.id).await?;
         teams.push((
             team.id,
             format!("{group} / {}", team.name),
-            members.into_iter().map(|u| u.id).collect(),
+            members.remove(&team.id).unwrap_or_default(),
         ));
     }
     teams.sort_by(|a, b| a.1.cmp(&b.1));
