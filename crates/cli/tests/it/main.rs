@@ -1,11 +1,14 @@
 //! The real `scoreline` binary: configuration, administration commands, a browser signing in
-//! to the server it runs, sync surviving SIGKILL, and two servers sharing one PostgreSQL.
+//! to the server it runs, sync surviving SIGKILL, two servers sharing one PostgreSQL, and the
+//! newcomer's walkthrough of the demo in a browser.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
 mod browser;
 mod commands;
 mod crash;
+#[cfg(feature = "demo")]
+mod walkthrough;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
