@@ -75,6 +75,19 @@ impl Server {
         format!("{}{path}", self.base_url)
     }
 
+    /// Signs `email` in with `http` (which must not follow redirects); returns the session cookie.
+    #[cfg(feature = "demo")]
+    pub async fn sign_in(&self, http: &reqwest::Client, email: &str, password: &str) -> String {
+        let signed_in = http
+            .post(self.url("/sign-in"))
+            .form(&[("email", email), ("password", password), ("next", "/")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_in.status(), reqwest::StatusCode::SEE_OTHER, "{email} signs in");
+        signed_in.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned()
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

@@ -23,11 +23,14 @@ struct Banner(Vec<String>);
 
 impl Banner {
     fn value(&self, label: &str) -> String {
-        self.0
-            .iter()
-            .find_map(|line| line.trim().strip_prefix(label))
-            .map(|value| value.trim().to_owned())
-            .unwrap_or_else(|| panic!("{label} missing from {:?}", self.0))
+        let values = self.values(label);
+        values.into_iter().next().unwrap_or_else(|| panic!("{label} missing from {:?}", self.0))
+    }
+
+    /// Every line's value under `label` (there are two evaluators).
+    fn values(&self, label: &str) -> Vec<String> {
+        let values = self.0.iter().filter_map(|line| line.trim().strip_prefix(label));
+        values.map(|value| value.trim().to_owned()).collect()
     }
 }
 
@@ -77,13 +80,18 @@ async fn click(client: &Client, css: &str) {
     click_to_next_page(client, find(client, css).await).await;
 }
 
-/// Saves the page as `<name>.png` at 1366×768 when `SCORELINE_SCREENSHOTS` names a folder.
+/// Saves the page as `<name>.png` at 1366×768 when `SCORELINE_SCREENSHOTS` names a folder
+/// (a relative one from the workspace's root, as the README's command gives it).
 async fn screenshot(client: &Client, name: &str) {
     let Ok(folder) = std::env::var("SCORELINE_SCREENSHOTS") else { return };
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(folder);
     std::fs::create_dir_all(&folder).unwrap();
-    client.execute("window.scrollTo(0, 0)", Vec::new()).await.unwrap();
+    // At the top of the page and of each pane that scrolls on its own.
+    let to_top = "for (const e of [document.scrollingElement, ...document.querySelectorAll('main *')]) \
+                  if (e.scrollTop > 0) e.scrollTop = 0;";
+    client.execute(to_top, Vec::new()).await.unwrap();
     let png = client.screenshot().await.unwrap();
-    std::fs::write(format!("{folder}/{name}.png"), png).unwrap();
+    std::fs::write(folder.join(format!("{name}.png")), png).unwrap();
 }
 
 /// Sizes the window so that the page itself, without the browser's frame, is `width`×`height`.
@@ -168,16 +176,14 @@ struct Api {
 impl Api {
     async fn sign_in(server: &Server, email: &str) -> Self {
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let signed_in = http
-            .post(server.url("/sign-in"))
-            .form(&[("email", email), ("password", PASSWORD), ("next", "/")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(signed_in.status(), StatusCode::SEE_OTHER, "{email} signs in");
-        let cookie =
-            signed_in.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let cookie = server.sign_in(&http, email, PASSWORD).await;
         Self { http, cookie, base: server.url("") }
+    }
+
+    async fn user_id(&self, email: &str) -> String {
+        let users = self.get("/api/v1/users?limit=500").await;
+        let user = users["items"].as_array().unwrap().iter().find(|user| user["email"] == email);
+        user.unwrap_or_else(|| panic!("{email} is not on the staff"))["id"].as_str().unwrap().to_owned()
     }
 
     async fn get(&self, path: &str) -> serde_json::Value {
@@ -279,14 +285,15 @@ async fn a_newcomer_connects_matches_runs_a_list_evaluates_and_the_agent_sees_th
     assert!(find(client, "#list-form input[name=kind][value=random]").await.is_selected().await.unwrap());
     fill(client, "#list-form [name=count]", "5").await;
     assert!(find(client, "#list-form input[name=per][value=agent]").await.is_selected().await.unwrap());
-    for evaluator in client.find_all(Locator::Css("#list-form input[name=evaluator_ids]")).await.unwrap() {
-        tick(evaluator).await;
+    let admin = Api::sign_in(&server, ADMIN).await;
+    for email in banner.values("evaluator") {
+        let id = admin.user_id(&email).await;
+        tick(find(client, &format!("#list-form input[name=evaluator_ids][value=\"{id}\"]")).await).await;
     }
     find(client, "#list-form select[name=scorecard_id]").await.select_by_index(1).await.unwrap();
     // The preview follows the last change: wait for its per-agent table with every agent's pool.
-    let agents_table = match client.wait().for_element(Locator::Css("#preview-agents")).await {
-        Ok(table) => table,
-        Err(_) => panic!("no per-agent preview: {}", text(client, "#preview").await),
+    let Ok(agents_table) = client.wait().for_element(Locator::Css("#preview-agents")).await else {
+        panic!("no per-agent preview: {}", text(client, "#preview").await)
     };
     let would_pick = number(client, "#preview-would-pick").await;
     let per_agent = agents_table.find_all(Locator::Css("tbody tr")).await.unwrap();
@@ -330,7 +337,6 @@ async fn a_newcomer_connects_matches_runs_a_list_evaluates_and_the_agent_sees_th
     assert_eq!(left, open - 1, "the scored case has left My work");
 
     // The agent of that case signs in and sees the evaluation and their results.
-    let admin = Api::sign_in(&server, ADMIN).await;
     let id = evaluation.trim_start_matches("/evaluations/");
     let agent = admin.get(&format!("/api/v1/evaluations/{id}")).await["agent_user_id"].clone();
     let agent = admin.get(&format!("/api/v1/users/{}", agent.as_str().unwrap())).await;
@@ -345,7 +351,7 @@ async fn a_newcomer_connects_matches_runs_a_list_evaluates_and_the_agent_sees_th
     screenshot(client, "agent-evaluation").await;
     client.goto(&server.url("/results")).await.unwrap();
     let overall = text(client, "#results-overall").await;
-    assert!(overall.starts_with("1 evaluations (0 N/A) 100.00 average score"), "{overall}");
+    assert!(overall.starts_with("1 evaluation (0 N/A) 100.00 average score"), "{overall}");
     screenshot(client, "agent-results").await;
     browser.close().await;
     eprintln!("the walkthrough took {:?}", started.elapsed());
