@@ -5,6 +5,8 @@
 use std::fmt::Write;
 
 const WIDTH: f64 = 520.0;
+/// Of the 13-pixel system font, for how many characters fit a width.
+const AVERAGE_CHAR_WIDTH: f64 = 7.0;
 const HEIGHT: f64 = 270.0;
 const LEFT: f64 = 56.0;
 const RIGHT: f64 = 16.0;
@@ -187,6 +189,8 @@ fn draw_bars(mut svg: String, id: &str, bars: &[(&str, f64, String)], max: f64) 
     let plot_height = HEIGHT - TOP - BOTTOM;
     let slot = plot_width / bars.len().max(1) as f64;
     let every = label_step(bars.len());
+    // An x-axis label gets the room of the bars up to the next one; the bar's title keeps it whole.
+    let label_chars = ((slot * every as f64) / AVERAGE_CHAR_WIDTH) as usize;
     for (i, (label, value, written)) in bars.iter().enumerate() {
         let height = plot_height * value.clamp(0.0, max) / max;
         let x = LEFT + slot * i as f64 + slot * 0.15;
@@ -207,7 +211,7 @@ fn draw_bars(mut svg: String, id: &str, bars: &[(&str, f64, String)], max: f64) 
                 r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#5b6474">{}</text>"##,
                 x + slot * 0.35,
                 TOP + plot_height + 16.0,
-                escape(label)
+                escape(&shortened(label, label_chars.max(3)))
             );
         }
     }
@@ -239,10 +243,15 @@ const LABEL_CHARS: usize = 22;
 
 /// `text` cut to what fits beside a chart, with an ellipsis when cut.
 fn fitted(text: &str) -> String {
-    if text.chars().count() <= LABEL_CHARS {
+    shortened(text, LABEL_CHARS)
+}
+
+/// `text` in at most `chars` characters, cut with an ellipsis.
+fn shortened(text: &str, chars: usize) -> String {
+    if text.chars().count() <= chars {
         return text.to_owned();
     }
-    let cut: String = text.chars().take(LABEL_CHARS - 1).collect();
+    let cut: String = text.chars().take(chars.saturating_sub(1)).collect();
     format!("{cut}…")
 }
 

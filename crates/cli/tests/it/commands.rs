@@ -200,16 +200,7 @@ async fn the_demo_seeds_a_qa_team_sets_up_lists_once_connected_and_resumes() {
     assert!(dir.path().join("data/demo.db").exists(), "demo data is kept apart from data/scoreline.db");
 
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let sign_in = async |email: &str| {
-        let signed_in = http
-            .post(demo.url("/sign-in"))
-            .form(&[("email", email), ("password", "scoreline-demo"), ("next", "/")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(signed_in.status(), StatusCode::SEE_OTHER, "{email} signs in");
-        signed_in.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned()
-    };
+    let sign_in = async |email: &str| demo.sign_in(&http, email, "scoreline-demo").await;
     let manager = sign_in(&value_of("QA manager")).await;
     let evaluator = sign_in(&value_of("evaluator")).await;
     let get = async |cookie: &str, path: &str| -> serde_json::Value {

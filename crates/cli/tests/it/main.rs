@@ -1,11 +1,14 @@
 //! The real `scoreline` binary: configuration, administration commands, a browser signing in
-//! to the server it runs, sync surviving SIGKILL, and two servers sharing one PostgreSQL.
+//! to the server it runs, sync surviving SIGKILL, two servers sharing one PostgreSQL, and the
+//! newcomer's walkthrough of the demo in a browser.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
 mod browser;
 mod commands;
 mod crash;
+#[cfg(feature = "demo")]
+mod walkthrough;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -70,6 +73,19 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
+    }
+
+    /// Signs `email` in with `http` (which must not follow redirects); returns the session cookie.
+    #[cfg(feature = "demo")]
+    pub async fn sign_in(&self, http: &reqwest::Client, email: &str, password: &str) -> String {
+        let signed_in = http
+            .post(self.url("/sign-in"))
+            .form(&[("email", email), ("password", password), ("next", "/")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_in.status(), reqwest::StatusCode::SEE_OTHER, "{email} signs in");
+        signed_in.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned()
     }
 
     pub fn pid(&self) -> u32 {

@@ -14,7 +14,7 @@ use scoreline_core::{
     CaseCounts, CaseId, DateField, IntegrationId, PageRequest, Permission, StoredCase, Team, User,
 };
 
-use super::CaseQuery;
+use super::{CaseQuery, PRIORITIES, STATUSES};
 use crate::WebState;
 use crate::error::ApiError;
 use crate::extract::{IdPath, QueryFields, encode_cursor};
@@ -25,15 +25,6 @@ pub fn routes() -> Router<WebState> {
     Router::new().route("/cases", get(list)).route("/cases/{id}", get(show))
 }
 
-/// The HelpDesk statuses and priorities the filters offer.
-const STATUSES: [(&str, &str); 5] = [
-    ("open", "Open"),
-    ("pending", "Pending"),
-    ("onhold", "On hold"),
-    ("solved", "Solved"),
-    ("closed", "Closed"),
-];
-const PRIORITIES: [(&str, &str); 4] = [("-10", "Low"), ("0", "Medium"), ("10", "High"), ("20", "Urgent")];
 const SILOS: [(&str, &str); 4] =
     [("tickets", "Tickets"), ("archive", "Archive"), ("trash", "Trash"), ("spam", "Spam")];
 

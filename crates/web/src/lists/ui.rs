@@ -20,6 +20,7 @@ use scoreline_core::{
 use serde::Deserialize;
 
 use crate::WebState;
+use crate::cases::{PRIORITIES, STATUSES};
 use crate::error::ApiError;
 use crate::extract::{IdPath, IdPath2, PageForm, QueryFields};
 use crate::page::form::{FormErrors, answer, done, rejected};
@@ -40,14 +41,6 @@ pub fn routes() -> Router<WebState> {
         .route("/work/{id}/skip", post(skip))
 }
 
-const STATUSES: [(&str, &str); 5] = [
-    ("open", "Open"),
-    ("pending", "Pending"),
-    ("onhold", "On hold"),
-    ("solved", "Solved"),
-    ("closed", "Closed"),
-];
-const PRIORITIES: [(&str, &str); 4] = [("-10", "Low"), ("0", "Medium"), ("10", "High"), ("20", "Urgent")];
 const WEEKDAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 
 /// The list form as typed; every value is text so a bad one is an error beside its field.
@@ -560,6 +553,12 @@ pub(crate) fn summary(definition: &ListDefinition) -> String {
     format!("{kind}{window}{statuses}")
 }
 
+/// `monday` is "Monday": the form's value of a weekday, as a person reads it.
+pub(crate) fn weekday_label(day: &str) -> String {
+    let mut letters = day.chars();
+    letters.next().map(|first| first.to_uppercase().chain(letters).collect()).unwrap_or_default()
+}
+
 pub(crate) fn schedule_text(definition: &ListDefinition) -> String {
     match &definition.schedule {
         None => "Runs when someone runs it".to_owned(),
@@ -567,7 +566,7 @@ pub(crate) fn schedule_text(definition: &ListDefinition) -> String {
             Every::Day => format!("Daily at {} ({})", s.at, definition.time_zone),
             Every::Week => format!(
                 "Every {} at {} ({})",
-                s.weekday.clone().unwrap_or_default(),
+                weekday_label(s.weekday.as_deref().unwrap_or_default()),
                 s.at,
                 definition.time_zone
             ),
