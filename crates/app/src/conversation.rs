@@ -1,7 +1,7 @@
 //! A case's conversation as a person reads it: the stored HelpDesk events turned into messages
 //! and changes, with ticket HTML sanitized.
 
-use scoreline_core::Timestamp;
+use scoreline_core::{Timestamp, status_label};
 use serde_json::Value;
 
 /// What one entry of the conversation is.
@@ -106,7 +106,9 @@ fn entry(event: &Value) -> ConversationEntry {
         html: message.and_then(|m| text_of(m, "richTextHtml")).map(|html| ammonia::clean(&html)),
         text: message.and_then(|m| text_of(m, "text")),
         change: match kind {
-            EntryKind::Status => change_of(event, "status", |v| v.as_str().unwrap_or("—").to_owned()),
+            EntryKind::Status => {
+                change_of(event, "status", |v| v.as_str().map_or("—", status_label).to_owned())
+            }
             EntryKind::Assignment => change_of(event, "assignment", assignee),
             EntryKind::Message | EntryKind::Other => None,
         },
@@ -140,7 +142,7 @@ mod tests {
         assert!(html.contains("Hi"));
         assert!(entries[0].from_customer && entries[0].is_message());
         assert_eq!(entries[0].at, Some(Timestamp::parse_rfc3339("2026-01-01T10:00:00Z").unwrap()));
-        assert_eq!(entries[1].change.as_deref(), Some("open → solved"));
+        assert_eq!(entries[1].change.as_deref(), Some("Open → Solved"));
         assert_eq!(entries[1].author, "System");
     }
 
@@ -151,7 +153,7 @@ mod tests {
             { "type": "status", "status": { "new": "pending" } }
         ]);
         let entries = Conversation::of(None, Some(&events)).entries;
-        assert_eq!(entries[0].change.as_deref(), Some("open (unchanged)"));
-        assert_eq!(entries[1].change.as_deref(), Some("— → pending"));
+        assert_eq!(entries[0].change.as_deref(), Some("Open (unchanged)"));
+        assert_eq!(entries[1].change.as_deref(), Some("— → Pending"));
     }
 }

@@ -3,6 +3,7 @@
 //! `scoreline_core::score` and stored with the agent of the time; then the agent's
 //! acknowledgement or dispute within the window, and its resolution as a new revision.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use scoreline_core::{
@@ -215,6 +216,17 @@ impl App {
                 || AppError::Internal("an evaluation names a missing scorecard version".to_owned()),
             )?;
         Ok((evaluation, version))
+    }
+
+    /// The names of the agents and evaluators of `evaluations`, which the caller read through
+    /// the actor's scope: whoever may see an evaluation may see who gave and who received it,
+    /// so an agent reads their evaluator's name although the evaluator lies outside their scope.
+    pub async fn evaluation_people(&self, evaluations: &[Evaluation]) -> AppResult<HashMap<UserId, String>> {
+        let mut ids: Vec<UserId> =
+            evaluations.iter().flat_map(|e| [Some(e.evaluator_id), e.agent_user_id]).flatten().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(self.db().user_names(&ids).await?.into_iter().collect())
     }
 
     pub async fn list_evaluations(

@@ -136,3 +136,17 @@ impl CaseFilter {
         Self { integration_ids: vec![id], ..Self::default() }
     }
 }
+
+/// The HelpDesk statuses, each with how people read it.
+pub const CASE_STATUSES: [(&str, &str); 5] = [
+    ("open", "Open"),
+    ("pending", "Pending"),
+    ("onhold", "On hold"),
+    ("solved", "Solved"),
+    ("closed", "Closed"),
+];
+
+/// A HelpDesk status as people read it (`onhold` is "On hold"); one we do not know, as it came.
+pub fn status_label(status: &str) -> &str {
+    CASE_STATUSES.iter().find(|(value, _)| *value == status).map_or(status, |(_, label)| label)
+}

@@ -30,7 +30,9 @@ pub use calibration::{
     Agreed, Calibration, CalibrationFilter, CalibrationStatus, ChoiceView, Comparison, Deviation,
     OptionCount, ParticipantAnswer, QuestionSpread, ScoreSpread, Units,
 };
-pub use cases::{CaseContent, CaseCounts, CaseFilter, DateField, DateRange, StoredCase};
+pub use cases::{
+    CASE_STATUSES, CaseContent, CaseCounts, CaseFilter, DateField, DateRange, StoredCase, status_label,
+};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use credentials::{ApiToken, SignInAdmission};
 pub use evaluation::{

@@ -14,20 +14,9 @@ use crate::error::ApiError;
 use crate::extract::PageQuery;
 
 /// The HelpDesk statuses and priorities, as filters offer them and pages show them.
-pub(crate) const STATUSES: [(&str, &str); 5] = [
-    ("open", "Open"),
-    ("pending", "Pending"),
-    ("onhold", "On hold"),
-    ("solved", "Solved"),
-    ("closed", "Closed"),
-];
+pub(crate) use scoreline_core::{CASE_STATUSES as STATUSES, status_label};
 pub(crate) const PRIORITIES: [(&str, &str); 4] =
     [("-10", "Low"), ("0", "Medium"), ("10", "High"), ("20", "Urgent")];
-
-/// A HelpDesk status as people read it (`onhold` is "On hold"); one we do not know, as it came.
-pub(crate) fn status_label(status: &str) -> &str {
-    STATUSES.iter().find(|(value, _)| *value == status).map_or(status, |(_, label)| label)
-}
 
 /// The filters of the cases page and `GET /api/v1/cases`, as typed. A repeated name is a list
 /// of alternatives (`status=open&status=pending`); an empty value means "any".

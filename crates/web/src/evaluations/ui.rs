@@ -15,7 +15,7 @@ use scoreline_app::{Actor, App, AppError, Conversation, ResolveDispute, StartEva
 use scoreline_core::{
     Answer, AssignmentId, CaseId, Evaluation, EvaluationFilter, EvaluationId, EvaluationStatus, Outcome,
     PageRequest, Permission, Revision, Scorecard, ScorecardDefinition, ScorecardId, ScorecardVersion,
-    StoredCase, User,
+    StoredCase, UserId,
 };
 use serde::Deserialize;
 
@@ -115,15 +115,13 @@ struct Row {
     evaluator: String,
 }
 
-async fn name_of(state: &WebState, actor: &Actor, user: Option<scoreline_core::UserId>) -> String {
+/// How a page names a person of an evaluation: "you", their name, or "—" for nobody.
+fn name_of(names: &HashMap<UserId, String>, actor: &Actor, user: Option<UserId>) -> String {
     let Some(id) = user else { return "—".to_owned() };
     if actor.user().map(|u| u.id) == Some(id) {
         return "you".to_owned();
     }
-    match state.app.get_user(actor, id).await {
-        Ok(User { name, .. }) => name,
-        Err(_) => "someone outside your scope".to_owned(),
-    }
+    names.get(&id).cloned().unwrap_or_else(|| "a removed user".to_owned())
 }
 
 async fn list(State(state): State<WebState>, page: PageActor) -> Result<Response, ApiError> {
@@ -133,12 +131,16 @@ async fn list(State(state): State<WebState>, page: PageActor) -> Result<Response
         .list_evaluations(actor, &EvaluationFilter::default(), PageRequest::first(PageRequest::MAX_LIMIT))
         .await?
         .items;
-    let mut rows = Vec::with_capacity(evaluations.len());
-    for evaluation in evaluations.into_iter().rev() {
-        let agent = name_of(&state, actor, evaluation.agent_user_id).await;
-        let evaluator = name_of(&state, actor, Some(evaluation.evaluator_id)).await;
-        rows.push(Row { evaluation, agent, evaluator });
-    }
+    let names = state.app.evaluation_people(&evaluations).await?;
+    let rows = evaluations
+        .into_iter()
+        .rev()
+        .map(|evaluation| Row {
+            agent: name_of(&names, actor, evaluation.agent_user_id),
+            evaluator: name_of(&names, actor, Some(evaluation.evaluator_id)),
+            evaluation,
+        })
+        .collect();
     let mine_only = !actor.can(Permission::Evaluate);
     Ok(ListPage { layout: page.layout(), rows, mine_only }.into_response())
 }
@@ -315,10 +317,11 @@ async fn evaluation_page(
         && dispute_until.is_some_and(|until| state.app.clock().now() <= until);
     let can_resolve = !is_agent && actor.can(Permission::Evaluate) && evaluation.open_dispute().is_some();
     let revisions = if submitted { state.app.evaluation_revisions(actor, id).await? } else { Vec::new() };
+    let names = state.app.evaluation_people(std::slice::from_ref(&evaluation)).await?;
     Ok(EvaluationPage {
         layout: page.layout(),
-        agent: name_of(state, actor, evaluation.agent_user_id).await,
-        evaluator: name_of(state, actor, Some(evaluation.evaluator_id)).await,
+        agent: name_of(&names, actor, evaluation.agent_user_id),
+        evaluator: name_of(&names, actor, Some(evaluation.evaluator_id)),
         card: CardView::answering(&version.definition, &answers),
         summary: ScoreSummary::of(&outcome, &version.definition),
         evaluation,
