@@ -1,8 +1,8 @@
 //! Reading what the sync stored: cases, and each integration's sync state and counts.
 
 use scoreline_core::{
-    CaseCounts, CaseFilter, CaseId, Integration, IntegrationId, Page, PageRequest, Permission, StoredCase,
-    SyncState,
+    CaseCounts, CaseFilter, CaseId, Eta, Integration, IntegrationId, Page, PageRequest, Permission,
+    StoredCase, SyncState, backfill_ppm, estimate_left,
 };
 use serde::Serialize;
 
@@ -14,6 +14,22 @@ pub struct IntegrationOverview {
     pub integration: Integration,
     pub sync: SyncState,
     pub cases: CaseCounts,
+    /// While a backfill is under way: how far it has come and the time it may still take.
+    pub backfill: Option<BackfillProgress>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BackfillProgress {
+    /// Millionths of the backfill's time span read.
+    pub ppm: u32,
+    pub eta: Eta,
+}
+
+impl BackfillProgress {
+    /// Whole percent, never 100 before it is done.
+    pub fn percent(&self) -> u32 {
+        (self.ppm / 10_000).min(99)
+    }
 }
 
 impl App {
@@ -40,9 +56,19 @@ impl App {
     }
 
     async fn overview_of(&self, integration: Integration) -> AppResult<IntegrationOverview> {
-        let sync = self.db().sync_state(integration.id, self.clock().now()).await?;
+        let now = self.clock().now();
+        let sync = self.db().sync_state(integration.id, now).await?;
         let cases = self.db().case_counts(integration.id).await?;
-        Ok(IntegrationOverview { integration, sync, cases })
+        let backfill = if sync.windows_total > 0 && sync.windows_done < sync.windows_total {
+            let windows = self.db().sync_windows(integration.id).await?;
+            let ppm = backfill_ppm(windows.iter().map(crate::sync::reach));
+            let eta =
+                sync.backfill_resumed.map_or(Eta::Estimating, |(at, from)| estimate_left(at, from, now, ppm));
+            Some(BackfillProgress { ppm, eta })
+        } else {
+            None
+        };
+        Ok(IntegrationOverview { integration, sync, cases, backfill })
     }
 
     pub async fn list_cases(

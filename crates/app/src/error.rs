@@ -13,6 +13,9 @@ pub enum AppError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(&'static str),
+    /// The HelpDesk account is connected already; the admin may confirm a second connection.
+    #[error("{0}")]
+    AlreadyConnected(String),
     #[error("the email or password is not correct")]
     InvalidCredentials,
     #[error("too many failed sign-in attempts; try again in {retry_after_secs} seconds")]

@@ -37,13 +37,14 @@ pub use calibrations::{
     CalibrationDetail, CreateCalibration, MAX_PARTICIPANTS, MIN_PARTICIPANTS, PeriodAgreement,
     ScoreCalibration,
 };
-pub use cases::IntegrationOverview;
+pub use cases::{BackfillProgress, IntegrationOverview};
 pub use conversation::{Conversation, ConversationEntry, EntryKind};
 pub use credentials::{PasswordChange, PasswordResetLink, TokenRequest};
 pub use error::AppError;
 pub use evaluations::{ResolveDispute, StartEvaluation, UpdateEvaluation};
 pub use integrations::{
-    ConnectIntegration, HelpDeskSettings, OAuthCallback, OAuthFailure, OAuthStart, UpdateIntegration,
+    ConnectIntegration, HelpDeskSettings, OAuthCallback, OAuthFailure, OAuthFinished, OAuthStart,
+    UpdateIntegration,
 };
 pub use lists::{AgentPreview, ListPreview, MAX_COUNT, PoolChoices, Skipped, definition_error};
 pub use matching::{AgentDirectory, AgentEntry, AutoMatchReport, CreateStaffFromAgents, MatchSuggestion};

@@ -7,9 +7,12 @@
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
-use scoreline_core::{CaseContent, Integration, IntegrationId, IntegrationState, SyncPhase, Timestamp};
+use scoreline_core::{
+    CaseContent, Integration, IntegrationId, IntegrationState, RateLimitWait, SyncPhase, Timestamp,
+    WindowReach, backfill_ppm,
+};
 use scoreline_helpdesk::{
-    ErrorKind, HelpDeskClient, HelpDeskError, RetryPolicy, Silo, Ticket, TicketCursor, TicketQuery,
+    ErrorKind, HelpDeskClient, HelpDeskError, Hold, RetryPolicy, Silo, Ticket, TicketCursor, TicketQuery,
 };
 use scoreline_store::sync::{AgentRecord, CaseRecord, Checkpoint, SyncWindow};
 use serde_json::json;
@@ -96,7 +99,8 @@ impl App {
         // A guard, not a call after the run: when this future is dropped midway (a cancelled
         // task, a shutdown), a detached heartbeat would renew the lease forever and lock every
         // other server out of this integration.
-        let mut heartbeat = Heartbeat(self.spawn_heartbeat(id, owner.clone()));
+        let mut heartbeat = AbortOnDrop(self.spawn_heartbeat(id, owner.clone()));
+        let reporter = AbortOnDrop(self.spawn_rate_limit_reporter(id)?);
         let outcome = tokio::select! {
             outcome = self.sync_locked(&integration, progress.as_ref()) => outcome,
             // The heartbeat ends only when another server holds the lease: stop, so that two
@@ -106,11 +110,13 @@ impl App {
                 return Ok(SyncOutcome::Busy);
             }
         };
+        // Stopped before the outcome is written, so a late report cannot outlive the run.
+        drop(reporter);
         drop(heartbeat);
         let _ = self.db().release_sync_lease(id, &owner).await;
         match outcome {
             Ok(written) => {
-                self.db().record_sync_success(id, self.clock().now()).await?;
+                self.db().record_sync_success(id, written, self.clock().now()).await?;
                 metrics::counter!("scoreline_sync_runs_total", "outcome" => "success").increment(1);
                 Ok(SyncOutcome::Synced { written })
             }
@@ -150,6 +156,40 @@ impl App {
         })
     }
 
+    /// Writes what the integration's pacer holds requests back for, as it changes, while the
+    /// run lasts; the pages read it from the sync state, whichever server shows them.
+    fn spawn_rate_limit_reporter(&self, id: IntegrationId) -> AppResult<tokio::task::JoinHandle<()>> {
+        let mut hold = self.pacer(id)?.watch_hold();
+        let app = self.clone();
+        Ok(tokio::spawn(async move {
+            let mut reported: Option<Option<RateLimitWait>> = None;
+            loop {
+                let current = *hold.borrow_and_update();
+                let wait = match current {
+                    Hold::Free => None,
+                    Hold::Paced => Some(RateLimitWait::Pacing),
+                    Hold::Closed { until } => {
+                        let left = until.saturating_duration_since(tokio::time::Instant::now());
+                        (!left.is_zero()).then(|| RateLimitWait::RetryAfter {
+                            until: app.clock().now().saturating_add(left),
+                        })
+                    }
+                };
+                if reported != Some(wait) {
+                    if let Err(error) = app.db().note_rate_limit(id, wait).await {
+                        tracing::warn!(integration_id = %id, %error, "could not record the rate-limit wait");
+                    }
+                    reported = Some(wait);
+                }
+                // A few writes a second at most, however often the pace flips.
+                tokio::time::sleep(RATE_LIMIT_REPORT_EVERY).await;
+                if hold.changed().await.is_err() {
+                    return;
+                }
+            }
+        }))
+    }
+
     async fn record_sync_failure(&self, id: IntegrationId, error: &AppError) -> AppResult<()> {
         let now = self.clock().now();
         let message = error.to_string();
@@ -167,7 +207,7 @@ impl App {
             }
             _ => SyncPhase::Error,
         };
-        self.db().set_sync_phase(id, phase, Some(&message), now).await?;
+        self.db().record_sync_failure(id, phase, &message, now).await?;
         Ok(())
     }
 
@@ -221,6 +261,9 @@ impl App {
             self.db().plan_windows(id, &planned).await?;
             windows = self.db().sync_windows(id).await?;
         }
+        self.db()
+            .note_backfill_resumed(id, backfill_ppm(windows.iter().map(reach)), self.clock().now())
+            .await?;
         let total = windows.len() as u64;
         let mut done = windows.iter().filter(|w| w.done).count() as u64;
         report(progress, SyncProgress::Windows { done, total });
@@ -337,10 +380,23 @@ impl App {
     }
 }
 
-/// Stops the lease heartbeat when dropped.
-struct Heartbeat(tokio::task::JoinHandle<()>);
+/// How often the rate-limit reporter may write.
+const RATE_LIMIT_REPORT_EVERY: Duration = Duration::from_millis(250);
 
-impl Drop for Heartbeat {
+/// How far a backfill window has been read, for the progress the pages show.
+pub(crate) fn reach(window: &SyncWindow) -> WindowReach {
+    WindowReach {
+        start: window.start,
+        end: window.end,
+        reached: window.after.as_ref().map(|(value, _)| *value),
+        done: window.done,
+    }
+}
+
+/// Stops a task of the run (the lease heartbeat, the rate-limit reporter) when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
     }

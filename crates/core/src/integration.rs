@@ -142,6 +142,21 @@ impl BackfillDays {
         }
     }
 
+    /// The same in whole weeks, as the pages ask for it; the message speaks in weeks too.
+    pub fn parse_weeks(weeks: i64, cap_days: u32) -> Result<Self, String> {
+        let cap_weeks = (cap_days / 7).max(1);
+        match u32::try_from(weeks) {
+            Ok(weeks) if (1..=cap_weeks).contains(&weeks) => Ok(Self(weeks * 7)),
+            _ if cap_weeks == 1 => Err("Backfill can only be 1 week.".to_owned()),
+            _ => Err(format!("Backfill must be between 1 and {cap_weeks} weeks.")),
+        }
+    }
+
+    /// A span read back from storage, checked when it was saved.
+    pub const fn stored(days: u32) -> Self {
+        Self(days)
+    }
+
     pub const fn days(self) -> u32 {
         self.0
     }
@@ -151,12 +166,19 @@ impl BackfillDays {
     }
 }
 
+/// `1 week`, `3 weeks`; `10 days` for a span that is not whole weeks.
+impl fmt::Display for BackfillDays {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (count, unit) = if self.0.is_multiple_of(7) { (self.0 / 7, "week") } else { (self.0, "day") };
+        write!(f, "{count} {unit}{}", if count == 1 { "" } else { "s" })
+    }
+}
+
 /// Refuses a retention that would delete what the backfill just fetched.
 pub fn check_retention_covers_backfill(retention: Retention, backfill: BackfillDays) -> Result<(), String> {
     if retention.shortest() < backfill.duration() {
         return Err(format!(
-            "Retention ({retention}) is shorter than the backfill ({} days): the first purge would delete what the backfill fetched. Keep cases longer or backfill less.",
-            backfill.days()
+            "Retention ({retention}) is shorter than the backfill ({backfill}): the first purge would delete what the backfill fetched. Keep cases longer or backfill less."
         ));
     }
     Ok(())
@@ -339,6 +361,15 @@ mod tests {
         let four_weeks = BackfillDays::parse(28, 28).unwrap();
         assert!(check_retention_covers_backfill(Retention::parse(1, "months").unwrap(), four_weeks).is_ok());
         assert!(check_retention_covers_backfill(Retention::parse(3, "weeks").unwrap(), four_weeks).is_err());
+    }
+
+    #[test]
+    fn backfill_in_weeks_says_weeks() {
+        assert_eq!(BackfillDays::parse_weeks(2, 28).unwrap().days(), 14);
+        assert_eq!(BackfillDays::parse_weeks(5, 28).unwrap_err(), "Backfill must be between 1 and 4 weeks.");
+        assert!(BackfillDays::parse_weeks(0, 28).is_err());
+        assert_eq!(BackfillDays::parse_weeks(1, 28).unwrap().to_string(), "1 week");
+        assert_eq!(BackfillDays::parse(10, 28).unwrap().to_string(), "10 days");
     }
 
     #[test]

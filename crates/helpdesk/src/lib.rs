@@ -20,7 +20,7 @@ pub use auth::{Credentials, StaticToken, TokenSource};
 pub use client::{DEFAULT_API_BASE_URL, HelpDeskClient, HelpDeskConfig};
 pub use error::{ErrorKind, GiveUpReason, HelpDeskError, Transient};
 pub use http::USER_AGENT;
-pub use limiter::{Pacer, PacerStatus, RateLimit};
+pub use limiter::{Hold, Pacer, PacerStatus, RateLimit};
 pub use model::{
     Agent, AgentStatus, Assignment, AuthorType, Change, EventAuthor, EventMessage, EventType, License,
     NamedRef, Person, Priority, Silo, Tag, Team, Ticket, TicketEvent, TicketStatus,

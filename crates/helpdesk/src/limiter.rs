@@ -38,6 +38,20 @@ const RECOVERY_STEP: f64 = 0.01;
 /// The resolution of tokio's timers.
 const TIMER_TICK: Duration = Duration::from_millis(1);
 
+/// A request held longer than this before release was waiting for the pace, not passing by.
+const HELD_AFTER: Duration = Duration::from_millis(25);
+
+/// Whether the pacer is holding requests back, as [`Pacer::watch_hold`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// The last request went out as soon as it asked.
+    Free,
+    /// The last request waited for its turn at the pace.
+    Paced,
+    /// A `Retry-After` holds every request until this instant.
+    Closed { until: Instant },
+}
+
 /// What the pacer is doing right now, for people watching a sync.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PacerStatus {
@@ -71,6 +85,7 @@ struct Inner {
     /// Held from reserving a slot until the request is released, so releases keep their order.
     turn: tokio::sync::Mutex<()>,
     state: Mutex<Schedule>,
+    hold: tokio::sync::watch::Sender<Hold>,
 }
 
 #[derive(Debug)]
@@ -105,6 +120,7 @@ impl Pacer {
                 configured_interval: Duration::from_secs_f64(1.0 / limit.requests_per_second),
                 burst: limit.burst.max(1),
                 turn: tokio::sync::Mutex::new(()),
+                hold: tokio::sync::watch::Sender::new(Hold::Free),
                 state: Mutex::new(Schedule {
                     theoretical_arrival: Instant::now(),
                     closed_until: None,
@@ -135,8 +151,10 @@ impl Pacer {
             let released = if now - slot <= TIMER_TICK { slot } else { now };
             schedule.theoretical_arrival = schedule.theoretical_arrival.max(released) + interval;
             drop(schedule);
-            metrics::histogram!("scoreline_helpdesk_rate_limit_wait_seconds")
-                .record(asked.elapsed().as_secs_f64());
+            let waited = asked.elapsed();
+            let hold = if waited > HELD_AFTER { Hold::Paced } else { Hold::Free };
+            self.inner.hold.send_if_modified(|shown| std::mem::replace(shown, hold) != hold);
+            metrics::histogram!("scoreline_helpdesk_rate_limit_wait_seconds").record(waited.as_secs_f64());
             return Release(now);
         }
     }
@@ -173,9 +191,18 @@ impl Pacer {
     /// the steady pace rather than in a burst.
     pub(crate) fn close_until(&self, until: Instant) {
         let mut schedule = self.lock();
-        schedule.closed_until = Some(schedule.closed_until.map_or(until, |c| c.max(until)));
+        let closed = schedule.closed_until.map_or(until, |c| c.max(until));
+        schedule.closed_until = Some(closed);
         let tolerance = schedule.tolerance(self.inner.as_ref());
         schedule.theoretical_arrival = schedule.theoretical_arrival.max(until + tolerance);
+        drop(schedule);
+        self.inner.hold.send_replace(Hold::Closed { until: closed });
+    }
+
+    /// Follows whether requests are held back: for people watching a sync, who should know
+    /// when HelpDesk's rate limit, not Scoreline, sets its speed.
+    pub fn watch_hold(&self) -> tokio::sync::watch::Receiver<Hold> {
+        self.inner.hold.subscribe()
     }
 
     pub fn status(&self) -> PacerStatus {
@@ -391,6 +418,24 @@ mod tests {
             release = pacer.acquire().await;
         }
         assert!((pacer.status().requests_per_second - 10.0 * FLOOR_PACE).abs() < 1e-9);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_hold_says_when_requests_wait_for_the_pace_or_a_retry_after() {
+        let pacer = Pacer::new(RateLimit { requests_per_second: 2.0, burst: 1 }).unwrap();
+        let hold = pacer.watch_hold();
+        pacer.acquire().await;
+        assert_eq!(*hold.borrow(), Hold::Free, "the first request goes at once");
+        pacer.acquire().await;
+        assert_eq!(*hold.borrow(), Hold::Paced, "the second waits half a second");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        pacer.acquire().await;
+        assert_eq!(*hold.borrow(), Hold::Free, "after a quiet spell nothing waits");
+        let until = Instant::now() + Duration::from_secs(3);
+        pacer.close_until(until);
+        assert_eq!(*hold.borrow(), Hold::Closed { until });
+        pacer.acquire().await;
+        assert_eq!(*hold.borrow(), Hold::Paced, "released after the Retry-After");
     }
 
     #[tokio::test(start_paused = true)]

@@ -6,7 +6,7 @@ use scoreline_core::{
     CalibrationFilter, CalibrationId, CaseCounts, CaseFilter, CaseId, DateField, Disconnect, Dispute,
     DisputeId, Evaluation, EvaluationFilter, EvaluationId, ExportCursor, ExportedEvaluation, Group, GroupId,
     Integration, IntegrationId, IntegrationSettings, IntegrationState, List, ListDefinition, ListId, ListRun,
-    Page, PageRequest, PoolSink, ResultFilter, ResultSink, Revision, RunId, Scope, Scorecard,
+    Page, PageRequest, PoolSink, RateLimitWait, ResultFilter, ResultSink, Revision, RunId, Scope, Scorecard,
     ScorecardDefinition, ScorecardId, ScorecardVersion, ScorecardVersionId, SessionId, SignInAdmission,
     SignInAttemptId, StaffCandidate, StoredCase, SyncPhase, SyncState, Team, TeamId, Timestamp, UnitName,
     User, UserId,
@@ -169,7 +169,10 @@ forward! {
     store_page(IntegrationId, &[CaseRecord], &Checkpoint, Timestamp) -> PageWrite;
     sync_state(IntegrationId, Timestamp) -> SyncState;
     set_sync_phase(IntegrationId, SyncPhase, Option<&str>, Timestamp);
-    record_sync_success(IntegrationId, Timestamp);
+    record_sync_success(IntegrationId, u64, Timestamp);
+    record_sync_failure(IntegrationId, SyncPhase, &str, Timestamp);
+    note_rate_limit(IntegrationId, Option<RateLimitWait>);
+    note_backfill_resumed(IntegrationId, u32, Timestamp);
     request_sync(IntegrationId, Timestamp);
     acquire_sync_lease(IntegrationId, &str, Timestamp, Timestamp) -> bool;
     release_sync_lease(IntegrationId, &str);

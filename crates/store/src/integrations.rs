@@ -47,6 +47,8 @@ pub struct OAuthFlow {
     pub integration_id: IntegrationId,
     /// Reconnect an existing integration instead of creating one.
     pub reconnect: bool,
+    /// The admin confirmed connecting an account that is connected already.
+    pub allow_duplicate: bool,
     pub settings: IntegrationSettings,
     pub pkce_verifier: SecretString,
     pub redirect_uri: String,

@@ -44,6 +44,8 @@ impl TestApp {
             retention_value: Some(1),
             retention_unit: "months".to_owned(),
             backfill_days: Some(14),
+            // Tests connect the one simulated account as several integrations.
+            allow_duplicate: true,
             ..ConnectIntegration::default()
         };
         change(&mut input);

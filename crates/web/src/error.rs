@@ -76,6 +76,10 @@ impl From<AppError> for ApiError {
             AppError::PermissionDenied { .. } => Self::forbidden(),
             AppError::NotFound(what) => Self::not_found(what),
             AppError::Conflict(message) => Self::new(StatusCode::CONFLICT, "conflict", message),
+            AppError::AlreadyConnected(message) => Self {
+                fields: vec![FieldError::new("confirm_duplicate", message.clone())],
+                ..Self::new(StatusCode::CONFLICT, "already_connected", message)
+            },
             AppError::InvalidCredentials => Self::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_credentials",

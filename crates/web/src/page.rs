@@ -33,6 +33,11 @@ pub struct PageActor {
 }
 
 impl PageActor {
+    /// The moment the request arrived, by the app's clock.
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
     /// The chrome around the page: who is signed in, the navigation, the flash message.
     pub fn layout(&self) -> Layout {
         let (user_name, role_label) = match self.actor.user() {

@@ -90,6 +90,7 @@ const HTMX: &[u8] = include_bytes!("../static/htmx-2.0.11.min.js");
 const CSS: &[u8] = include_bytes!("../static/app.css");
 const TIME: &[u8] = include_bytes!("../static/time.js");
 const MENUS: &[u8] = include_bytes!("../static/menus.js");
+const CONNECT: &[u8] = include_bytes!("../static/connect.js");
 
 pub async fn static_file(Path(file): Path<String>) -> Result<Response, ApiError> {
     let (body, content_type) = match file.as_str() {
@@ -97,6 +98,7 @@ pub async fn static_file(Path(file): Path<String>) -> Result<Response, ApiError>
         "app.css" => (CSS, "text/css; charset=utf-8"),
         "time.js" => (TIME, "text/javascript; charset=utf-8"),
         "menus.js" => (MENUS, "text/javascript; charset=utf-8"),
+        "connect.js" => (CONNECT, "text/javascript; charset=utf-8"),
         _ => return Err(ApiError::not_found("file")),
     };
     Ok(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body)

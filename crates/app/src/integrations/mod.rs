@@ -7,7 +7,7 @@ mod clients;
 mod oauth;
 mod validation;
 
-pub use oauth::{OAuthCallback, OAuthFailure, OAuthStart};
+pub use oauth::{OAuthCallback, OAuthFailure, OAuthFinished, OAuthStart};
 
 use scoreline_core::{
     AccountId, AuthMethod, Disconnect, FieldErrors, Integration, IntegrationId, IntegrationState, Page,
@@ -59,6 +59,10 @@ pub struct ConnectIntegration {
     pub retention_value: Option<i64>,
     pub retention_unit: String,
     pub backfill_days: Option<i64>,
+    /// The same in weeks, as the pages ask; wins over `backfill_days`.
+    pub backfill_weeks: Option<i64>,
+    /// Connect although this HelpDesk account is connected already.
+    pub allow_duplicate: bool,
 }
 
 /// A change to an integration's settings; absent fields stay as they are.
@@ -70,6 +74,8 @@ pub struct UpdateIntegration {
     pub retention_value: Option<i64>,
     pub retention_unit: Option<String>,
     pub backfill_days: Option<i64>,
+    /// The same in weeks, as the pages ask; wins over `backfill_days`.
+    pub backfill_weeks: Option<i64>,
 }
 
 impl App {
@@ -99,11 +105,15 @@ impl App {
         input: ConnectIntegration,
     ) -> AppResult<Integration> {
         actor.require(Permission::ManageIntegrations)?;
+        let allow_duplicate = input.allow_duplicate;
         let valid = self.validate_connect(input)?;
         let (Some(account_id), Some(token)) = (valid.account_id, valid.token) else {
             return Err(AppError::field("auth_method", "Use start_oauth for the OAuth method."));
         };
         self.verify_token(&account_id, &token).await?;
+        if !allow_duplicate {
+            self.refuse_second_connection(account_id.as_str()).await?;
+        }
         let integration = NewIntegration {
             id: IntegrationId::new(),
             settings: valid.settings,
@@ -124,6 +134,25 @@ impl App {
             .await?)
     }
 
+    /// An account connected already is connected again only when the admin confirms it: two
+    /// integrations of one account fetch every ticket twice.
+    pub(super) async fn refuse_second_connection(&self, account_id: &str) -> AppResult<()> {
+        let integrations = self.db().list_integrations(PageRequest::first(PageRequest::MAX_LIMIT)).await?;
+        let existing: Vec<String> = integrations
+            .items
+            .iter()
+            .filter(|i| i.account_id.as_deref() == Some(account_id))
+            .map(|i| format!("“{}” ({})", i.label, i.state.label().to_lowercase()))
+            .collect();
+        if existing.is_empty() {
+            return Ok(());
+        }
+        Err(AppError::AlreadyConnected(format!(
+            "This HelpDesk account (Account ID {account_id}) is already connected as {}. A second integration fetches the same tickets again; confirm to connect it anyway.",
+            existing.join(" and ")
+        )))
+    }
+
     pub async fn update_integration(
         &self,
         actor: &Actor,
@@ -138,7 +167,7 @@ impl App {
             change.label.as_deref().unwrap_or(&current.label),
             change.description.as_deref().unwrap_or(&current.description),
             (Some(change.retention_value.unwrap_or(i64::from(current.retention.value))), &unit),
-            Some(change.backfill_days.unwrap_or(i64::from(current.backfill_days))),
+            (Some(change.backfill_days.unwrap_or(i64::from(current.backfill_days))), change.backfill_weeks),
         );
         errors.into_result()?;
         let settings = settings.ok_or_else(|| AppError::Internal("validated fields missing".to_owned()))?;

@@ -32,6 +32,21 @@ pub enum OAuthCallback {
     Refused { state: String, error: String },
 }
 
+/// How a callback ended.
+#[derive(Debug)]
+pub enum OAuthFinished {
+    Connected(Integration),
+    /// Nothing was connected, for `problem`: the admin refused at HelpDesk, HelpDesk refused
+    /// the code, or the account is connected already and the admin did not confirm a second
+    /// connection. `settings` are the form as the admin filled it in, to show it again;
+    /// `reconnect_of` the integration a reconnection was for.
+    Returned {
+        settings: IntegrationSettings,
+        reconnect_of: Option<IntegrationId>,
+        problem: AppError,
+    },
+}
+
 /// Why an OAuth connection did not complete. Each gets its own page.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OAuthFailure {
@@ -59,6 +74,7 @@ impl App {
         input: ConnectIntegration,
     ) -> AppResult<OAuthStart> {
         actor.require(Permission::ManageIntegrations)?;
+        let allow_duplicate = input.allow_duplicate;
         let valid = self.validate_connect(input)?;
         if valid.method != AuthMethod::Oauth {
             return Err(AppError::field(
@@ -66,7 +82,8 @@ impl App {
                 "Use connect_with_token for the access-token method.",
             ));
         }
-        self.begin_oauth_flow(actor, session, IntegrationId::new(), valid.settings, false).await
+        let flow = FlowKind { reconnect: false, allow_duplicate };
+        self.begin_oauth_flow(actor, session, IntegrationId::new(), valid.settings, flow).await
     }
 
     /// Sends the admin back to the accounts server to authorize an existing integration again;
@@ -90,7 +107,14 @@ impl App {
             retention: integration.retention,
             backfill_days: integration.backfill_days,
         };
-        self.begin_oauth_flow(actor, session, id, settings, true).await
+        self.begin_oauth_flow(
+            actor,
+            session,
+            id,
+            settings,
+            FlowKind { reconnect: true, allow_duplicate: true },
+        )
+        .await
     }
 
     async fn begin_oauth_flow(
@@ -99,7 +123,7 @@ impl App {
         session: Option<SessionId>,
         integration_id: IntegrationId,
         settings: IntegrationSettings,
-        reconnect: bool,
+        kind: FlowKind,
     ) -> AppResult<OAuthStart> {
         let user = actor.user().ok_or(AppError::Unauthenticated)?;
         let oauth = self.oauth_client()?;
@@ -113,7 +137,8 @@ impl App {
             user_id: user.id,
             session_id: session,
             integration_id,
-            reconnect,
+            reconnect: kind.reconnect,
+            allow_duplicate: kind.allow_duplicate,
             settings,
             pkce_verifier: pkce.verifier,
             redirect_uri: redirect_uri.clone(),
@@ -132,7 +157,7 @@ impl App {
         actor: &Actor,
         session: Option<SessionId>,
         callback: OAuthCallback,
-    ) -> AppResult<Integration> {
+    ) -> AppResult<OAuthFinished> {
         actor.require(Permission::ManageIntegrations)?;
         let user = actor.user().ok_or(AppError::Unauthenticated)?;
         let state = match &callback {
@@ -144,19 +169,27 @@ impl App {
         let flow = flow
             .filter(|flow| flow.expires_at > self.clock().now())
             .ok_or(AppError::OAuth(OAuthFailure::InvalidState))?;
+        let reconnect_of = flow.reconnect.then_some(flow.integration_id);
+        let returned = |settings: &IntegrationSettings, failure: OAuthFailure| OAuthFinished::Returned {
+            settings: settings.clone(),
+            reconnect_of,
+            problem: AppError::field("auth_method", failure.to_string()),
+        };
         let code = match callback {
             OAuthCallback::Code { code, .. } => code,
             OAuthCallback::Refused { error, .. } => {
                 tracing::info!(error, "OAuth authorization refused");
-                return Err(AppError::OAuth(OAuthFailure::Denied));
+                return Ok(returned(&flow.settings, OAuthFailure::Denied));
             }
         };
         let oauth = self.oauth_client()?;
-        let tokens =
-            oauth.exchange_code(&code, &flow.redirect_uri, &flow.pkce_verifier).await.map_err(|error| {
+        let tokens = match oauth.exchange_code(&code, &flow.redirect_uri, &flow.pkce_verifier).await {
+            Ok(tokens) => tokens,
+            Err(error) => {
                 tracing::warn!(%error, "OAuth code exchange failed");
-                AppError::OAuth(OAuthFailure::Exchange(error.to_string()))
-            })?;
+                return Ok(returned(&flow.settings, OAuthFailure::Exchange(error.to_string())));
+            }
+        };
         // The token answer names the account it grants; the integration page shows it.
         let account_id = tokens
             .account_id
@@ -175,10 +208,20 @@ impl App {
             quick_retry(),
             QUICK_ATTEMPT_TIMEOUT,
         )?;
-        client
-            .list_agents()
-            .await
-            .map_err(|error| AppError::OAuth(OAuthFailure::Exchange(error.to_string())))?;
+        if let Err(error) = client.list_agents().await {
+            return Ok(returned(&flow.settings, OAuthFailure::Exchange(error.to_string())));
+        }
+        if !flow.allow_duplicate
+            && let Some(account) = &account_id
+            && let Err(problem) = self.refuse_second_connection(account).await
+        {
+            // Not kept: the admin confirms with a new authorization, so no unused grant lingers.
+            let token = tokens.refresh_token.as_ref().unwrap_or(&tokens.access_token);
+            if let Err(error) = oauth.revoke(token).await {
+                tracing::warn!(%error, "could not revoke the unused OAuth token");
+            }
+            return Ok(OAuthFinished::Returned { settings: flow.settings, reconnect_of, problem });
+        }
 
         let credentials = NewCredentials::OAuth(tokens);
         let id = flow.integration_id;
@@ -193,7 +236,9 @@ impl App {
             self.db()
                 .replace_credentials(id, &credentials, self.sealer(), self.clock().now(), &audit)
                 .await?;
-            return self.db().get_integration(id).await?.ok_or(AppError::NotFound("integration"));
+            let integration =
+                self.db().get_integration(id).await?.ok_or(AppError::NotFound("integration"))?;
+            return Ok(OAuthFinished::Connected(integration));
         }
         let integration = NewIntegration {
             id,
@@ -209,6 +254,14 @@ impl App {
             &id.to_string(),
             json!({ "label": integration.settings.label, "auth_method": "oauth" }),
         );
-        Ok(self.db().create_integration(&integration, &credentials, self.sealer(), &audit).await?)
+        let created = self.db().create_integration(&integration, &credentials, self.sealer(), &audit).await?;
+        Ok(OAuthFinished::Connected(created))
     }
+}
+
+/// What an OAuth flow is for.
+#[derive(Debug, Clone, Copy)]
+struct FlowKind {
+    reconnect: bool,
+    allow_duplicate: bool,
 }

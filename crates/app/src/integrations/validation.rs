@@ -24,7 +24,7 @@ impl App {
         label: &str,
         description: &str,
         retention: (Option<i64>, &str),
-        backfill_days: Option<i64>,
+        (backfill_days, backfill_weeks): (Option<i64>, Option<i64>),
     ) -> Option<IntegrationSettings> {
         let label = errors.check("label", Label::parse(label));
         let description = errors.check("description", Description::parse(description));
@@ -35,9 +35,10 @@ impl App {
             }
         };
         let cap = self.helpdesk_settings().backfill_cap_days;
-        let backfill = match backfill_days {
-            Some(days) => errors.check("backfill_days", BackfillDays::parse(days, cap)),
-            None => Some(BackfillDays::DEFAULT),
+        let backfill = match (backfill_weeks, backfill_days) {
+            (Some(weeks), _) => errors.check("backfill_weeks", BackfillDays::parse_weeks(weeks, cap)),
+            (None, Some(days)) => errors.check("backfill_days", BackfillDays::parse(days, cap)),
+            (None, None) => Some(BackfillDays::DEFAULT),
         };
         if let (Some(retention), Some(backfill)) = (retention, backfill) {
             errors.check("retention", check_retention_covers_backfill(retention, backfill));
@@ -58,7 +59,7 @@ impl App {
             &input.label,
             &input.description,
             (input.retention_value, &input.retention_unit),
-            input.backfill_days,
+            (input.backfill_days, input.backfill_weeks),
         );
         let (mut account_id, mut token) = (None, None);
         match method {

@@ -86,6 +86,7 @@ struct OAuthFlowRow {
     session_id: Option<Uuid>,
     integration_id: Uuid,
     reconnect: bool,
+    allow_duplicate: bool,
     settings: Json<IntegrationSettings>,
     verifier_sealed: String,
     redirect_uri: String,
@@ -416,8 +417,8 @@ impl Backend {
             sealer.seal(flow.pkce_verifier.expose_secret(), &aad(flow.integration_id, "pkce_verifier"))?;
         sqlx::query(
             "INSERT INTO oauth_flows (state_digest, user_id, session_id, integration_id, reconnect, settings,
-                 verifier_sealed, redirect_uri, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 verifier_sealed, redirect_uri, created_at, expires_at, allow_duplicate)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&flow.state_digest[..])
         .bind(flow.user_id.as_uuid())
@@ -429,6 +430,7 @@ impl Backend {
         .bind(&flow.redirect_uri)
         .bind(flow.created_at.as_millis())
         .bind(flow.expires_at.as_millis())
+        .bind(flow.allow_duplicate)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -447,7 +449,7 @@ impl Backend {
         let row: Option<OAuthFlowRow> = sqlx::query_as(
             "DELETE FROM oauth_flows
              WHERE state_digest = $1 AND user_id = $2 AND (session_id IS NULL OR session_id = $3)
-             RETURNING user_id, session_id, integration_id, reconnect, settings,
+             RETURNING user_id, session_id, integration_id, reconnect, allow_duplicate, settings,
                        verifier_sealed, redirect_uri, created_at, expires_at",
         )
         .bind(&state_digest[..])
@@ -463,6 +465,7 @@ impl Backend {
             session_id: row.session_id.map(SessionId::from_uuid),
             integration_id,
             reconnect: row.reconnect,
+            allow_duplicate: row.allow_duplicate,
             settings: row.settings.0,
             pkce_verifier: sealer.unseal(&row.verifier_sealed, &aad(integration_id, "pkce_verifier"))?,
             redirect_uri: row.redirect_uri,

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use scoreline_core::{CaseId, IntegrationId, SyncPhase, SyncState, Timestamp};
+use scoreline_core::{CaseId, IntegrationId, LastRun, RateLimitWait, SyncPhase, SyncState, Timestamp};
 use sqlx::types::Json;
 use sqlx::{Executor, QueryBuilder, Transaction};
 use uuid::Uuid;
@@ -28,15 +28,22 @@ struct SyncStateRow {
     last_error: Option<String>,
     requested_at: Option<i64>,
     updated_at: i64,
+    lease_until: Option<i64>,
+    rate_limit_wait: Option<String>,
+    rate_limited_until: Option<i64>,
+    backfill_resumed_at: Option<i64>,
+    backfill_resumed_ppm: Option<i64>,
+    last_run_at: Option<i64>,
+    last_run_written: Option<i64>,
 }
 
-impl TryFrom<SyncStateRow> for SyncState {
-    type Error = StoreError;
-
-    fn try_from(row: SyncStateRow) -> StoreResult<Self> {
-        let phase = SyncPhase::parse(&row.phase)
-            .ok_or_else(|| StoreError::Corrupt(format!("sync_states.phase = `{}`", row.phase)))?;
-        Ok(Self {
+impl SyncStateRow {
+    /// The state as seen at `now`: a lease that has not expired means a run is under way.
+    fn at(self, now: Timestamp) -> StoreResult<SyncState> {
+        let phase = SyncPhase::parse(&self.phase)
+            .ok_or_else(|| StoreError::Corrupt(format!("sync_states.phase = `{}`", self.phase)))?;
+        let row = self;
+        Ok(SyncState {
             phase,
             cursor_updated_at: row.cursor_updated_at.map(Timestamp::from_millis),
             tickets_stored: count(row.tickets_stored),
@@ -47,6 +54,18 @@ impl TryFrom<SyncStateRow> for SyncState {
             last_error: row.last_error,
             requested_at: row.requested_at.map(Timestamp::from_millis),
             changed_at: Timestamp::from_millis(row.updated_at),
+            running: row.lease_until.is_some_and(|until| until > now.as_millis()),
+            rate_limit: row.rate_limit_wait.as_deref().and_then(|kind| {
+                RateLimitWait::from_parts(kind, row.rate_limited_until.map(Timestamp::from_millis))
+            }),
+            backfill_resumed: row.backfill_resumed_at.map(|at| {
+                let ppm = u32::try_from(row.backfill_resumed_ppm.unwrap_or(0)).unwrap_or(0);
+                (Timestamp::from_millis(at), ppm)
+            }),
+            last_run: row.last_run_at.map(|at| LastRun {
+                at: Timestamp::from_millis(at),
+                written: row.last_run_written.map(count),
+            }),
         })
     }
 }
@@ -246,13 +265,78 @@ impl Backend {
         ensure_sync_state(&self.pool, integration_id, now).await?;
         let row: SyncStateRow = sqlx::query_as(
             "SELECT phase, cursor_updated_at, tickets_stored, pages_fetched, windows_total, windows_done,
-                    last_success_at, last_error, requested_at, updated_at
+                    last_success_at, last_error, requested_at, updated_at, lease_until, rate_limit_wait,
+                    rate_limited_until, backfill_resumed_at, backfill_resumed_ppm, last_run_at,
+                    last_run_written
              FROM sync_states WHERE integration_id = $1",
         )
         .bind(integration_id.as_uuid())
         .fetch_one(&self.pool)
         .await?;
-        row.try_into()
+        row.at(now)
+    }
+
+    /// What the running sync waits for at HelpDesk's rate limit (`None`: nothing).
+    pub(crate) async fn note_rate_limit(
+        &self,
+        integration_id: IntegrationId,
+        wait: Option<RateLimitWait>,
+    ) -> StoreResult<()> {
+        let until = match wait {
+            Some(RateLimitWait::RetryAfter { until }) => Some(until.as_millis()),
+            _ => None,
+        };
+        sqlx::query(
+            "UPDATE sync_states SET rate_limit_wait = $2, rate_limited_until = $3 WHERE integration_id = $1",
+        )
+        .bind(integration_id.as_uuid())
+        .bind(wait.map(RateLimitWait::kind))
+        .bind(until)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A run takes the backfill up with `ppm` millionths of it done: the time left is
+    /// estimated from the rate since then.
+    pub(crate) async fn note_backfill_resumed(
+        &self,
+        integration_id: IntegrationId,
+        ppm: u32,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE sync_states SET backfill_resumed_at = $2, backfill_resumed_ppm = $3 WHERE integration_id = $1",
+        )
+        .bind(integration_id.as_uuid())
+        .bind(now.as_millis())
+        .bind(i64::from(ppm))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Marks a failed run: its phase and error, and when it ended.
+    pub(crate) async fn record_sync_failure(
+        &self,
+        integration_id: IntegrationId,
+        phase: SyncPhase,
+        error: &str,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        ensure_sync_state(&self.pool, integration_id, now).await?;
+        sqlx::query(
+            "UPDATE sync_states SET phase = $2, last_error = $3, last_run_at = $4, last_run_written = NULL,
+                 rate_limit_wait = NULL, rate_limited_until = NULL, updated_at = $4
+             WHERE integration_id = $1",
+        )
+        .bind(integration_id.as_uuid())
+        .bind(phase.as_str())
+        .bind(error)
+        .bind(now.as_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     pub(crate) async fn set_sync_phase(
@@ -276,20 +360,24 @@ impl Backend {
         Ok(())
     }
 
-    /// Marks a completed run; clears any error and an answered "sync now".
+    /// Marks a completed run that changed `written` cases; clears any error and an answered
+    /// "sync now".
     pub(crate) async fn record_sync_success(
         &self,
         integration_id: IntegrationId,
+        written: u64,
         now: Timestamp,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE sync_states SET phase = 'live', last_success_at = $2, last_error = NULL,
-                 requested_at = CASE WHEN requested_at <= $2 THEN NULL ELSE requested_at END, updated_at = $2
+                 requested_at = CASE WHEN requested_at <= $2 THEN NULL ELSE requested_at END, updated_at = $2,
+                 last_run_at = $2, last_run_written = $3, rate_limit_wait = NULL, rate_limited_until = NULL
              WHERE integration_id = $1",
         )
         .bind(integration_id.as_uuid())
         .bind(now.as_millis())
+        .bind(i64::try_from(written).unwrap_or(i64::MAX))
         .execute(&mut *tx)
         .await?;
         sqlx::query("UPDATE integrations SET last_synced_at = $2, last_error = NULL WHERE id = $1")

@@ -1,6 +1,8 @@
+use std::time::Duration;
+
 use scoreline_core::{
-    AuthMethod, Disconnect, IntegrationId, IntegrationSettings, IntegrationState, PageRequest, Retention,
-    SessionId, Timestamp, UserId,
+    AuthMethod, Disconnect, IntegrationId, IntegrationSettings, IntegrationState, LastRun, PageRequest,
+    RateLimitWait, Retention, SessionId, SyncPhase, Timestamp, UserId,
 };
 use scoreline_store::Sealer;
 use scoreline_store::integrations::{NewCredentials, NewIntegration, OAuthFlow, OAuthTokens};
@@ -47,7 +49,52 @@ on_both_backends!(
     refreshed_tokens_are_stored_only_over_the_version_read,
     oauth_flows_are_single_use,
     disconnecting_keeps_or_removes_the_integration,
+    the_sync_state_keeps_the_rate_limit_wait_the_backfill_start_and_the_last_run,
 );
+
+async fn the_sync_state_keeps_the_rate_limit_wait_the_backfill_start_and_the_last_run(backend: TestBackend) {
+    let test = TestDatabase::fresh(backend).await;
+    let (db, sealer) = (&test.db, sealer());
+    let new = token_integration("HelpDesk");
+    db.create_integration(&new, &NewCredentials::Token(SecretString::from(PAT)), &sealer, &audit("connect"))
+        .await
+        .unwrap();
+    let id = new.id;
+    let fresh = db.sync_state(id, T0).await.unwrap();
+    assert_eq!(
+        (fresh.running, fresh.rate_limit, fresh.backfill_resumed, fresh.last_run),
+        (false, None, None, None)
+    );
+
+    let until = T0.saturating_add(Duration::from_secs(60));
+    assert!(db.acquire_sync_lease(id, "server-a", until, T0).await.unwrap());
+    let wait = RateLimitWait::RetryAfter { until: T0.saturating_add(Duration::from_secs(3)) };
+    db.note_rate_limit(id, Some(wait)).await.unwrap();
+    db.note_backfill_resumed(id, 125_000, T0).await.unwrap();
+    let running = db.sync_state(id, T0).await.unwrap();
+    assert!(running.running, "a live lease is a run under way");
+    assert_eq!((running.rate_limit, running.backfill_resumed), (Some(wait), Some((T0, 125_000))));
+    assert!(
+        !db.sync_state(id, until.saturating_add(Duration::from_secs(1))).await.unwrap().running,
+        "expired"
+    );
+    db.note_rate_limit(id, Some(RateLimitWait::Pacing)).await.unwrap();
+    assert_eq!(db.sync_state(id, T0).await.unwrap().rate_limit, Some(RateLimitWait::Pacing));
+
+    let done_at = T0.saturating_add(Duration::from_secs(9));
+    db.record_sync_success(id, 42, done_at).await.unwrap();
+    let done = db.sync_state(id, done_at).await.unwrap();
+    assert_eq!(done.last_run, Some(LastRun { at: done_at, written: Some(42) }));
+    assert_eq!(done.rate_limit, None, "a finished run waits for nothing");
+
+    db.record_sync_failure(id, SyncPhase::Error, "HelpDesk answered 500", done_at).await.unwrap();
+    let failed = db.sync_state(id, done_at).await.unwrap();
+    assert_eq!(failed.last_run, Some(LastRun { at: done_at, written: None }));
+    assert_eq!(
+        (failed.phase, failed.last_error.as_deref()),
+        (SyncPhase::Error, Some("HelpDesk answered 500"))
+    );
+}
 
 async fn token_credentials_are_sealed_and_shown_only_by_their_last_four(backend: TestBackend) {
     let test = TestDatabase::fresh(backend).await;
@@ -138,6 +185,7 @@ async fn oauth_flows_are_single_use(backend: TestBackend) {
         .await
         .unwrap();
     let flow = OAuthFlow {
+        allow_duplicate: false,
         state_digest: [3u8; 32],
         user_id: user.id,
         session_id: Some(SessionId::new()),

@@ -145,6 +145,11 @@ pub struct NewIntegrationBody {
     /// 1 to 28 unless the operator raised the cap; default 7.
     #[serde(default)]
     pub backfill_days: Option<i64>,
+    /// Connect although this HelpDesk account is connected already (the answer is otherwise
+    /// 409 `already_connected`). For OAuth the account is known only after consent, so the
+    /// callback refuses a second connection unless the flow was started with this set.
+    #[serde(default)]
+    pub confirm_duplicate: bool,
 }
 
 /// What connecting answers, by method.
@@ -203,7 +208,8 @@ async fn list_integrations(
 /// Connects HelpDesk. The token method checks the credentials with HelpDesk first; the OAuth
 /// method answers with the URL where an admin approves access.
 #[utoipa::path(post, path = "/integrations", tag = "integrations", request_body = NewIntegrationBody,
-    responses((status = 201, body = Connected, description = "The token method: the integration. The OAuth method: where to approve access, and the integration it will be."), (status = 403), (status = 422), (status = 502)))]
+    responses((status = 201, body = Connected, description = "The token method: the integration. The OAuth method: where to approve access, and the integration it will be."), (status = 403),
+        (status = 409, description = "`already_connected`: this HelpDesk account is connected already; send `confirm_duplicate: true` to connect it anyway."), (status = 422), (status = 502)))]
 async fn create_integration(
     State(state): State<WebState>,
     Permitted(actor, _): Permitted<grant::ManageIntegrations>,
@@ -221,6 +227,8 @@ async fn create_integration(
         retention_value: body.retention.as_ref().map(|r| r.value),
         retention_unit: body.retention.map(|r| r.unit).unwrap_or_default(),
         backfill_days: body.backfill_days,
+        backfill_weeks: None,
+        allow_duplicate: body.confirm_duplicate,
     };
     if input.auth_method == "oauth" {
         let started = state.app.start_oauth(&actor, None, input.clone()).await?;
@@ -283,6 +291,7 @@ async fn update_integration(
         retention_value: body.retention.as_ref().map(|r| r.value),
         retention_unit: body.retention.map(|r| r.unit),
         backfill_days: body.backfill_days,
+        backfill_weeks: None,
     };
     state.app.update_integration(&actor, id, change).await?;
     Ok(Json(state.app.integration_overview(&actor, id).await?.into()))

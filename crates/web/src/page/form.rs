@@ -7,7 +7,7 @@ use std::cell::Cell;
 use std::fmt;
 use std::str::FromStr;
 
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use scoreline_app::AppError;
 use scoreline_core::{FieldError, FieldErrors};
@@ -51,6 +51,20 @@ pub async fn answer<T, D: IntoResponse, P: IntoResponse>(
     }
 }
 
+/// A redirect answered to an htmx post, made one the whole window follows (`HX-Redirect`):
+/// the request itself would follow it and swap the next page into the form. Its flash stays.
+pub fn redirect_window(headers: &HeaderMap, response: Response) -> Response {
+    if !super::is_htmx(headers) || !response.status().is_redirection() {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    if let Some(location) = parts.headers.remove(header::LOCATION) {
+        parts.headers.insert(HeaderName::from_static("hx-redirect"), location);
+        parts.status = StatusCode::OK;
+    }
+    Response::from_parts(parts, body)
+}
+
 /// A failed post as the errors of form `form` and the status to show them with (the status
 /// the JSON API answers), or the error page for what the person cannot fix here.
 pub fn rejected(form: &str, error: AppError) -> Result<(StatusCode, FormErrors), ApiError> {
@@ -69,6 +83,7 @@ fn shown_on_the_form(error: &AppError) -> bool {
         error,
         AppError::Validation(_)
             | AppError::Conflict(_)
+            | AppError::AlreadyConnected(_)
             | AppError::Upstream(_)
             | AppError::InvalidCredentials
             | AppError::Throttled { .. }
@@ -110,6 +125,29 @@ impl FormErrors {
         let (error, shown) = self.of(form.as_ref()).find(|(e, _)| e.field == field.as_ref())?;
         shown.set(true);
         Some(&error.message)
+    }
+
+    /// Whether `field` of `form` has an error, without showing it.
+    pub fn has(&self, form: impl AsRef<str>, field: impl AsRef<str>) -> bool {
+        self.of(form.as_ref()).any(|(e, _)| e.field == field.as_ref())
+    }
+
+    /// Every message of `form` for the summary at its top: with the id of its field's input
+    /// to link to, or none for a message about the whole form (shown here only). The summary
+    /// takes the focus, so a long page scrolls to it.
+    pub fn summary(&self, form: impl AsRef<str>) -> Vec<(String, &str)> {
+        let form = form.as_ref();
+        self.focused.set(true);
+        self.of(form)
+            .map(|(error, shown)| {
+                if error.field.is_empty() {
+                    shown.set(true);
+                    (String::new(), error.message.as_str())
+                } else {
+                    (format!("{form}-{}", error.field), error.message.as_str())
+                }
+            })
+            .collect()
     }
 
     /// Whether `form` has any error: a folded form opens to show it.

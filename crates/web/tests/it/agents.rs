@@ -31,6 +31,8 @@ pub async fn connect_and_sync(test: &TestApp) -> IntegrationId {
         retention_value: Some(1),
         retention_unit: "months".to_owned(),
         backfill_days: Some(14),
+        allow_duplicate: true,
+        ..ConnectIntegration::default()
     };
     let integration = test.app.connect_with_token(&Actor::System, input).await.unwrap();
     test.clock.advance(std::time::Duration::from_secs(120));

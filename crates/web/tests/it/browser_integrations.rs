@@ -1,7 +1,12 @@
+use std::time::Duration;
+
 use fantoccini::{Client, Locator};
-use scoreline_core::{AuthMethod, Integration, IntegrationState, PageRequest};
+use scoreline_app::{Actor, App, RateLimit};
+use scoreline_core::{AuthMethod, Disconnect, Integration, IntegrationId, IntegrationState, PageRequest};
 use scoreline_helpdesk_sim::SimConfig;
 use scoreline_testkit::{Browser, OAUTH_CALLBACK_PATH, TestApp, TestBackend};
+
+use crate::browser_results::screenshots;
 
 const EMAIL: &str = "admin@example.com";
 const PASSWORD: &str = "correct horse battery staple";
@@ -9,8 +14,11 @@ const PASSWORD: &str = "correct horse battery staple";
 /// The app wired to a simulator, and a browser signed in as a global admin; `None` without a
 /// browser (allowed only when `SCORELINE_TEST_BROWSER` does not demand one).
 async fn signed_in_browser() -> Option<(TestApp, Browser)> {
-    let test =
-        TestApp::with_helpdesk(TestBackend::Sqlite, SimConfig { tickets: 20, ..SimConfig::default() }).await;
+    signed_in_browser_with(SimConfig { tickets: 20, ..SimConfig::default() }).await
+}
+
+async fn signed_in_browser_with(sim: SimConfig) -> Option<(TestApp, Browser)> {
+    let test = TestApp::with_helpdesk(TestBackend::Sqlite, sim).await;
     test.create_user(EMAIL, "global_admin", Some(PASSWORD)).await;
     let browser = Browser::start().await?;
     let client = &browser.client;
@@ -183,17 +191,247 @@ async fn an_admin_connects_helpdesk_by_oauth_through_the_consent_page() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn denied_consent_ends_on_a_clear_page_and_creates_nothing() {
+async fn denied_consent_returns_to_the_form_as_it_was_filled_in() {
     let Some((test, browser)) = signed_in_browser().await else { return };
     let client = &browser.client;
-    start_oauth(&test, client, "HelpDesk OAuth").await;
-    client.find(Locator::Id("deny")).await.unwrap().click().await.unwrap();
+    open_form(client, "oauth", "HelpDesk OAuth").await;
+    fill(client, "description", "Brand two").await;
+    fill(client, "backfill_weeks", "3").await;
+    submit(client).await;
+    client.wait().for_element(Locator::Id("deny")).await.unwrap().click().await.unwrap();
 
-    let (heading, message) = error_page(client).await;
-    assert_eq!(heading, "Something went wrong");
-    assert!(message.starts_with("Access was not granted"), "{message}");
+    let summary = text(client, "#connect-form-summary").await;
+    assert!(summary.contains("Access was not granted"), "{summary}");
+    screenshots(client, "connect-denied").await;
     assert_eq!(client.current_url().await.unwrap().path(), OAUTH_CALLBACK_PATH);
+    assert_eq!(value(client, "label").await, "HelpDesk OAuth");
+    assert_eq!(value(client, "description").await, "Brand two");
+    assert_eq!(value(client, "backfill_weeks").await, "3");
+    let oauth = client.find(Locator::Css("input[name=auth_method][value=oauth]")).await.unwrap();
+    assert_eq!(oauth.prop("checked").await.unwrap().as_deref(), Some("true"));
     assert!(integrations(&test).await.is_empty());
+
+    // The same form connects once HelpDesk grants access.
+    submit(client).await;
+    client.wait().for_element(Locator::Id("allow")).await.unwrap().click().await.unwrap();
+    assert_eq!(text(client, "#connected").await, "HelpDesk is connected to Scoreline");
+    let [integration] = integrations(&test).await.try_into().unwrap();
+    assert_eq!((integration.description.as_str(), integration.backfill_days), ("Brand two", 21));
+    browser.close().await;
+}
+
+async fn value(client: &Client, name: &str) -> String {
+    let input = client.find(Locator::Css(&format!("#connect-form [name={name}]"))).await.unwrap();
+    input.prop("value").await.unwrap().unwrap_or_default()
+}
+
+/// Whether the element is enabled: not disabled itself or by its fieldset.
+async fn enabled(client: &Client, css: &str) -> bool {
+    client.find(Locator::Css(css)).await.unwrap().is_enabled().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_chosen_method_is_active_and_a_failure_elsewhere_keeps_the_token() {
+    let Some((test, browser)) = signed_in_browser().await else { return };
+    let client = &browser.client;
+    open_form(client, "oauth", "HelpDesk EU").await;
+    assert!(!enabled(client, "#connect-form [name=token]").await, "no token under OAuth");
+    assert!(!enabled(client, "#connect-form [name=account_id]").await);
+    client.find(Locator::Css("input[name=auth_method][value=token]")).await.unwrap().click().await.unwrap();
+    assert!(enabled(client, "#connect-form [name=token]").await);
+
+    // A retention shorter than the backfill: the error is about retention, so the token stays,
+    // though the page never contains it.
+    fill(client, "account_id", &test.sim().account_id()).await;
+    fill(client, "token", &test.sim().pat()).await;
+    fill(client, "retention_value", "1").await;
+    client
+        .find(Locator::Css("#connect-form select[name=retention_unit] option[value=weeks]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    fill(client, "backfill_weeks", "2").await;
+    client.execute("window.notReloaded = true; return null;", vec![]).await.unwrap();
+    submit(client).await;
+
+    let summary = client.wait().for_element(Locator::Id("connect-form-summary")).await.unwrap();
+    let message = summary.text().await.unwrap();
+    assert!(message.contains("shorter than the backfill (2 weeks)"), "{message}");
+    let focused = client.execute("return document.activeElement.id;", vec![]).await.unwrap();
+    assert_eq!(focused, "connect-form-summary", "the summary takes the focus");
+    let link = summary.find(Locator::Css("a")).await.unwrap();
+    assert_eq!(link.attr("href").await.unwrap().as_deref(), Some("#connect-form-retention"));
+    assert_eq!(value(client, "token").await, test.sim().pat(), "the token is kept");
+    let source = client.source().await.unwrap();
+    assert!(!source.contains(&test.sim().pat()), "the token is never written into the page");
+    let kept = client.execute("return window.notReloaded === true;", vec![]).await.unwrap();
+    assert_eq!(kept, true, "the form was swapped, not reloaded");
+    screenshots(client, "connect-error").await;
+
+    // Fixed, the same form connects with the kept token.
+    fill(client, "retention_value", "3").await;
+    submit(client).await;
+    assert_eq!(text(client, "#connected").await, "HelpDesk is connected to Scoreline");
+    screenshots(client, "connected").await;
+    assert_eq!(integrations(&test).await.len(), 1);
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connecting_an_account_again_asks_for_confirmation() {
+    let Some((test, browser)) = signed_in_browser().await else { return };
+    let client = &browser.client;
+    test.connect_token(|input| input.label = "HelpDesk EU".to_owned()).await;
+    client.goto(&test.url("/interactions/integrations/new")).await.unwrap();
+    client.wait().for_element(Locator::Id("connect-form")).await.unwrap();
+    fill(client, "label", "HelpDesk again").await;
+    fill(client, "account_id", &test.sim().account_id()).await;
+    fill(client, "token", &test.sim().pat()).await;
+    submit(client).await;
+
+    let warning = text(client, ".field-error[data-field=confirm_duplicate]").await;
+    assert!(warning.contains("already connected as “HelpDesk EU”"), "{warning}");
+    assert_eq!(integrations(&test).await.len(), 1, "nothing created before confirming");
+    assert_eq!(text(client, "#connect-form button[type=submit]").await, "Connect anyway");
+    screenshots(client, "connect-duplicate").await;
+    client.find(Locator::Css("input[name=confirm_duplicate]")).await.unwrap().click().await.unwrap();
+    submit(client).await;
+    assert_eq!(text(client, "#connected").await, "HelpDesk is connected to Scoreline");
+    assert_eq!(integrations(&test).await.len(), 2);
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnected_integration_says_so_and_reconnects_with_a_token() {
+    let Some((test, browser)) = signed_in_browser().await else { return };
+    let client = &browser.client;
+    let id = test.connect_token(|_| {}).await;
+    test.app.disconnect_integration(&Actor::System, id, Disconnect::KeepCases).await.unwrap();
+    client.goto(&test.url(&format!("/interactions/integrations/{id}"))).await.unwrap();
+
+    assert_eq!(text(client, "#integration-state").await, "Disconnected");
+    let phase = text(client, "#sync-phase").await;
+    assert!(phase.starts_with("Stopped"), "{phase}");
+    assert!(!exists(client, "#disconnect").await, "no Disconnect for what is disconnected");
+    assert!(!exists(client, "#sync-now").await);
+    assert!(exists(client, "#remove").await);
+    screenshots(client, "integration-disconnected").await;
+    let token = client.find(Locator::Css("#token-form [name=token]")).await.unwrap();
+    token.send_keys(&test.sim().pat()).await.unwrap();
+    client.find(Locator::Id("reconnect")).await.unwrap().click().await.unwrap();
+    let notice = text(client, "#notice").await;
+    assert!(notice.starts_with("Reconnected"), "{notice}");
+    assert_eq!(text(client, "#integration-state").await, "Connected");
+    assert!(exists(client, "#disconnect").await);
+    browser.close().await;
+}
+
+/// An app over the test's database and clock whose HelpDesk requests go at `per_second`, a
+/// backfill window at a time: the sync a server would run, slow enough to watch.
+fn paced_app(test: &TestApp, per_second: f64) -> App {
+    let mut settings = test.app.settings().clone();
+    settings.sync.concurrency = 1;
+    settings.helpdesk.rate_limit = RateLimit { requests_per_second: per_second, burst: 1 };
+    App::new(test.database.db.clone(), test.clock.clone(), test.sealer.clone(), settings)
+}
+
+/// The backfill's millionths done, once they pass `above`.
+async fn backfill_ppm_above(client: &Client, css_id: &str, above: u64) -> u64 {
+    let xpath = format!("//*[@id='{css_id}' and number(@data-ppm) > {above}]");
+    let element = client.wait().at_most(Duration::from_secs(30)).for_element(Locator::XPath(&xpath)).await;
+    let ppm = element.unwrap().attr("data-ppm").await.unwrap().unwrap();
+    ppm.parse().unwrap()
+}
+
+async fn sync_in_background(app: App, id: IntegrationId) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        app.sync_integration(id, None).await.expect("the sync run");
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_backfill_progress_advances_on_the_page_without_a_reload() {
+    let sim = SimConfig { tickets: 400, days: 14, ..SimConfig::default() };
+    let Some((test, browser)) = signed_in_browser_with(sim).await else { return };
+    let client = &browser.client;
+    let id = test.connect_token(|_| {}).await;
+    test.clock.advance(Duration::from_secs(120));
+    // 28 windows of one page or more at 4 requests a second: several seconds of backfill.
+    test.sim().update_knobs(|knobs| knobs.latency_ms = 50);
+    client.goto(&test.url(&format!("/interactions/integrations/{id}"))).await.unwrap();
+    client.execute("window.notReloaded = true; return null;", vec![]).await.unwrap();
+    let sync = sync_in_background(paced_app(&test, 4.0), id).await;
+
+    let first = backfill_ppm_above(client, "backfill-percent", 0).await;
+    assert_eq!(text(client, "#backfill-eta").await, "estimating the time left");
+    let wait = text(client, "#rate-limit-wait").await;
+    assert!(wait.starts_with("Waiting for HelpDesk's rate limit"), "{wait}");
+    // Time passes on the app's clock: the rate so far gives an estimate.
+    test.clock.advance(Duration::from_secs(10));
+    let second = backfill_ppm_above(client, "backfill-percent", first).await;
+    assert!(second > first, "{first} → {second}");
+    let eta = text(client, "#backfill-eta").await;
+    assert!(eta.ends_with("left") && !eta.starts_with("estimating"), "{eta}");
+    let stored = text(client, "#backfill").await;
+    assert!(stored.contains("cases stored"), "{stored}");
+    screenshots(client, "integration-backfill").await;
+
+    sync.await.unwrap();
+    let finished = Locator::XPath("//dd[@id='last-run' and starts-with(normalize-space(.), 'Finished')]");
+    let last_run = client.wait().at_most(Duration::from_secs(30)).for_element(finished).await.unwrap();
+    assert!(last_run.text().await.unwrap().contains("cases changed"));
+    assert!(!exists(client, "#backfill").await, "done, the progress bar is gone");
+    assert!(
+        client.find(Locator::Id("sync-status")).await.unwrap().attr("hx-trigger").await.unwrap().is_none(),
+        "idle, the status stops polling"
+    );
+    let kept = client.execute("return window.notReloaded === true;", vec![]).await.unwrap();
+    assert_eq!(kept, true, "the page was never reloaded");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_now_reports_when_the_run_finished_and_the_tile_follows_the_backfill() {
+    let sim = SimConfig { tickets: 400, days: 14, ..SimConfig::default() };
+    let Some((test, browser)) = signed_in_browser_with(sim).await else { return };
+    let client = &browser.client;
+    let id = test.connect_token(|_| {}).await;
+    test.clock.advance(Duration::from_secs(120));
+
+    // The tile on View Integrations follows a backfill too.
+    client.goto(&test.url("/interactions/integrations")).await.unwrap();
+    client.execute("window.notReloaded = true; return null;", vec![]).await.unwrap();
+    let backfill = sync_in_background(paced_app(&test, 4.0), id).await;
+    let tile = format!("tile-status-{id}");
+    let xpath =
+        format!("//*[@id='{tile}']//*[contains(@class, 'backfill-percent') and number(@data-ppm) > 0]");
+    client.wait().at_most(Duration::from_secs(30)).for_element(Locator::XPath(&xpath)).await.unwrap();
+    screenshots(client, "integrations-tile-backfill").await;
+    backfill.await.unwrap();
+    let done = format!("//*[@id='{tile}' and not(@hx-trigger) and contains(., 'Up to date')]");
+    client.wait().at_most(Duration::from_secs(30)).for_element(Locator::XPath(&done)).await.unwrap();
+
+    // Two hours on, the backfill's run is "2 hours ago"; the one asked for now ends "just now".
+    test.clock.advance(Duration::from_secs(2 * 3600));
+    client.goto(&test.url(&format!("/interactions/integrations/{id}"))).await.unwrap();
+    assert!(text(client, "#last-run").await.contains("2 hours ago"));
+    client.execute("window.notReloaded = true; return null;", vec![]).await.unwrap();
+    client.wait().for_element(Locator::Id("sync-now")).await.unwrap().click().await.unwrap();
+    let requested = text(client, "#sync-activity").await;
+    assert!(requested.starts_with("Sync requested"), "{requested}");
+    // The run the scheduler would start for the request.
+    let run = sync_in_background(paced_app(&test, 50.0), id).await;
+    run.await.unwrap();
+    let finished = Locator::XPath("//dd[@id='last-run' and contains(., 'Finished just now')]");
+    let last_run = client.wait().at_most(Duration::from_secs(30)).for_element(finished).await.unwrap();
+    let text = last_run.text().await.unwrap();
+    assert!(text.contains("changed"), "{text}");
+    assert!(!exists(client, "#sync-activity").await, "the request was served");
+    screenshots(client, "integration-synced").await;
+    let kept = client.execute("return window.notReloaded === true;", vec![]).await.unwrap();
+    assert_eq!(kept, true, "the page was never reloaded");
     browser.close().await;
 }
 

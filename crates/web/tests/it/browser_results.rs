@@ -14,7 +14,7 @@ async fn text(client: &Client, selector: &str) -> String {
 }
 
 /// Saves the page at both widths when asked to.
-async fn screenshots(client: &Client, name: &str) {
+pub async fn screenshots(client: &Client, name: &str) {
     let Ok(folder) = std::env::var("SCORELINE_TEST_SCREENSHOTS") else { return };
     std::fs::create_dir_all(&folder).unwrap();
     for (width, height) in [(1366, 768), (800, 1000)] {

@@ -39,6 +39,7 @@ on_both_backends!(
     a_token_connects_after_helpdesk_accepts_it,
     refused_or_unreachable_credentials_create_nothing,
     bad_settings_get_field_errors,
+    the_forms_ask_for_backfill_in_weeks_and_answer_in_weeks,
     oauth_connects_through_consent_and_refuses_forgeries,
     eight_workers_share_one_token_refresh,
     a_revoked_authorization_needs_reconnecting_and_keeps_the_integration,
@@ -64,8 +65,17 @@ async fn a_token_connects_after_helpdesk_accepts_it(backend: TestBackend) {
     assert_eq!(body["backfill_days"], 14);
     let id = body["id"].as_str().unwrap().to_owned();
 
-    // Same account, another label: a second integration is fine.
+    // Same account, another label: a second integration only when confirmed.
     let second = post_integration(&test, &admin, &token_body(&test, "HelpDesk US", &pat)).await;
+    assert_eq!(second.status(), StatusCode::CONFLICT);
+    let error: Value = second.json().await.unwrap();
+    assert_eq!(error["code"], "already_connected");
+    assert_eq!(error["fields"][0]["field"], "confirm_duplicate");
+    assert!(error["message"].as_str().unwrap().contains("already connected as “HelpDesk EU”"), "{error}");
+    assert_eq!(integration_count(&test).await, 1);
+    let mut confirmed = token_body(&test, "HelpDesk US", &pat);
+    confirmed["confirm_duplicate"] = json!(true);
+    let second = post_integration(&test, &admin, &confirmed).await;
     assert_eq!(second.status(), StatusCode::CREATED);
     let list: Value = test.get_json(&admin, "/api/v1/integrations").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
@@ -210,8 +220,74 @@ async fn bad_settings_get_field_errors(backend: TestBackend) {
     assert_eq!(integration_count(&test).await, 0);
 }
 
+async fn the_forms_ask_for_backfill_in_weeks_and_answer_in_weeks(backend: TestBackend) {
+    let test = helpdesk(backend).await;
+    let (_, admin) = test.signed_in("global_admin").await;
+    let pat = test.sim().pat();
+    let account_id = test.sim().account_id();
+    let connect = |weeks: &'static str| {
+        TestApp::http()
+            .post(test.url("/interactions/integrations"))
+            .header("cookie", &admin)
+            .form(&[
+                ("auth_method", "token"),
+                ("label", "HelpDesk"),
+                ("account_id", account_id.as_str()),
+                ("token", pat.as_str()),
+                ("retention_value", "3"),
+                ("retention_unit", "months"),
+                ("backfill_weeks", weeks),
+            ])
+            .send()
+    };
+    let refused = connect("5").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("Backfill must be between 1 and 4 weeks."), "{page}");
+    assert!(
+        page.contains(r##"<a href="#connect-form-backfill_weeks">"##),
+        "the summary links to the field: {page}"
+    );
+    assert!(!page.contains(&pat), "the token is never written into the page");
+
+    let connected = connect("2").await.unwrap();
+    assert_eq!(connected.status(), StatusCode::SEE_OTHER);
+    let [integration] =
+        test.store().list_integrations(PageRequest::first(10)).await.unwrap().items.try_into().unwrap();
+    assert_eq!(integration.backfill_days, 14);
+    let id = integration.id;
+    let connected_page = test.get_text(&admin, &format!("/interactions/integrations/{id}/connected")).await;
+    assert!(connected_page.contains("the last 2 weeks of tickets"), "{connected_page}");
+
+    let settings = TestApp::http()
+        .post(test.url(&format!("/interactions/integrations/{id}")))
+        .header("cookie", &admin)
+        .form(&[
+            ("label", "HelpDesk"),
+            ("description", ""),
+            ("retention_value", "3"),
+            ("retention_unit", "months"),
+            ("backfill_weeks", "9"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(settings.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = settings.text().await.unwrap();
+    assert!(
+        page.contains("Backfill must be between 1 and 4 weeks.")
+            && page.contains(r#"id="settings-form-summary""#)
+    );
+    assert!(page.contains(r#"name="backfill_weeks" value="9""#), "what was typed stays: {page}");
+}
+
 /// Starts OAuth from the page form and returns where the browser is sent.
 async fn start_oauth_from_page(test: &TestApp, cookie: &str, label: &str) -> String {
+    start_oauth_with(test, cookie, label, false).await
+}
+
+/// The same, with "Connect anyway" ticked when `confirm_duplicate`.
+async fn start_oauth_with(test: &TestApp, cookie: &str, label: &str, confirm_duplicate: bool) -> String {
     let started = TestApp::http()
         .post(test.url("/interactions/integrations"))
         .header("cookie", cookie)
@@ -222,6 +298,7 @@ async fn start_oauth_from_page(test: &TestApp, cookie: &str, label: &str) -> Str
             ("retention_value", "3"),
             ("retention_unit", "months"),
             ("backfill_weeks", "2"),
+            ("confirm_duplicate", if confirm_duplicate { "yes" } else { "" }),
         ])
         .send()
         .await
@@ -253,13 +330,21 @@ async fn oauth_connects_through_consent_and_refuses_forgeries(backend: TestBacke
     let test = helpdesk(backend).await;
     let (admin_user, admin) = test.signed_in("global_admin").await;
 
-    // Denied consent: nothing is created.
+    // Denied consent: nothing is created, and the form comes back as it was filled in.
     let authorize_url = start_oauth_from_page(&test, &admin, "Denied").await;
     let callback = TestApp::answer_consent(&authorize_url, false).await;
     assert!(callback.contains("error=access_denied"), "{callback}");
     let denied = follow_callback(&admin, &callback).await;
-    assert_eq!(denied.status(), StatusCode::BAD_REQUEST);
-    assert!(denied.text().await.unwrap().contains("Access was not granted"));
+    assert_eq!(denied.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = denied.text().await.unwrap();
+    assert!(
+        page.contains("Access was not granted") && page.contains(r#"id="connect-form-summary""#),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"name="label" value="Denied""#)
+            && page.contains(r#"name="backfill_weeks" value="2""#)
+    );
 
     // A forged state is refused.
     let forged =
@@ -283,8 +368,20 @@ async fn oauth_connects_through_consent_and_refuses_forgeries(backend: TestBacke
     assert_eq!(rightful.status(), StatusCode::SEE_OTHER, "{}", rightful.text().await.unwrap());
     assert_eq!(integration_count(&test).await, 1);
 
-    // The happy path; the same callback cannot be used twice.
+    // The same account again: the callback asks for confirmation and creates nothing.
     let authorize_url = start_oauth_from_page(&test, &admin, "HelpDesk OAuth").await;
+    let callback = TestApp::answer_consent(&authorize_url, true).await;
+    let duplicate = follow_callback(&admin, &callback).await;
+    assert_eq!(duplicate.status(), StatusCode::CONFLICT);
+    let page = duplicate.text().await.unwrap();
+    assert!(
+        page.contains("is already connected as “Stolen”") && page.contains(r#"name="confirm_duplicate""#),
+        "{page}"
+    );
+    assert_eq!(integration_count(&test).await, 1);
+
+    // Confirmed, the happy path; the same callback cannot be used twice.
+    let authorize_url = start_oauth_with(&test, &admin, "HelpDesk OAuth", true).await;
     let callback = TestApp::answer_consent(&authorize_url, true).await;
     let finished = follow_callback(&admin, &callback).await;
     assert_eq!(finished.status(), StatusCode::SEE_OTHER);
@@ -305,9 +402,11 @@ async fn oauth_connects_through_consent_and_refuses_forgeries(backend: TestBacke
     let detail = test.get_text(&admin, &format!("/interactions/integrations/{}", integrations[0].id)).await;
     assert!(detail.contains("Account ID") && detail.contains(&test.sim().account_id()), "{detail}");
 
-    // The API flow answers with where to approve access and creates nothing before that.
+    // The API flow answers with where to approve access and creates nothing before that; its
+    // confirmation of a second connection holds for the callback.
     let api_started = post_integration(&test, &admin, &json!({
-        "kind": "helpdesk", "label": "Via API", "auth": { "method": "oauth" }, "retention": { "value": 2, "unit": "months" }
+        "kind": "helpdesk", "label": "Via API", "auth": { "method": "oauth" }, "retention": { "value": 2, "unit": "months" },
+        "confirm_duplicate": true
     }))
     .await;
     assert_eq!(api_started.status(), StatusCode::CREATED);

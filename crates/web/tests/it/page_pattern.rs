@@ -107,7 +107,7 @@ async fn settings_given_a_non_number_come_back_with_the_field_error() {
         ("description", ""),
         ("retention_value", "six"),
         ("retention_unit", "months"),
-        ("backfill_days", "14"),
+        ("backfill_weeks", "2"),
     ])
     .await
     .unwrap();
@@ -124,7 +124,7 @@ async fn settings_given_a_non_number_come_back_with_the_field_error() {
         ("description", ""),
         ("retention_value", "2"),
         ("retention_unit", "months"),
-        ("backfill_days", "14"),
+        ("backfill_weeks", "2"),
     ])
     .await
     .unwrap();
