@@ -62,7 +62,7 @@ pub use scorecard::{
 };
 pub use scoring::{Choice, Outcome, Score, SectionScore, score};
 pub use staff::{Group, Team, User};
-pub use sync::{SyncPhase, SyncState};
+pub use sync::{SyncPhase, SyncState, WebhookStatus};
 pub use timestamp::Timestamp;
 pub use validate::{Description, Email, FieldError, FieldErrors, Label, NewPassword, PersonName, UnitName};
 

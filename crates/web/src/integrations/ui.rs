@@ -8,7 +8,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use scoreline_app::{AppError, ConnectIntegration, OAuthCallback, UpdateIntegration};
+use scoreline_app::{AppError, ConnectIntegration, OAuthCallback, UpdateIntegration, WebhookOverview};
 use scoreline_core::{
     CaseCounts, CaseFilter, Disconnect, FieldErrors, Integration, IntegrationId, PageRequest, Permission,
     RetentionUnit, StoredCase, SyncPhase, SyncState,
@@ -232,6 +232,7 @@ struct DetailPage {
     form: SettingsForm,
     errors: FormErrors,
     units: Vec<&'static str>,
+    webhooks: WebhookOverview,
 }
 
 /// The sync status of the integration page, on its own: htmx polls it while a sync runs.
@@ -298,6 +299,7 @@ async fn detail_page(
         Err(other) => return Err(other.into()),
     };
     let form = form.cloned().unwrap_or_else(|| SettingsForm::of(&overview.integration));
+    let webhooks = state.app.webhook_overview(&page.actor, id).await?;
     Ok(DetailPage {
         layout: page.layout(),
         integration: overview.integration,
@@ -307,6 +309,7 @@ async fn detail_page(
         form,
         errors,
         units: retention_units(),
+        webhooks,
     })
 }
 
