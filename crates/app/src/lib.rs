@@ -22,6 +22,7 @@ mod staff_import;
 mod sync;
 mod token_source;
 mod tokens;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,6 +60,7 @@ pub use sync::{
 };
 pub use token_source::IntegrationTokens;
 pub use tokens::{IssuedToken, SecretToken};
+pub use webhooks::{WEBHOOK_EVENT_TYPES, WEBHOOK_PATH, WebhookCounters, WebhookOverview, WebhookSettings};
 
 pub type AppResult<T> = Result<T, AppError>;
 
@@ -72,6 +74,7 @@ pub struct AppSettings {
     pub password_reset_ttl: Duration,
     pub helpdesk: HelpDeskSettings,
     pub sync: SyncSettings,
+    pub webhooks: WebhookSettings,
 }
 
 impl Default for AppSettings {
@@ -83,6 +86,7 @@ impl Default for AppSettings {
             password_reset_ttl: Duration::from_secs(24 * 3600),
             helpdesk: HelpDeskSettings::default(),
             sync: SyncSettings::default(),
+            webhooks: WebhookSettings::default(),
         }
     }
 }
@@ -111,6 +115,8 @@ struct Inner {
     /// One HelpDesk pacer per integration within this process, kept across sync runs.
     pacers:
         std::sync::Mutex<std::collections::HashMap<scoreline_core::IntegrationId, scoreline_helpdesk::Pacer>>,
+    /// Webhook deliveries waiting for their ticket to be fetched.
+    hints: webhooks::Hints,
 }
 
 impl App {
@@ -126,6 +132,7 @@ impl App {
                 instance_id,
                 refresh_locks: Default::default(),
                 pacers: Default::default(),
+                hints: Default::default(),
             }),
         }
     }

@@ -219,6 +219,7 @@ impl App {
         let id = integration.id;
         let client = self.helpdesk_client(id, self.sync_settings().retry).await?;
         self.refresh_agents(id, &client).await?;
+        self.check_webhooks(id, &client).await;
         let state = self.db().sync_state(id, self.clock().now()).await?;
         // Window ends and the incremental upper bound follow HelpDesk's clock (the `Date` of the
         // agent list just fetched); ours only refines it within its second, or stands in for it.
@@ -429,7 +430,8 @@ pub fn plan_windows(now: Timestamp, backfill_days: u32, window: Duration) -> Vec
     windows
 }
 
-fn parse_silo(text: &str) -> Silo {
+/// A silo as HelpDesk names it; `inbox` and anything unknown are the live `tickets`.
+pub(crate) fn parse_silo(text: &str) -> Silo {
     match text {
         "archive" => Silo::Archive,
         "trash" => Silo::Trash,

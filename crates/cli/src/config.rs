@@ -166,6 +166,14 @@ impl Config {
         }
     }
 
+    /// Webhooks are registered only where HelpDesk can reach us: at the configured public URL.
+    pub fn webhook_settings(&self) -> scoreline_app::WebhookSettings {
+        scoreline_app::WebhookSettings {
+            public_url: self.public_url.as_ref().map(|url| url.as_str().trim_end_matches('/').to_owned()),
+            ..scoreline_app::WebhookSettings::default()
+        }
+    }
+
     /// How the web server presents itself, given where OAuth's accounts server is.
     /// `public_url`: where people reach this server, for links handed out.
     pub fn web_config(&self, public_url: String) -> scoreline_web::WebConfig {
@@ -241,6 +249,7 @@ mod tests {
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert!(!config.secure_cookies());
+        assert!(config.webhook_settings().public_url.is_none(), "no webhooks without a public URL");
         let web = config.web_config(String::new());
         assert!(!web.hsts && web.metrics.token.is_none() && !web.metrics.separate_listener);
         assert_eq!(web.limits.header_read.as_secs(), 10);
@@ -262,6 +271,7 @@ mod tests {
         let config = Config::load_from(Some(&toml), Env::prefixed("SCORELINE_NONE_")).unwrap();
         assert_eq!(config.listen.port(), 9000);
         assert!(config.secure_cookies());
+        assert_eq!(config.webhook_settings().public_url.as_deref(), Some("https://qa.example.com"));
         let sync = config.sync_settings();
         assert_eq!((sync.lease_ttl.as_secs(), sync.interval.as_secs()), (3, 30));
         let web = config.web_config(String::new());

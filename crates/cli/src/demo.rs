@@ -70,6 +70,10 @@ pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
     config.oauth_client_secret = Some(sim.oauth_client_secret().into());
 
     let (listener, public_base) = bind(&config).await?;
+    // The simulator runs beside us, so it reaches this address: its webhooks work here too.
+    if config.public_url.is_none() {
+        config.public_url = Some(public_base.parse().context("demo address")?);
+    }
     let app = build_app_at(&config, &public_base).await?;
     let resumed = app.find_user_by_email(&Actor::System, DEMO_ADMIN_EMAIL).await?.is_some();
     let sign_ins = if resumed {

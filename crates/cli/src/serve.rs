@@ -35,6 +35,7 @@ pub async fn build_app_at(config: &Config, public_base: &str) -> anyhow::Result<
     let settings = AppSettings {
         helpdesk: config.helpdesk_settings(public_base),
         sync: config.sync_settings(),
+        webhooks: config.webhook_settings(),
         ..AppSettings::default()
     };
     Ok(App::new(db, clock, sealer, settings))

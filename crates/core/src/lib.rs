@@ -64,7 +64,10 @@ pub use scorecard::{
 };
 pub use scoring::{Choice, Outcome, Score, SectionScore, score};
 pub use staff::{Group, Team, User};
-pub use sync::{Eta, LastRun, RateLimitWait, SyncPhase, SyncState, WindowReach, backfill_ppm, estimate_left};
+pub use sync::{
+    Eta, LastRun, RateLimitWait, SyncPhase, SyncState, WebhookStatus, WindowReach, backfill_ppm,
+    estimate_left,
+};
 pub use timestamp::Timestamp;
 pub use validate::{Description, Email, FieldError, FieldErrors, Label, NewPassword, PersonName, UnitName};
 

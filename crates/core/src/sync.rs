@@ -190,3 +190,15 @@ mod tests {
         assert_eq!(estimate_left(start, 0, at(1_010_000), 1_000_000), Eta::Left(Duration::ZERO));
     }
 }
+
+/// An integration's HelpDesk webhooks as this server last found them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WebhookStatus {
+    /// The event types HelpDesk had registered for the integration's URL at the last check.
+    pub event_types: Vec<String>,
+    pub checked_at: Timestamp,
+    /// Why the last check or registration failed, if it did.
+    pub last_error: Option<String>,
+    /// When a delivery last came (noted at most once a minute).
+    pub last_delivery_at: Option<Timestamp>,
+}

@@ -29,6 +29,7 @@ pub fn router() -> Router<Arc<Sim>> {
         .route("/faults", get(list_faults).post(add_fault).delete(clear_faults))
         .route("/truth", get(show_truth))
         .route("/requests", get(list_requests).delete(clear_requests))
+        .route("/deliveries", get(list_deliveries))
         .route("/revoke", post(revoke))
         .route("/pats", post(issue_pat))
         .route("/tokens", post(issue_tokens))
@@ -146,6 +147,10 @@ async fn show_truth(State(sim): State<Arc<Sim>>) -> Response {
 
 async fn list_requests(State(sim): State<Arc<Sim>>) -> Response {
     Json(sim.requests()).into_response()
+}
+
+async fn list_deliveries(State(sim): State<Arc<Sim>>) -> Response {
+    Json(sim.deliveries.all()).into_response()
 }
 
 async fn clear_requests(State(sim): State<Arc<Sim>>) -> Response {

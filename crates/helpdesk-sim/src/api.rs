@@ -435,10 +435,7 @@ async fn create_webhook(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
 
 async fn delete_webhook(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
     let result = parse_id(&id).and_then(|id| {
-        let mut store = sim.store_mut();
-        let before = store.webhooks.len();
-        store.webhooks.retain(|hook| hook.id != id);
-        if store.webhooks.len() == before {
+        if !sim.store_mut().remove_webhook(id) {
             return Err(SimError::NotFound);
         }
         Ok(ack(&sim.options()))

@@ -23,6 +23,10 @@ pub struct Knobs {
     pub precision: Precision,
     /// Customer and agent changes per minute of sim time (0 = a still account).
     pub activity_per_minute: f64,
+    /// Chance in [0, 1] that a webhook delivery is lost: never sent (seeded dice).
+    pub webhook_loss: f64,
+    /// Extra copies sent of every webhook delivery, as a sender that retries too eagerly would.
+    pub webhook_duplicates: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -49,6 +49,7 @@ pub use knobs::{
 };
 pub use model::{AgentCard, Silo, Status, TicketTruth};
 pub use server::{REQUEST_LOG_CAP, RequestRecord};
+pub use webhooks::{DELIVERY_LOG_CAP, DeliveryRecord};
 
 use server::{Sim, SimParts};
 
@@ -161,6 +162,7 @@ impl Simulator {
             activity,
             shutdown,
             http: reqwest::Client::builder().build().map_err(std::io::Error::other)?,
+            webhook_dice: StdRng::seed_from_u64(config.seed ^ 0x0e6b_0005),
         }));
         let serve = |listener: TcpListener, router: axum::Router| {
             let mut shutdown = stop.subscribe();
@@ -179,6 +181,14 @@ impl Simulator {
         ];
         Ok(SimHandle { sim, stop, tasks })
     }
+}
+
+/// A registered webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookCard {
+    pub id: Uuid,
+    pub url: String,
+    pub event_type: String,
 }
 
 /// A running simulator. Dropping it stops the listeners.
@@ -349,6 +359,31 @@ impl SimHandle {
 
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.sim.requests()
+    }
+
+    /// Webhook deliveries made so far (and lost ones), oldest first; a delivery whose answer
+    /// has not come yet is not listed.
+    pub fn deliveries(&self) -> Vec<DeliveryRecord> {
+        self.sim.deliveries.all()
+    }
+
+    /// The registered webhooks, as `GET /v1/webhooks` lists them.
+    pub fn webhooks(&self) -> Vec<WebhookCard> {
+        let store = self.sim.store();
+        store
+            .webhooks
+            .iter()
+            .map(|hook| WebhookCard {
+                id: hook.id,
+                url: hook.url.clone(),
+                event_type: hook.event_type.clone(),
+            })
+            .collect()
+    }
+
+    /// Removes a webhook as a HelpDesk admin would; false if there was none.
+    pub fn remove_webhook(&self, id: Uuid) -> bool {
+        self.sim.store_mut().remove_webhook(id)
     }
 
     pub fn clear_requests(&self) {

@@ -82,6 +82,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         visibility_lag_ms: args.visibility_lag_ms,
         activity_per_minute: args.activity_per_minute,
         precision: if args.second_precision { Precision::Seconds } else { Precision::Millis },
+        ..Knobs::default()
     };
     let options = match &args.options {
         Some(json) => serde_json::from_str(json)?,

@@ -393,6 +393,13 @@ impl Store {
         }
     }
 
+    /// Removes a webhook; false if there was none.
+    pub fn remove_webhook(&mut self, id: Uuid) -> bool {
+        let before = self.webhooks.len();
+        self.webhooks.retain(|hook| hook.id != id);
+        self.webhooks.len() < before
+    }
+
     pub fn take_announcements(&mut self) -> Vec<(Uuid, Announcement)> {
         std::mem::take(&mut self.outbox)
     }

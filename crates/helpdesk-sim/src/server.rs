@@ -11,6 +11,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
+use rand::Rng;
+use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -102,6 +104,9 @@ pub struct Sim {
     shutdown: watch::Receiver<bool>,
     /// Sends webhook deliveries.
     http: reqwest::Client,
+    pub deliveries: webhooks::DeliveryLog,
+    /// The dice of the `webhook_loss` knob.
+    webhook_dice: Mutex<StdRng>,
     /// Real time zero of the request log.
     started: tokio::time::Instant,
     /// Requests received and not yet logged (answered or dropped).
@@ -131,6 +136,7 @@ pub struct SimParts {
     pub activity: Activity,
     pub shutdown: watch::Receiver<bool>,
     pub http: reqwest::Client,
+    pub webhook_dice: StdRng,
 }
 
 impl Sim {
@@ -151,6 +157,8 @@ impl Sim {
             counts: Mutex::new(HashMap::new()),
             shutdown: parts.shutdown,
             http: parts.http,
+            deliveries: webhooks::DeliveryLog::default(),
+            webhook_dice: Mutex::new(parts.webhook_dice),
             started: tokio::time::Instant::now(),
             in_flight: AtomicUsize::new(0),
         }
@@ -269,11 +277,13 @@ impl Sim {
         if announcements.is_empty() {
             return;
         }
-        let (format, now) = (self.wire_format(), self.now());
+        let (format, now, knobs) = (self.wire_format(), self.now(), self.knobs());
         let store = self.store.read().unwrap_or_else(PoisonError::into_inner);
         let deliveries = webhooks::deliveries(&store, announcements, format, now);
         drop(store);
-        webhooks::send(&self.http, deliveries);
+        let mut dice = lock(&self.webhook_dice);
+        let lose = || knobs.webhook_loss > 0.0 && dice.random_bool(knobs.webhook_loss.clamp(0.0, 1.0));
+        webhooks::send(&self.http, &self.deliveries, deliveries, lose, 1 + knobs.webhook_duplicates);
     }
 
     pub fn create_ticket(&self, body: &[u8]) -> Result<Uuid, SimError> {

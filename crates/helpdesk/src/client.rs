@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::StatusCode;
 use reqwest::header::{DATE, HeaderMap, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
 use scoreline_core::{SharedClock, Timestamp};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
@@ -15,7 +15,9 @@ use crate::error::error_detail;
 use crate::http::{build_client, exchange};
 use crate::limiter::{Pacer, RateLimit};
 use crate::retry::{RetryPolicy, parse_http_date, parse_retry_after};
-use crate::{Agent, Credentials, GiveUpReason, HelpDeskError, License, Tag, Team, Ticket, Transient};
+use crate::{
+    Agent, Credentials, GiveUpReason, HelpDeskError, License, Tag, Team, Ticket, Transient, Webhook,
+};
 
 pub const DEFAULT_API_BASE_URL: &str = "https://api.helpdesk.com";
 
@@ -69,6 +71,13 @@ struct Inner {
     /// The newest `Date` HelpDesk sent and our clock's time when it was read: HelpDesk's clock,
     /// as best known.
     server_date: std::sync::Mutex<Option<(Timestamp, Timestamp)>>,
+}
+
+/// What one attempt sends.
+struct Request<'a> {
+    method: Method,
+    url: &'a Url,
+    body: Option<&'a serde_json::Value>,
 }
 
 /// A decoded answer with its headers (paging reads the totals from them).
@@ -173,6 +182,24 @@ impl HelpDeskClient {
         self.get_list_or_object(&["licenses"]).await
     }
 
+    /// The account's webhooks (one URL and one event type each).
+    pub async fn list_webhooks(&self) -> Result<Vec<Webhook>, HelpDeskError> {
+        self.get_list_or_object(&["webhooks"]).await
+    }
+
+    /// Registers `url` for one event type (`tickets.update`, …). Not idempotent: a retried
+    /// attempt whose first answer was lost may register it twice.
+    pub async fn create_webhook(&self, url: &str, event_type: &str) -> Result<Webhook, HelpDeskError> {
+        let body = serde_json::json!({ "url": url, "eventType": event_type });
+        let decode = |bytes: &[u8]| serde_json::from_slice(bytes).map_err(|error| error.to_string());
+        Ok(self.send(Method::POST, &["webhooks"], &[], Some(&body), decode).await?.body)
+    }
+
+    /// Removes a webhook; HelpDesk answers `OK` as text, so any success body will do.
+    pub async fn delete_webhook(&self, webhook_id: &str) -> Result<(), HelpDeskError> {
+        self.send(Method::DELETE, &["webhooks", webhook_id], &[], None, |_| Ok(())).await.map(drop)
+    }
+
     async fn get_list_or_object<T: DeserializeOwned>(&self, path: &[&str]) -> Result<T, HelpDeskError> {
         Ok(self.get(path, &[], |_| Ok(())).await?.body)
     }
@@ -185,7 +212,25 @@ impl HelpDeskClient {
         query: &[(&str, String)],
         check: impl Fn(&T) -> Result<(), String>,
     ) -> Result<Answer<T>, HelpDeskError> {
+        let decode = |bytes: &[u8]| {
+            let body: T = serde_json::from_slice(bytes).map_err(|error| error.to_string())?;
+            check(&body).map(|()| body)
+        };
+        self.send(Method::GET, path, query, None, decode).await
+    }
+
+    /// One request with pacing, one token refresh on 401, and retries. A success whose body
+    /// `decode` refuses counts as a bad body and is sent again.
+    async fn send<T>(
+        &self,
+        method: Method,
+        path: &[&str],
+        query: &[(&str, String)],
+        body: Option<&serde_json::Value>,
+        decode: impl Fn(&[u8]) -> Result<T, String>,
+    ) -> Result<Answer<T>, HelpDeskError> {
         let url = self.endpoint(path, query)?;
+        let request = Request { method, url: &url, body };
         let inner = &*self.inner;
         let policy = inner.config.retry;
         let started = Instant::now();
@@ -196,7 +241,7 @@ impl HelpDeskClient {
         loop {
             let release = inner.pacer.acquire().await;
             attempts += 1;
-            let outcome = self.attempt(&url, &presented, rejected.as_ref(), &check).await;
+            let outcome = self.attempt(&request, &presented, rejected.as_ref(), &decode).await;
             let refused =
                 matches!(&outcome, Err(HelpDeskError::Retryable(failure)) if failure.is_rate_limited());
             if !refused {
@@ -246,23 +291,24 @@ impl HelpDeskClient {
     }
 
     /// One try; a 401 comes back as `Authentication { status: 401 }` for the caller to refresh.
-    async fn attempt<T: DeserializeOwned>(
+    async fn attempt<T>(
         &self,
-        url: &Url,
+        request: &Request<'_>,
         presented: &Presented,
         rejected: Option<&Presented>,
-        check: &impl Fn(&T) -> Result<(), String>,
+        decode: &impl Fn(&[u8]) -> Result<T, String>,
     ) -> Result<Answer<T>, HelpDeskError> {
         let inner = &*self.inner;
-        let request = presented.apply(inner.http.get(url.clone()));
-        let answer = exchange(request, inner.config.attempt_timeout).await?;
+        let mut builder = inner.http.request(request.method.clone(), request.url.clone());
+        if let Some(body) = request.body {
+            builder = builder.json(body);
+        }
+        let answer = exchange(presented.apply(builder), inner.config.attempt_timeout).await?;
         self.note_server_date(&answer.headers);
         let status = answer.status;
         if status.is_success() {
             // A cut-off body or an HTML page from a proxy: another try may get the real thing.
-            let body = serde_json::from_slice(&answer.body)
-                .map_err(|error| error.to_string())
-                .and_then(|body| check(&body).map(|()| body))
+            let body = decode(&answer.body)
                 .map_err(|reason| HelpDeskError::Retryable(Transient::InvalidBody(reason)))?;
             return Ok(Answer { body, headers: answer.headers });
         }

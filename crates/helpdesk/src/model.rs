@@ -365,9 +365,106 @@ pub struct License {
     pub extra: Map<String, Value>,
 }
 
+/// A webhook: HelpDesk POSTs events of one type to one URL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Webhook {
+    #[serde(rename = "ID")]
+    pub id: String,
+    pub url: String,
+    #[serde(rename = "eventType")]
+    pub event_type: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// What a webhook delivery says, read as a hint only: which ticket, and how new the sender
+/// claims its version is. Nothing in it is trusted, since deliveries are not signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookHint {
+    pub event_type: String,
+    pub ticket_id: String,
+    /// The ticket's `updatedAt`, number of events and silo as the delivery gives them, when it does.
+    pub updated_at: Option<Timestamp>,
+    pub event_count: Option<u32>,
+    pub silo: Option<String>,
+}
+
+/// The longest ticket ID accepted from a delivery; real ones are UUIDs.
+const MAX_TICKET_ID_CHARS: usize = 64;
+
+impl WebhookHint {
+    /// Reads `{eventType, payload}` where `payload` is the ticket (`tickets.create`,
+    /// `tickets.update`) or `{ticket, event}` (`tickets.events.*`).
+    pub fn parse(body: &[u8]) -> Result<Self, String> {
+        #[derive(Deserialize)]
+        struct Envelope {
+            #[serde(rename = "eventType")]
+            event_type: String,
+            payload: Value,
+        }
+        let envelope: Envelope =
+            serde_json::from_slice(body).map_err(|error| format!("not a webhook delivery: {error}"))?;
+        let ticket = match envelope.payload.get("ticket") {
+            Some(ticket) if ticket.is_object() => ticket,
+            _ => &envelope.payload,
+        };
+        let ticket_id = ticket
+            .get("ID")
+            .and_then(Value::as_str)
+            .ok_or_else(|| "the delivery names no ticket ID".to_owned())?;
+        let plausible = !ticket_id.is_empty()
+            && ticket_id.len() <= MAX_TICKET_ID_CHARS
+            && ticket_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !plausible {
+            return Err("the ticket ID of the delivery is not one HelpDesk gives".to_owned());
+        }
+        let updated_at = ticket.get("updatedAt").and_then(|value| Timestamp::deserialize(value).ok());
+        let event_count = ticket
+            .get("events")
+            .and_then(Value::as_array)
+            .and_then(|events| u32::try_from(events.len()).ok());
+        let silo = ticket.get("silo").and_then(Value::as_str).map(str::to_owned);
+        Ok(Self {
+            event_type: envelope.event_type,
+            ticket_id: ticket_id.to_owned(),
+            updated_at,
+            event_count,
+            silo,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn webhook_hints_name_the_ticket_of_either_payload_shape() {
+        let update = br#"{"eventType":"tickets.update","createdAt":"2024-05-02T11:00:00.000Z",
+            "payload":{"ID":"0c04cb99-817a-4935-9d62-137c89a74388","updatedAt":"2024-05-02T11:00:00.000Z",
+            "silo":"tickets","events":[{"ID":1},{"ID":2}]}}"#;
+        let hint = WebhookHint::parse(update).unwrap();
+        assert_eq!(hint.ticket_id, "0c04cb99-817a-4935-9d62-137c89a74388");
+        assert_eq!(hint.updated_at, Some(Timestamp::parse_rfc3339("2024-05-02T11:00:00.000Z").unwrap()));
+        assert_eq!((hint.event_count, hint.silo.as_deref()), (Some(2), Some("tickets")));
+        let message =
+            br#"{"eventType":"tickets.events.message","payload":{"ticket":{"ID":"t-1"},"event":{"ID":3}}}"#;
+        let hint = WebhookHint::parse(message).unwrap();
+        assert_eq!(
+            (hint.event_type.as_str(), hint.ticket_id.as_str(), hint.updated_at),
+            ("tickets.events.message", "t-1", None)
+        );
+        assert_eq!((hint.event_count, hint.silo), (None, None));
+        for bad in [
+            &br#"{"eventType":"tickets.update","payload":{}}"#[..],
+            b"not json",
+            br#"{"eventType":"x","payload":{"ID":"../agents"}}"#,
+        ] {
+            assert!(WebhookHint::parse(bad).is_err());
+        }
+    }
 
     const EXAMPLE: &str = r#"{
       "ID": "0c04cb99-817a-4935-9d62-137c89a74388", "licenseID": 13381337, "shortID": "ABC12",

@@ -20,7 +20,9 @@ use crate::model::{
     NewScorecard, NewSession, NewTeam, NewUser, SignInAttempt, SignInLimits, TokenDigest, UserChange,
     UserCredentials,
 };
-use crate::sync::{AgentRecord, CaseRecord, Checkpoint, HelpDeskAgent, PageWrite, SyncWindow};
+use crate::sync::{
+    AgentRecord, CaseRecord, Checkpoint, HelpDeskAgent, PageWrite, SyncWindow, WebhookEndpoint,
+};
 use crate::{PostgresStore, Sealer, SqliteStore, StoreError, StoreResult};
 
 /// The configured database, chosen by the URL's scheme. Handlers hold this, not a generic.
@@ -180,6 +182,13 @@ forward! {
     sync_windows(IntegrationId) -> Vec<SyncWindow>;
     upsert_agents(IntegrationId, &[AgentRecord], Timestamp);
 
+    // webhooks.rs
+    webhook_endpoint(IntegrationId) -> Option<WebhookEndpoint>;
+    save_webhook_endpoint(IntegrationId, &WebhookEndpoint, Timestamp) -> bool;
+    delete_webhook_endpoint(IntegrationId);
+    find_webhook_integration(&TokenDigest) -> Option<IntegrationId>;
+    note_webhook_delivery(IntegrationId, Timestamp);
+
     // cases.rs
     list_cases(&Scope, &CaseFilter, PageRequest) -> Page<StoredCase>;
     count_filtered_cases(&Scope, &CaseFilter) -> CaseCounts;
@@ -189,6 +198,7 @@ forward! {
     count_cases(IntegrationId) -> u64;
     case_counts(IntegrationId) -> CaseCounts;
     newest_case_update(IntegrationId) -> Option<Timestamp>;
+    case_version(IntegrationId, &str) -> Option<(Timestamp, u32, String)>;
     count_purgeable(IntegrationId, Timestamp) -> u64;
     count_held_for_disputes(IntegrationId, Timestamp) -> u64;
     count_held_for_calibrations(IntegrationId, Timestamp) -> u64;

@@ -3,8 +3,10 @@
 
 use std::collections::HashMap;
 
-use scoreline_core::{CaseContent, IntegrationId, Timestamp, UserId};
+use scoreline_core::{CaseContent, IntegrationId, Timestamp, UserId, WebhookStatus};
 use serde::Serialize;
+
+use crate::model::TokenDigest;
 
 /// A ticket as the sync writes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +30,30 @@ pub struct CaseRecord {
     pub content: CaseContent,
 }
 
+/// How new one version of a ticket is, as the upsert compares versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Version<'a> {
+    pub updated_at: Timestamp,
+    pub event_count: u32,
+    pub silo: &'a str,
+}
+
+impl Version<'_> {
+    /// The sync's newer-only rule: this version replaces `stored` when its `updatedAt` is newer,
+    /// or the same with more events or another silo (HelpDesk's times may have whole seconds).
+    pub fn replaces(&self, stored: &Version<'_>) -> bool {
+        self.updated_at > stored.updated_at
+            || (self.updated_at == stored.updated_at
+                && (self.event_count > stored.event_count || self.silo != stored.silo))
+    }
+}
+
+impl CaseRecord {
+    pub fn version(&self) -> Version<'_> {
+        Version { updated_at: self.updated_at, event_count: self.event_count, silo: &self.silo }
+    }
+}
+
 /// Where a written page leaves the sync; saved in the same transaction as its cases.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Checkpoint {
@@ -35,6 +61,8 @@ pub enum Checkpoint {
     Window { silo: String, window_start: Timestamp, after: Option<(Timestamp, String)>, done: bool },
     /// Incremental: everything up to this `updatedAt` has been seen.
     Cursor { updated_at: Timestamp },
+    /// A ticket fetched on a webhook's hint: where the sync stands does not move.
+    Unchanged,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +78,14 @@ pub struct SyncWindow {
     pub end: Timestamp,
     pub after: Option<(Timestamp, String)>,
     pub done: bool,
+}
+
+/// Where an integration's webhook deliveries are accepted: the digest of the secret token in
+/// their URL, and how the webhooks stood at the last check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookEndpoint {
+    pub token_digest: TokenDigest,
+    pub status: WebhookStatus,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,7 +111,7 @@ pub struct HelpDeskAgent {
     pub case_count: u64,
 }
 
-/// Agent roles are kept as one comma-separated column.
+/// Agent roles, and the event types of webhooks, are kept as one comma-separated column.
 pub(crate) fn split_roles(column: &str) -> Vec<String> {
     column.split(',').filter(|role| !role.is_empty()).map(str::to_owned).collect()
 }
@@ -93,11 +129,7 @@ pub(crate) fn newest_per_ticket(cases: &[CaseRecord]) -> Vec<&CaseRecord> {
                 kept.push(case);
             }
             Some(&at) => {
-                let earlier = kept[at];
-                let replaces = case.updated_at > earlier.updated_at
-                    || (case.updated_at == earlier.updated_at
-                        && (case.event_count > earlier.event_count || case.silo != earlier.silo));
-                if replaces {
+                if case.version().replaces(&kept[at].version()) {
                     kept[at] = case;
                 }
             }

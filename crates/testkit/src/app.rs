@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use scoreline_app::{Actor, App, AppSettings, CreateUser, HelpDeskSettings, RateLimit};
+use scoreline_app::{Actor, App, AppSettings, CreateUser, HelpDeskSettings, RateLimit, WebhookSettings};
 use scoreline_core::{Clock, ManualClock, SystemClock, User};
 use scoreline_helpdesk_sim::{SimConfig, SimHandle, Simulator};
 use scoreline_store::{Db, Sealer};
@@ -28,16 +28,26 @@ pub const OAUTH_CALLBACK_PATH: &str = "/interactions/integrations/oauth/callback
 
 impl TestApp {
     pub async fn spawn(backend: TestBackend) -> Self {
-        Self::start(backend, None, |_| HelpDeskSettings::default(), |_| {}).await
+        Self::start(backend, None, |_| HelpDeskSettings::default(), |_| {}, false).await
     }
 
     /// With the web settings (limits, metrics access, HSTS) changed by `web`.
     pub async fn with_web(backend: TestBackend, web: impl FnOnce(&mut WebConfig)) -> Self {
-        Self::start(backend, None, |_| HelpDeskSettings::default(), web).await
+        Self::start(backend, None, |_| HelpDeskSettings::default(), web, false).await
     }
 
     /// With a HelpDesk simulator as its HelpDesk and accounts server, OAuth configured.
     pub async fn with_helpdesk(backend: TestBackend, sim: SimConfig) -> Self {
+        Self::with_simulator(backend, sim, false).await
+    }
+
+    /// [`Self::with_helpdesk`] with this server's address as its public URL, so integrations
+    /// register webhooks at the simulator, which delivers to it.
+    pub async fn with_helpdesk_webhooks(backend: TestBackend, sim: SimConfig) -> Self {
+        Self::with_simulator(backend, sim, true).await
+    }
+
+    async fn with_simulator(backend: TestBackend, sim: SimConfig, webhooks: bool) -> Self {
         let sim = Simulator::spawn(sim).await.expect("start the HelpDesk simulator");
         let (api_url, accounts_url) = (sim.api_base_url(), sim.accounts_url());
         let (client_id, client_secret) = (sim.oauth_client_id(), sim.oauth_client_secret());
@@ -54,6 +64,7 @@ impl TestApp {
                 rate_limit: RateLimit { requests_per_second: 200.0, burst: 50 },
             },
             |_| {},
+            webhooks,
         )
         .await
     }
@@ -63,7 +74,7 @@ impl TestApp {
         backend: TestBackend,
         helpdesk: impl FnOnce(&str) -> HelpDeskSettings,
     ) -> Self {
-        Self::start(backend, None, helpdesk, |_| {}).await
+        Self::start(backend, None, helpdesk, |_| {}, false).await
     }
 
     async fn start(
@@ -71,13 +82,16 @@ impl TestApp {
         sim: Option<SimHandle>,
         helpdesk: impl FnOnce(&str) -> HelpDeskSettings,
         web: impl FnOnce(&mut WebConfig),
+        webhooks: bool,
     ) -> Self {
         let database = TestDatabase::fresh(backend).await;
         let clock = Arc::new(ManualClock::new(SystemClock.now()));
         let sealer = Arc::new(Sealer::from_encoded_key(&Sealer::generate_encoded_key()).expect("key"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("address"));
-        let settings = AppSettings { helpdesk: helpdesk(&base_url), ..AppSettings::default() };
+        let webhooks =
+            WebhookSettings { public_url: webhooks.then(|| base_url.clone()), ..WebhookSettings::default() };
+        let settings = AppSettings { helpdesk: helpdesk(&base_url), webhooks, ..AppSettings::default() };
         let app = App::new(database.db.clone(), clock.clone(), sealer.clone(), settings);
         let mut web_config = WebConfig {
             form_action_origins: sim.iter().map(|s| s.accounts_url()).collect(),

@@ -1,5 +1,5 @@
 //! One error type for every route. Handlers return it; a middleware renders it as the JSON
-//! error shape under `/api/` and as an HTML page elsewhere, stamped with the request id.
+//! error shape under `/api/` (and for webhook deliveries) and as an HTML page elsewhere, stamped with the request id.
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -196,7 +196,9 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-")
         .to_owned();
-    let is_api = request.uri().path().starts_with("/api/");
+    let path = request.uri().path();
+    // HelpDesk's deliveries are machine calls too.
+    let is_api = path.starts_with("/api/") || path.starts_with(scoreline_app::WEBHOOK_PATH);
     let mut response = next.run(request).await;
     let error = match response.extensions_mut().remove::<ApiError>() {
         Some(error) => error,

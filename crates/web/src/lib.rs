@@ -122,6 +122,7 @@ pub fn router(app: App, config: WebConfig) -> Router {
 
     let mut router = Router::new()
         .merge(private)
+        .merge(integrations::webhooks::routes())
         .route("/api/v1/openapi.json", get(move || system::openapi_json(openapi.clone())))
         .route("/healthz", get(system::healthz))
         .route("/readyz", get(system::readyz))
@@ -137,7 +138,11 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .layer(axum::middleware::from_fn(extract::refuse_oversized))
         .layer(tower_http::timeout::RequestBodyDeadlineLayer::new(body_read))
         // Inside `render_errors`, so its refusals come out in the error shape.
-        .layer(tower_http::csrf::CsrfLayer::new().with_rejection_response(error::cross_site_refusal))
+        .layer(
+            tower_http::csrf::CsrfLayer::new()
+                .with_insecure_bypass(|method, uri| integrations::webhooks::is_delivery(method, uri.path()))
+                .with_rejection_response(error::cross_site_refusal),
+        )
         .layer(axum::middleware::from_fn(error::render_errors))
         .layer(axum::middleware::from_fn(system::count_requests))
         .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, csp));
@@ -193,9 +198,12 @@ fn with_common_layers(router: Router) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, UuidRequestId))
 }
 
-/// The path as the request log shows it: a reset link's secret is left out.
+/// The path as the request log shows it: the secret of a reset link or a webhook URL is left out.
 fn logged_path(path: &str) -> &str {
-    if path.starts_with(credentials::ui::RESET_PATH) { credentials::ui::RESET_PATH } else { path }
+    [credentials::ui::RESET_PATH, scoreline_app::WEBHOOK_PATH]
+        .into_iter()
+        .find(|secret_path| path.starts_with(secret_path))
+        .unwrap_or(path)
 }
 
 /// No inline script or style anywhere, so the policy can forbid them.
@@ -223,8 +231,9 @@ impl MakeRequestId for UuidRequestId {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn the_request_log_leaves_out_a_reset_links_secret() {
+    fn the_request_log_leaves_out_the_secrets_of_paths() {
         assert_eq!(super::logged_path("/reset-password/slr_secret"), "/reset-password/");
+        assert_eq!(super::logged_path("/hooks/helpdesk/slw_secret"), "/hooks/helpdesk/");
         assert_eq!(super::logged_path("/users/abc"), "/users/abc");
     }
 }

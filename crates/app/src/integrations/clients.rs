@@ -85,8 +85,9 @@ impl App {
 /// The client's own default: an admin's check keeps the limit it always had.
 pub(super) const QUICK_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// An admin is waiting for the answer: a few quick retries only.
-pub(super) fn quick_retry() -> RetryPolicy {
+/// An admin is waiting for the answer, or a webhook's ticket should arrive within seconds: a
+/// few quick retries only.
+pub(crate) fn quick_retry() -> RetryPolicy {
     RetryPolicy {
         max_attempts: 3,
         initial_backoff: Duration::from_millis(200),

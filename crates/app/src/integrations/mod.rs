@@ -7,6 +7,7 @@ mod clients;
 mod oauth;
 mod validation;
 
+pub(crate) use clients::quick_retry;
 pub use oauth::{OAuthCallback, OAuthFailure, OAuthFinished, OAuthStart};
 
 use scoreline_core::{
@@ -225,6 +226,8 @@ impl App {
         mode: Disconnect,
     ) -> AppResult<()> {
         let integration = self.get_integration(actor, id).await?;
+        // While the credentials still work.
+        self.remove_webhooks(id).await;
         if integration.auth_method == AuthMethod::Oauth {
             self.revoke_oauth_tokens(id).await;
         }

@@ -8,6 +8,7 @@ mod staff;
 mod sync;
 mod sync_faults;
 mod sync_support;
+mod webhooks;
 
 use std::sync::Arc;
 

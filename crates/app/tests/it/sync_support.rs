@@ -18,7 +18,11 @@ pub type Snapshot = BTreeMap<String, (Timestamp, u32, String)>;
 
 /// A token integration over a fresh simulator, with our clock on the simulator's time.
 pub async fn connected(backend: TestBackend, sim: SimConfig, backfill_days: i64) -> (TestApp, IntegrationId) {
-    let test = TestApp::with_helpdesk(backend, sim).await;
+    connect(TestApp::with_helpdesk(backend, sim).await, backfill_days).await
+}
+
+/// Connects `test`'s simulator with its access token, our clock set to the simulator's time.
+pub async fn connect(test: TestApp, backfill_days: i64) -> (TestApp, IntegrationId) {
     test.clock.set(test.sim().now());
     let input = ConnectIntegration {
         label: "Sync test".into(),

@@ -441,6 +441,24 @@ impl Backend {
         Ok(newest.map(Timestamp::from_millis))
     }
 
+    /// The stored version of one ticket's case (`updatedAt`, event count, silo), if stored.
+    pub(crate) async fn case_version(
+        &self,
+        integration_id: IntegrationId,
+        source_id: &str,
+    ) -> StoreResult<Option<(Timestamp, u32, String)>> {
+        let stored: Option<(i64, i64, String)> = sqlx::query_as(
+            "SELECT updated_at, event_count, silo FROM cases WHERE integration_id = $1 AND source_id = $2",
+        )
+        .bind(integration_id.as_uuid())
+        .bind(source_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(stored.map(|(updated_at, events, silo)| {
+            (Timestamp::from_millis(updated_at), u32::try_from(events).unwrap_or(u32::MAX), silo)
+        }))
+    }
+
     /// Cases whose content a purge with this cutoff would remove (open disputes and open
     /// calibrations hold theirs).
     pub(crate) async fn count_purgeable(

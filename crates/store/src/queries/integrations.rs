@@ -389,6 +389,11 @@ impl Backend {
             .bind(id.as_uuid())
             .execute(&mut *tx)
             .await?;
+        // Deliveries to its webhook URL are refused from now on, whatever HelpDesk still holds.
+        sqlx::query("DELETE FROM webhook_endpoints WHERE integration_id = $1")
+            .bind(id.as_uuid())
+            .execute(&mut *tx)
+            .await?;
         match mode {
             Disconnect::KeepCases => {
                 sqlx::query(

@@ -22,6 +22,7 @@ mod scorecards;
 mod sessions;
 mod sync;
 mod users;
+mod webhooks;
 
 impl Backend {
     /// Brings the schema up to date with this backend's migration folder.

@@ -251,6 +251,17 @@ impl Backend {
                 .execute(&mut *tx)
                 .await?;
             }
+            Checkpoint::Unchanged => {
+                sqlx::query(
+                    "UPDATE sync_states SET tickets_stored = tickets_stored + $2, updated_at = $3
+                     WHERE integration_id = $1",
+                )
+                .bind(integration_id.as_uuid())
+                .bind(written_count)
+                .bind(now.as_millis())
+                .execute(&mut *tx)
+                .await?;
+            }
         }
         tx.commit().await?;
         Ok(PageWrite { written })

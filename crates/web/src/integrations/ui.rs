@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use scoreline_app::{
     AppError, BackfillProgress, ConnectIntegration, IntegrationOverview, OAuthCallback, OAuthFinished,
-    UpdateIntegration,
+    UpdateIntegration, WebhookOverview,
 };
 use scoreline_core::{
     CaseCounts, CaseFilter, Disconnect, Eta, FieldErrors, Integration, IntegrationId, IntegrationSettings,
@@ -411,6 +411,7 @@ struct DetailPage {
     form: SettingsForm,
     errors: FormErrors,
     units: Vec<&'static str>,
+    webhooks: WebhookOverview,
 }
 
 /// The sync status of the integration page and the confirmation page, on its own: htmx polls
@@ -486,6 +487,7 @@ async fn detail_page(
         Err(other) => return Err(other.into()),
     };
     let form = form.cloned().unwrap_or_else(|| SettingsForm::of(&view.integration));
+    let webhooks = state.app.webhook_overview(&page.actor, id).await?;
     Ok(DetailPage {
         layout: page.layout(),
         integration: view.integration.clone(),
@@ -495,6 +497,7 @@ async fn detail_page(
         form,
         errors,
         units: retention_units(),
+        webhooks,
     })
 }
 

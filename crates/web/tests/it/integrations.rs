@@ -43,7 +43,25 @@ on_both_backends!(
     oauth_connects_through_consent_and_refuses_forgeries,
     eight_workers_share_one_token_refresh,
     a_revoked_authorization_needs_reconnecting_and_keeps_the_integration,
+    the_integration_page_says_whether_webhooks_are_live,
 );
+
+async fn the_integration_page_says_whether_webhooks_are_live(backend: TestBackend) {
+    let sim = SimConfig { tickets: 20, ..SimConfig::default() };
+    let test = TestApp::with_helpdesk_webhooks(backend, sim).await;
+    let id = test.connect_and_sync().await;
+    let (_, admin) = test.signed_in("global_admin").await;
+    let page = test.page(&admin, &format!("/interactions/integrations/{id}")).await;
+    assert!(page.text.contains(r#"id="webhooks" data-live="true""#), "{}", page.text);
+    assert!(page.text.contains("Live: HelpDesk sends"));
+    assert!(!page.text.contains("slw_"), "the URL's token is never shown");
+
+    let plain = helpdesk(backend).await;
+    let id = plain.connect_and_sync().await;
+    let (_, admin) = plain.signed_in("global_admin").await;
+    let page = plain.page(&admin, &format!("/interactions/integrations/{id}")).await;
+    assert!(page.text.contains(r#"data-live="false""#) && page.text.contains("SCORELINE_PUBLIC_URL"));
+}
 
 async fn a_token_connects_after_helpdesk_accepts_it(backend: TestBackend) {
     let test = helpdesk(backend).await;

@@ -1,0 +1,12 @@
+-- HelpDesk webhooks of an integration: where HelpDesk sends its deliveries. Only the digest of
+-- the URL's secret token is kept; the token itself lives only in the URL HelpDesk holds.
+CREATE TABLE webhook_endpoints (
+    integration_id   UUID PRIMARY KEY NOT NULL REFERENCES integrations (id) ON DELETE CASCADE,
+    token_digest     BYTEA NOT NULL UNIQUE,
+    -- The event types HelpDesk listed for this URL at the last check, comma-separated.
+    event_types      TEXT NOT NULL,
+    checked_at       BIGINT NOT NULL,
+    last_error       TEXT,
+    last_delivery_at BIGINT,
+    created_at       BIGINT NOT NULL
+);
