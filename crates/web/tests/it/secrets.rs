@@ -68,7 +68,9 @@ async fn connect_by_oauth(
     let http = TestApp::http();
     let body = json!({
         "kind": "helpdesk", "label": label, "auth": { "method": "oauth" },
-        "retention": { "value": 6, "unit": "months" }
+        "retention": { "value": 6, "unit": "months" },
+        // The test connects the simulator's one account more than once.
+        "confirm_duplicate": true
     });
     let started =
         http.post(test.url("/api/v1/integrations")).header("cookie", admin).json(&body).send().await.unwrap();
