@@ -9,13 +9,17 @@ use futures::Stream;
 use jiff::tz::TimeZone;
 use scoreline_core::{
     Aggregation, Dispute, Distribution, ExportCursor, ExportedEvaluation, FieldErrors, Figures, GroupBy,
-    Interval, Permission, ResultFilter, ResultItem, ResultKey, ScorecardDefinition, ScorecardId,
-    ScorecardVersionId, Team, Timestamp, User, UserId, time_zone,
+    Interval, Permission, ResultFilter, ResultItem, ResultKey, ResultSink, Scope, ScorecardDefinition,
+    ScorecardId, ScorecardVersionId, Team, Timestamp, User, UserId, time_zone,
 };
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{Actor, App, AppError, AppResult};
+
+/// The most periods one summing statement binds (two parameters each, well under either
+/// database's limit): two years of days. A longer span is read row by row.
+const MAX_SUMMED_PERIODS: usize = 731;
 
 /// Results as the API's query string and the page's filters give them; every part optional.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -203,6 +207,33 @@ impl App {
         Ok(())
     }
 
+    /// Offers the counted evaluations to `sinks` summed per period of `interval` (the interval of
+    /// every sink that has one) by the database, or row by row when the filter's span holds
+    /// more periods than one statement should bind.
+    async fn summarise_results(
+        &self,
+        scope: &Scope,
+        filter: &ResultFilter,
+        interval: Interval,
+        tz: &TimeZone,
+        sinks: &mut (dyn ResultSink + '_),
+    ) -> AppResult<()> {
+        let span = match (filter.from, filter.to) {
+            (Some(from), Some(to)) => Some((from, to)),
+            _ => self.db().result_span(scope, filter).await?.map(|(first, last)| {
+                let after_last = Timestamp::from_millis(last.as_millis().saturating_add(1));
+                (filter.from.unwrap_or(first), filter.to.unwrap_or(after_last))
+            }),
+        };
+        let Some((from, to)) = span else { return Ok(()) };
+        let periods = interval.periods(from, to, tz, MAX_SUMMED_PERIODS);
+        match periods {
+            Some(periods) => self.db().summarise_results(scope, filter, &periods, sinks).await?,
+            None => self.db().stream_results(scope, filter, false, sinks).await?,
+        }
+        Ok(())
+    }
+
     /// The figures of `request` over the counted evaluations in the actor's scope.
     pub async fn results(&self, actor: &Actor, request: &ResultsRequest) -> AppResult<ResultsReport> {
         self.check_results_access(actor, &request.filter)?;
@@ -226,16 +257,21 @@ impl App {
             names.insert(id, name.clone());
         }
         let tz = request.time_zone.clone();
-        let trend_interval = request.interval.or(Some(Interval::Week));
+        let trend_interval = request.interval.unwrap_or(Interval::Week);
         let mut sinks = (
             Aggregation::new(request.group_by, request.interval, tz.clone(), by_agent),
             (
-                (Aggregation::overall(trend_interval, tz.clone()), Aggregation::overall(None, tz)),
+                (
+                    Aggregation::overall(Some(trend_interval), tz.clone()),
+                    Aggregation::overall(None, tz.clone()),
+                ),
                 Distribution::default(),
             ),
         );
-        let with_answers = request.group_by == GroupBy::Question;
-        self.db().stream_results(scope, &request.filter, with_answers, &mut sinks).await?;
+        match request.group_by {
+            GroupBy::Question => self.db().stream_results(scope, &request.filter, true, &mut sinks).await?,
+            _ => self.summarise_results(scope, &request.filter, trend_interval, &tz, &mut sinks).await?,
+        }
         let (grouped, ((trend, overall), distribution)) = sinks;
         let mut definitions = Definitions::default();
         definitions.load(self, grouped.versions()).await?;

@@ -115,6 +115,10 @@ struct ResultsArgs {
     /// Agents they are spread over (one staff member each, all in one team).
     #[arg(long, default_value_t = 200)]
     agents: usize,
+    /// Keep the generated databases (their URLs are printed) instead of removing them, to look
+    /// at query plans afterwards.
+    #[arg(long)]
+    keep: bool,
     /// A PostgreSQL server (a fresh database is created on it and dropped afterwards).
     #[arg(long, env = "SCORELINE_BENCH_POSTGRES_URL")]
     postgres_url: Option<String>,
@@ -123,12 +127,19 @@ struct ResultsArgs {
 async fn results_bench(args: ResultsArgs) -> Result<()> {
     let mut report = Report::new(&machine());
     let (db, dir) = measure::fresh_sqlite().await?;
-    results::run("SQLite", db, args.evaluations, args.agents, &mut report).await?;
-    drop(dir);
+    let result = results::run("SQLite", db, args.evaluations, args.agents, &mut report).await;
+    if args.keep {
+        eprintln!("kept: sqlite://{}", dir.keep().join("scoreline.db").display());
+    }
+    result?;
     if let Some(admin_url) = &args.postgres_url {
         let (db, fresh) = FreshPostgres::create(admin_url).await?;
         let result = results::run("PostgreSQL", db, args.evaluations, args.agents, &mut report).await;
-        fresh.drop_database().await;
+        if args.keep {
+            eprintln!("kept: {}", fresh.url);
+        } else {
+            fresh.drop_database().await;
+        }
         result?;
     }
     report.print();

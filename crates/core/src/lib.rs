@@ -52,8 +52,8 @@ pub use lists::{
 pub use matching::{AgentMatch, MatchSource, MatchedUser, StaffCandidate};
 pub use page::{Page, PageRequest};
 pub use results::{
-    Aggregation, Distribution, ExportCursor, ExportedEvaluation, Figures, GroupBy, Interval, ResultFilter,
-    ResultItem, ResultKey, ResultRow, ResultSink, local_date,
+    Aggregation, Distribution, ExportCursor, ExportedEvaluation, Figures, GroupBy, Interval, ResultCell,
+    ResultFilter, ResultItem, ResultKey, ResultRow, ResultSink, local_date,
 };
 pub use role::{Permission, Role, UnknownRole};
 pub use scope::Scope;

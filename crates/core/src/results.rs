@@ -117,6 +117,30 @@ impl Interval {
         (start, next.map_or(Timestamp::from_millis(i64::MAX), |date| start_of(date, tz)))
     }
 
+    /// The periods, in `tz` and in order, that cover `[from, to)`: the first holds `from`.
+    /// `None` when there are more than `limit` of them.
+    pub fn periods(
+        self,
+        from: Timestamp,
+        to: Timestamp,
+        tz: &TimeZone,
+        limit: usize,
+    ) -> Option<Vec<(Timestamp, Timestamp)>> {
+        let mut periods = Vec::new();
+        let mut period = self.bounds(from, tz);
+        while period.0 < to {
+            if periods.len() == limit {
+                return None;
+            }
+            periods.push(period);
+            if period.1 == Timestamp::from_millis(i64::MAX) {
+                break;
+            }
+            period = self.bounds(period.1, tz);
+        }
+        Some(periods)
+    }
+
     /// The period that starts at `start`, as a person reads it in `tz`: `24 Nov 2026`,
     /// `Week of 23 Nov 2026`, `Nov 2026`.
     pub fn label(self, start: Timestamp, tz: &TimeZone) -> String {
@@ -179,6 +203,11 @@ pub struct ResultRow {
 /// Takes the rows of a results query one at a time, so none of them is held by the store.
 pub trait ResultSink: Send {
     fn offer(&mut self, row: &ResultRow);
+
+    /// Evaluations already summed by the database, per period of the interval the cells were
+    /// made for, which is the sink's own (a sink without an interval ignores the period).
+    /// Never offered to a sink that counts questions: those need every row's answers.
+    fn offer_cell(&mut self, cell: &ResultCell);
 }
 
 impl<A: ResultSink, B: ResultSink> ResultSink for (A, B) {
@@ -186,6 +215,26 @@ impl<A: ResultSink, B: ResultSink> ResultSink for (A, B) {
         self.0.offer(row);
         self.1.offer(row);
     }
+
+    fn offer_cell(&mut self, cell: &ResultCell) {
+        self.0.offer_cell(cell);
+        self.1.offer_cell(cell);
+    }
+}
+
+/// The counted evaluations of one period that share agent, evaluator and scorecard version,
+/// summed by the database: a results read without questions takes a few thousand of these
+/// instead of one row per evaluation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultCell {
+    pub period_start: Timestamp,
+    pub agent_user_id: UserId,
+    pub evaluator_id: UserId,
+    pub scorecard_id: ScorecardId,
+    pub scorecard_version_id: ScorecardVersionId,
+    pub figures: Figures,
+    /// Of the scored ones, how many fall in each tenth of the scale, as [`Distribution`] counts.
+    pub tenths: [u64; 10],
 }
 
 /// The running sums of one bucket.
@@ -208,17 +257,27 @@ pub struct Figures {
 }
 
 impl Figures {
-    fn add_evaluation(&mut self, row: &ResultRow) {
-        self.count += 1;
-        match row.score {
-            Some(score) => {
-                self.scored += 1;
-                self.total += u64::from(score.hundredths());
-                self.passed += u64::from(row.passed == Some(true));
-            }
-            None => self.na += 1,
+    fn of_evaluation(row: &ResultRow) -> Self {
+        let scored = row.score.is_some();
+        Self {
+            count: 1,
+            scored: u64::from(scored),
+            total: row.score.map_or(0, |score| u64::from(score.hundredths())),
+            maximum: 0,
+            passed: u64::from(scored && row.passed == Some(true)),
+            fail_all: u64::from(row.fail_all),
+            na: u64::from(!scored),
         }
-        self.fail_all += u64::from(row.fail_all);
+    }
+
+    fn add(&mut self, other: &Figures) {
+        self.count += other.count;
+        self.scored += other.scored;
+        self.total += other.total;
+        self.maximum += other.maximum;
+        self.passed += other.passed;
+        self.fail_all += other.fail_all;
+        self.na += other.na;
     }
 }
 
@@ -372,34 +431,60 @@ impl Aggregation {
     }
 }
 
+impl Aggregation {
+    /// Adds `figures` of evaluations of `agent` by `evaluator` on `scorecard` to the buckets
+    /// they count under; questions are tallied from answers instead.
+    fn add(
+        &mut self,
+        period: Option<Timestamp>,
+        agent: UserId,
+        evaluator: UserId,
+        scorecard: ScorecardId,
+        figures: &Figures,
+    ) {
+        let id = match self.group_by {
+            _ if self.overall => Uuid::nil(),
+            GroupBy::Agent => agent.as_uuid(),
+            GroupBy::Evaluator => evaluator.as_uuid(),
+            GroupBy::Scorecard => scorecard.as_uuid(),
+            GroupBy::Team | GroupBy::Group => {
+                for id in self.memberships.get(&agent).into_iter().flatten() {
+                    self.buckets.entry((*id, period)).or_default().add(figures);
+                }
+                return;
+            }
+            GroupBy::Question => return,
+        };
+        self.buckets.entry((id, period)).or_default().add(figures);
+    }
+}
+
 impl ResultSink for Aggregation {
     fn offer(&mut self, row: &ResultRow) {
         let period = self.period_of(row.submitted_at);
-        let id = match self.group_by {
-            _ if self.overall => Uuid::nil(),
-            GroupBy::Agent => row.agent_user_id.as_uuid(),
-            GroupBy::Evaluator => row.evaluator_id.as_uuid(),
-            GroupBy::Scorecard => row.scorecard_id.as_uuid(),
-            GroupBy::Team | GroupBy::Group => {
-                for id in self.memberships.get(&row.agent_user_id).into_iter().flatten() {
-                    self.buckets.entry((*id, period)).or_default().add_evaluation(row);
+        if self.group_by == GroupBy::Question && !self.overall {
+            for answer in &row.answers {
+                let Some(question) = answer.question_id else { continue };
+                let choice = if answer.na { None } else { answer.option_id };
+                if choice.is_none() && !answer.na {
+                    continue;
                 }
-                return;
+                let key = (row.scorecard_version_id, question, choice, period);
+                *self.questions.entry(key).or_default() += 1;
             }
-            GroupBy::Question => {
-                for answer in &row.answers {
-                    let Some(question) = answer.question_id else { continue };
-                    let choice = if answer.na { None } else { answer.option_id };
-                    if choice.is_none() && !answer.na {
-                        continue;
-                    }
-                    let key = (row.scorecard_version_id, question, choice, period);
-                    *self.questions.entry(key).or_default() += 1;
-                }
-                return;
-            }
-        };
-        self.buckets.entry((id, period)).or_default().add_evaluation(row);
+            return;
+        }
+        let figures = Figures::of_evaluation(row);
+        self.add(period, row.agent_user_id, row.evaluator_id, row.scorecard_id, &figures);
+    }
+
+    fn offer_cell(&mut self, cell: &ResultCell) {
+        debug_assert!(
+            self.overall || self.group_by != GroupBy::Question,
+            "questions need every row's answers"
+        );
+        let period = self.interval.map(|_| cell.period_start);
+        self.add(period, cell.agent_user_id, cell.evaluator_id, cell.scorecard_id, &cell.figures);
     }
 }
 
@@ -418,12 +503,26 @@ impl Distribution {
     }
 }
 
+impl Distribution {
+    /// The tenth of the scale that `score` falls in.
+    pub fn tenth(score: Score) -> usize {
+        (score.hundredths() / 1000).min(9) as usize
+    }
+}
+
 impl ResultSink for Distribution {
     fn offer(&mut self, row: &ResultRow) {
         match row.score {
-            Some(score) => self.tenths[(score.hundredths() / 1000).min(9) as usize] += 1,
+            Some(score) => self.tenths[Self::tenth(score)] += 1,
             None => self.na += 1,
         }
+    }
+
+    fn offer_cell(&mut self, cell: &ResultCell) {
+        for (total, cell) in self.tenths.iter_mut().zip(cell.tenths) {
+            *total += cell;
+        }
+        self.na += cell.figures.na;
     }
 }
 
@@ -511,6 +610,90 @@ mod tests {
             &Figures { count: 2, scored: 2, total: 1, passed: 0, ..Figures::default() },
         );
         assert_eq!(half.average_score, Some(Score::from_hundredths(1)), "0.005 rounds up to 0.01");
+    }
+
+    #[test]
+    fn periods_cover_the_range_without_gaps_across_a_change_of_clocks() {
+        let berlin = TimeZone::get("Europe/Berlin").unwrap();
+        let (from, to) = (at("2026-03-25T12:00:00Z"), at("2026-04-06T00:00:00Z"));
+        let weeks = Interval::Week.periods(from, to, &berlin, 10).unwrap();
+        assert_eq!(
+            weeks,
+            [
+                (at("2026-03-22T23:00:00Z"), at("2026-03-29T22:00:00Z")),
+                (at("2026-03-29T22:00:00Z"), at("2026-04-05T22:00:00Z")),
+                (at("2026-04-05T22:00:00Z"), at("2026-04-12T22:00:00Z")),
+            ]
+        );
+        assert_eq!(Interval::Day.periods(from, to, &berlin, 5), None, "more than the limit");
+        assert_eq!(Interval::Day.periods(to, from, &berlin, 5), Some(Vec::new()));
+    }
+
+    #[test]
+    fn cells_summed_by_the_database_give_the_figures_of_their_rows() {
+        let berlin = TimeZone::get("Europe/Berlin").unwrap();
+        let (ann, bob) = (UserId::new(), UserId::new());
+        let rows = [
+            row(ann, at("2026-11-29T22:30:00Z"), Some(9500), Some(true), false),
+            row(ann, at("2026-11-29T23:30:00Z"), Some(4000), Some(false), true),
+            row(ann, at("2026-11-30T10:00:00Z"), None, None, false),
+            row(bob, at("2026-11-30T10:00:00Z"), Some(10_000), Some(true), false),
+        ];
+        let sinks = || {
+            let memberships: HashMap<UserId, Vec<Uuid>> =
+                [(ann, vec![Uuid::from_u128(1), Uuid::from_u128(2)])].into();
+            (
+                (
+                    Aggregation::new(GroupBy::Team, Some(Interval::Week), berlin.clone(), memberships),
+                    Distribution::default(),
+                ),
+                (
+                    Aggregation::overall(Some(Interval::Week), berlin.clone()),
+                    Aggregation::new(GroupBy::Agent, None, berlin.clone(), HashMap::new()),
+                ),
+            )
+        };
+        let mut by_row = sinks();
+        for r in &rows {
+            by_row.offer(r);
+        }
+        // The same rows summed per week, agent, evaluator and version, as the store does.
+        let mut cells: HashMap<(Timestamp, UserId), ResultCell> = HashMap::new();
+        for r in &rows {
+            let period_start = Interval::Week.start(r.submitted_at, &berlin);
+            let cell = cells.entry((period_start, r.agent_user_id)).or_insert_with(|| ResultCell {
+                period_start,
+                agent_user_id: r.agent_user_id,
+                evaluator_id: r.evaluator_id,
+                scorecard_id: r.scorecard_id,
+                scorecard_version_id: r.scorecard_version_id,
+                figures: Figures::default(),
+                tenths: [0; 10],
+            });
+            cell.figures.add(&Figures::of_evaluation(r));
+            if let Some(score) = r.score {
+                cell.tenths[Distribution::tenth(score)] += 1;
+            }
+        }
+        let mut by_cell = sinks();
+        for cell in cells.values() {
+            by_cell.offer_cell(cell);
+        }
+        let sorted = |a: Aggregation| {
+            let mut buckets = a.finish(|_| None);
+            buckets.sort_by_key(|(bucket, _)| *bucket);
+            buckets
+        };
+        let ((rows_team, rows_distribution), (rows_overall, rows_agent)) = by_row;
+        let ((cells_team, cells_distribution), (cells_overall, cells_agent)) = by_cell;
+        assert_eq!(rows_distribution, cells_distribution);
+        assert_eq!(rows_distribution.tenths[9], 2);
+        assert_eq!(rows_distribution.na, 1);
+        let team = sorted(rows_team);
+        assert_eq!(team.len(), 4, "Ann's two weeks in each of her two teams");
+        assert_eq!(team, sorted(cells_team));
+        assert_eq!(sorted(rows_overall), sorted(cells_overall));
+        assert_eq!(sorted(rows_agent), sorted(cells_agent));
     }
 
     #[test]

@@ -256,6 +256,8 @@ forward! {
 
     // results.rs
     stream_results(&Scope, &ResultFilter, bool, &mut (dyn ResultSink + '_));
+    summarise_results(&Scope, &ResultFilter, &[(Timestamp, Timestamp)], &mut (dyn ResultSink + '_));
+    result_span(&Scope, &ResultFilter) -> Option<(Timestamp, Timestamp)>;
     export_evaluations(&Scope, &ResultFilter, Option<ExportCursor>, u32) -> Vec<ExportedEvaluation>;
     latest_evaluations(&Scope, &ResultFilter, u32) -> Vec<ExportedEvaluation>;
     memberships_in_scope(&Scope) -> Vec<Membership>;

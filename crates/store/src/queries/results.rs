@@ -4,12 +4,12 @@
 
 use futures::TryStreamExt;
 use scoreline_core::{
-    Answer, CaseId, Dispute, EvaluationId, ExportCursor, ExportedEvaluation, GroupId, IntegrationId,
-    ResultFilter, ResultRow, ResultSink, Scope, Score, ScorecardId, ScorecardVersionId, TeamId, Timestamp,
-    UserId,
+    Answer, CaseId, Dispute, EvaluationId, ExportCursor, ExportedEvaluation, Figures, GroupId, IntegrationId,
+    ResultCell, ResultFilter, ResultRow, ResultSink, Scope, Score, ScorecardId, ScorecardVersionId, TeamId,
+    Timestamp, UserId,
 };
-use sqlx::QueryBuilder;
 use sqlx::types::Json;
+use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
 use super::evaluations::DisputeRow;
@@ -99,6 +99,59 @@ impl TryFrom<ResultRecord> for ResultRow {
     }
 }
 
+/// The start of the period of `periods` that holds `e.submitted_at`, as a search over the
+/// periods' ends written out in SQL: a dozen comparisons a row, where joining a table of
+/// periods costs a lookup, and no database can bucket by a time zone's weeks itself.
+fn push_period_start(query: &mut QueryBuilder<Database>, periods: &[(Timestamp, Timestamp)]) {
+    match periods {
+        [] => {
+            query.push("NULL");
+        }
+        [(start, _)] => {
+            query.push("CAST(").push_bind(start.as_millis()).push(" AS BIGINT)");
+        }
+        _ => {
+            let (earlier, later) = periods.split_at(periods.len() / 2);
+            query.push("CASE WHEN e.submitted_at < ").push_bind(later[0].0.as_millis()).push(" THEN ");
+            push_period_start(query, earlier);
+            query.push(" ELSE ");
+            push_period_start(query, later);
+            query.push(" END");
+        }
+    }
+}
+
+/// One row of `summarise_results`, by position: period, the four ids, the six sums, the tenths.
+fn result_cell(row: &<Database as sqlx::Database>::Row) -> StoreResult<ResultCell> {
+    let count = |index: usize| -> StoreResult<u64> {
+        let value: i64 = row.try_get(index)?;
+        u64::try_from(value).map_err(|_| corrupt("a results sum", value))
+    };
+    let id = |index: usize| -> StoreResult<Uuid> { Ok(row.try_get(index)?) };
+    let (evaluations, scored) = (count(5)?, count(6)?);
+    let mut tenths = [0; 10];
+    for (tenth, value) in tenths.iter_mut().enumerate() {
+        *value = count(10 + tenth)?;
+    }
+    Ok(ResultCell {
+        period_start: Timestamp::from_millis(row.try_get(0)?),
+        agent_user_id: UserId::from_uuid(id(1)?),
+        evaluator_id: UserId::from_uuid(id(2)?),
+        scorecard_id: ScorecardId::from_uuid(id(3)?),
+        scorecard_version_id: ScorecardVersionId::from_uuid(id(4)?),
+        figures: Figures {
+            count: evaluations,
+            scored,
+            total: count(7)?,
+            maximum: 0,
+            passed: count(8)?,
+            fail_all: count(9)?,
+            na: evaluations.saturating_sub(scored),
+        },
+        tenths,
+    })
+}
+
 #[derive(sqlx::FromRow)]
 struct ExportRecord {
     id: Uuid,
@@ -151,14 +204,24 @@ impl TryFrom<ExportRecord> for ExportedEvaluation {
     }
 }
 
-const SELECT_EXPORT: &str = "SELECT e.id, e.submitted_at, e.case_id, c.integration_id, c.short_id, e.scorecard_id,
-        s.name AS scorecard_name, e.scorecard_version_id, e.version_number, e.agent_user_id, a.name AS agent_name,
-        e.evaluator_id, v.name AS evaluator_name, e.score, e.passed, e.fail_all, e.revision, e.comment, e.answers
-     FROM evaluations e
+/// The page of counted evaluations is chosen first, on the evaluations' index, and only its rows
+/// are named: left to itself, SQLite's planner walks every agent's evaluations after the cursor
+/// for each page (quadratic over an export).
+const SELECT_PAGE: &str = "SELECT e.id, e.submitted_at, e.case_id, e.scorecard_id, e.scorecard_version_id,
+        e.version_number, e.agent_user_id, e.evaluator_id, e.score, e.passed, e.fail_all, e.revision, e.comment,
+        e.answers
+     FROM evaluations e";
+
+const NAME_PAGE: &str = ") e
      JOIN users a ON a.id = e.agent_user_id
      JOIN users v ON v.id = e.evaluator_id
      JOIN scorecards s ON s.id = e.scorecard_id
      LEFT JOIN cases c ON c.id = e.case_id";
+
+const SELECT_EXPORT: &str = "SELECT e.id, e.submitted_at, e.case_id, c.integration_id, c.short_id, e.scorecard_id,
+        s.name AS scorecard_name, e.scorecard_version_id, e.version_number, e.agent_user_id, a.name AS agent_name,
+        e.evaluator_id, v.name AS evaluator_name, e.score, e.passed, e.fail_all, e.revision, e.comment, e.answers
+     FROM (";
 
 /// Which exported evaluations a read wants.
 enum Order {
@@ -201,6 +264,60 @@ impl Backend {
         Ok(())
     }
 
+    /// Sums the counted evaluations per period of `periods` (consecutive `[start, end)`), agent,
+    /// evaluator and scorecard version, and offers each sum to `sink`: the database adds up a
+    /// hundred thousand evaluations, and a few thousand sums cross to us instead of every row.
+    pub(crate) async fn summarise_results(
+        &self,
+        scope: &Scope,
+        filter: &ResultFilter,
+        periods: &[(Timestamp, Timestamp)],
+        sink: &mut (dyn ResultSink + '_),
+    ) -> StoreResult<()> {
+        let (Some(first), Some(last)) = (periods.first(), periods.last()) else { return Ok(()) };
+        let mut query = QueryBuilder::<Database>::new("SELECT ");
+        push_period_start(&mut query, periods);
+        query.push(
+            " AS period_start, e.agent_user_id, e.evaluator_id, e.scorecard_id, e.scorecard_version_id,
+                 COUNT(*), COUNT(e.score), CAST(COALESCE(SUM(e.score), 0) AS BIGINT),
+                 SUM(CASE WHEN e.score IS NOT NULL AND e.passed THEN 1 ELSE 0 END),
+                 SUM(CASE WHEN e.fail_all THEN 1 ELSE 0 END)",
+        );
+        // The score's tenth of the scale, as `Distribution::tenth` puts it (the top one holds 100).
+        for tenth in 0..10 {
+            let upper =
+                if tenth == 9 { String::new() } else { format!(" AND e.score < {}", (tenth + 1) * 1000) };
+            query.push(format_args!(", SUM(CASE WHEN e.score >= {}{upper} THEN 1 ELSE 0 END)", tenth * 1000));
+        }
+        query.push(" FROM evaluations e");
+        push_counted(&mut query, scope, filter);
+        query
+            .push(" AND e.submitted_at >= ")
+            .push_bind(first.0.as_millis())
+            .push(" AND e.submitted_at < ")
+            .push_bind(last.1.as_millis())
+            .push(" GROUP BY 1, 2, 3, 4, 5");
+        let mut rows = query.build().fetch(&self.pool);
+        while let Some(row) = rows.try_next().await? {
+            sink.offer_cell(&result_cell(&row)?);
+        }
+        Ok(())
+    }
+
+    /// The first and last submission among the counted evaluations, if there are any.
+    pub(crate) async fn result_span(
+        &self,
+        scope: &Scope,
+        filter: &ResultFilter,
+    ) -> StoreResult<Option<(Timestamp, Timestamp)>> {
+        let mut query = QueryBuilder::<Database>::new(
+            "SELECT MIN(e.submitted_at), MAX(e.submitted_at) FROM evaluations e",
+        );
+        push_counted(&mut query, scope, filter);
+        let (first, last): (Option<i64>, Option<i64>) = query.build_query_as().fetch_one(&self.pool).await?;
+        Ok(first.zip(last).map(|(first, last)| (Timestamp::from_millis(first), Timestamp::from_millis(last))))
+    }
+
     async fn read_exported(
         &self,
         scope: &Scope,
@@ -209,8 +326,9 @@ impl Backend {
         limit: u32,
     ) -> StoreResult<Vec<ExportedEvaluation>> {
         let mut query = QueryBuilder::<Database>::new(SELECT_EXPORT);
+        query.push(SELECT_PAGE);
         push_counted(&mut query, scope, filter);
-        match order {
+        let order = match order {
             Order::After(after) => {
                 if let Some((at, id)) = after {
                     // The `>=` lets the index on submitted_at start the page where the last ended.
@@ -223,13 +341,12 @@ impl Backend {
                         .push_bind(id.as_uuid())
                         .push(")");
                 }
-                query.push(" ORDER BY e.submitted_at, e.id");
+                " ORDER BY e.submitted_at, e.id"
             }
-            Order::Latest => {
-                query.push(" ORDER BY e.submitted_at DESC, e.id DESC");
-            }
-        }
-        query.push(" LIMIT ").push_bind(i64::from(limit));
+            Order::Latest => " ORDER BY e.submitted_at DESC, e.id DESC",
+        };
+        query.push(order).push(" LIMIT ").push_bind(i64::from(limit));
+        query.push(NAME_PAGE).push(order);
         let rows: Vec<ExportRecord> = query.build_query_as().fetch_all(&self.pool).await?;
         rows.into_iter().map(ExportedEvaluation::try_from).collect()
     }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use reqwest::{Method, StatusCode};
 use scoreline_app::{Actor, CreateTeam};
-use scoreline_core::{Timestamp, User};
+use scoreline_core::{Aggregation, Distribution, GroupBy, Interval, ResultFilter, Scope, Timestamp, User};
 use scoreline_helpdesk_sim::SimConfig;
 use scoreline_testkit::{SeedCase, TestApp, TestBackend, on_both_backends};
 use serde_json::{Value, json};
@@ -406,6 +406,49 @@ async fn every_figure_equals_the_one_computed_from_the_evaluations(backend: Test
     // In UTC, both Sunday evaluations fall in the week of the 23rd.
     let (_, utc) = test.call(&w.admin, Method::GET, &path.replace("Europe/Berlin", "UTC"), None).await;
     assert_eq!(utc["items"][0]["count"], 3);
+
+    // The sums the database makes per week give what the evaluations give one by one: the
+    // trend, the overall figures and the distribution, across Berlin's weeks.
+    let berlin = scoreline_core::time_zone("Europe/Berlin").unwrap();
+    let filter = ResultFilter {
+        from: Some(Timestamp::from_millis(from)),
+        to: Some(Timestamp::from_millis(to)),
+        ..ResultFilter::default()
+    };
+    let periods = Interval::Week
+        .periods(Timestamp::from_millis(from), Timestamp::from_millis(to), &berlin, 100)
+        .unwrap();
+    let sinks = || {
+        (
+            (
+                Aggregation::overall(Some(Interval::Week), berlin.clone()),
+                Aggregation::new(GroupBy::Team, None, berlin.clone(), HashMap::new()),
+            ),
+            Distribution::default(),
+        )
+    };
+    let (mut by_row, mut by_cell) = (sinks(), sinks());
+    test.store().stream_results(&Scope::Everything, &filter, false, &mut by_row).await.unwrap();
+    test.store().summarise_results(&Scope::Everything, &filter, &periods, &mut by_cell).await.unwrap();
+    let sorted = |a: Aggregation| {
+        let mut buckets = a.finish(|_| None);
+        buckets.sort_by_key(|(bucket, _)| *bucket);
+        buckets
+    };
+    let ((row_trend, _), row_distribution) = by_row;
+    let ((cell_trend, _), cell_distribution) = by_cell;
+    assert_eq!(row_distribution, cell_distribution);
+    let mut expected_tenths = [0_u64; 10];
+    for e in &counted {
+        if let Some(score) = e["score"].as_f64() {
+            expected_tenths[((score * 100.0).round() as usize / 1000).min(9)] += 1;
+        }
+    }
+    assert_eq!(cell_distribution.tenths, expected_tenths);
+    assert_eq!(cell_distribution.na, counted.iter().filter(|e| e["score"].is_null()).count() as u64);
+    let trend = sorted(cell_trend);
+    assert!(trend.len() >= 2, "the evaluations span more than one week");
+    assert_eq!(trend, sorted(row_trend));
 
     let (status, refused) = test
         .call(&w.admin, Method::GET, "/api/v1/results?group_by=planet&interval=year&time_zone=Mars", None)
