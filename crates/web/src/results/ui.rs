@@ -18,7 +18,7 @@ use scoreline_core::{
     UserId, local_date,
 };
 
-use super::api::{ResultsQuery, csv_response};
+use super::api::{ExportQuery, ResultsQuery, csv_response};
 use crate::WebState;
 use crate::charts::{Chart, Point, bar_chart, column_chart, line_chart};
 use crate::error::ApiError;
@@ -225,6 +225,7 @@ fn results_view(report: &ResultsReport, request: &ResultsRequest, query: &Result
         x_axis: "Score",
     };
     let distribution = bar_chart(&chart, &bands);
+    let export = query.query_string(&[("group_by", ""), ("interval", "")]);
     ResultsView {
         group_by: request.group_by,
         overall: Line::of(&report.overall, "Whole period".to_owned(), None),
@@ -233,8 +234,11 @@ fn results_view(report: &ResultsReport, request: &ResultsRequest, query: &Result
         bands,
         distribution_na: report.distribution.na,
         lines,
-        export: query.query_string(&[("group_by", ""), ("interval", "")]),
-        export_answers: query.query_string(&[("group_by", ""), ("interval", ""), ("answers", "1")]),
+        export_answers: match export.as_str() {
+            "" => "answers=1".to_owned(),
+            filters => format!("{filters}&answers=1"),
+        },
+        export,
     }
 }
 
@@ -277,9 +281,9 @@ async fn results(
 async fn export(
     State(state): State<WebState>,
     page: PageActor,
-    QueryFields(filters): QueryFields<ResultsQuery>,
+    QueryFields(query): QueryFields<ExportQuery>,
 ) -> Result<Response, ApiError> {
-    csv_response(&state.app, &page.actor, &filters)
+    csv_response(&state.app, &page.actor, &query)
 }
 
 impl AgentPage {
