@@ -20,7 +20,7 @@ use scoreline_core::{
 
 use super::api::{ExportQuery, ResultsQuery, csv_response};
 use crate::WebState;
-use crate::charts::{Chart, Point, bar_chart, column_chart, line_chart};
+use crate::charts::{Chart, Point, bar_chart, column_chart, line_chart, shortened};
 use crate::error::ApiError;
 use crate::extract::{IdPath, QueryFields};
 use crate::page::form::{FormErrors, rejected};
@@ -320,7 +320,7 @@ async fn agent(
     let weakest_points: Vec<Point> = weakest
         .iter()
         .map(|item| Point {
-            label: short(&item.key.name),
+            label: shortened(&item.key.name, 22),
             value: item.average_score.map(|s| f64::from(s.hundredths()) / 100.0),
         })
         .collect();
@@ -345,13 +345,6 @@ async fn agent(
         query,
     };
     Ok((StatusCode::OK, view).into_response())
-}
-
-/// A question's text cut to fit under a bar.
-fn short(text: &str) -> String {
-    let mut chars = text.chars();
-    let cut: String = chars.by_ref().take(22).collect();
-    if chars.next().is_some() { format!("{cut}…") } else { cut }
 }
 
 #[cfg(test)]
