@@ -1,5 +1,5 @@
 //! Results in a real browser: the results page and an agent's page render their charts (inline
-//! SVG with titles) and the figures beside them. With `SCORELINE_TEST_SCREENSHOTS=<folder>`,
+//! SVG with titles) and the figures beside them. With `SCORELINE_SCREENSHOTS=<folder>`,
 //! the pages are also saved there at 1366×768 and 800 px wide, to look at.
 
 use fantoccini::{Client, Locator};
@@ -15,7 +15,7 @@ async fn text(client: &Client, selector: &str) -> String {
 
 /// Saves the page at both widths when asked to.
 pub async fn screenshots(client: &Client, name: &str) {
-    let Ok(folder) = std::env::var("SCORELINE_TEST_SCREENSHOTS") else { return };
+    let Ok(folder) = std::env::var("SCORELINE_SCREENSHOTS") else { return };
     std::fs::create_dir_all(&folder).unwrap();
     for (width, height) in [(1366, 768), (800, 1000)] {
         client.set_window_size(width, height).await.unwrap();
