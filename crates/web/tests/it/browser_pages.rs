@@ -74,6 +74,12 @@ async fn a_refused_form_keeps_what_was_typed_and_a_saved_one_says_so_once() {
     assert!(client.find_all(Locator::Id("notice")).await.unwrap().is_empty(), "gone on reload");
     let staff = client.find(Locator::Id("staff")).await.unwrap().text().await.unwrap();
     assert!(staff.contains("zed@example.com"), "{staff}");
+    // A row's actions stand side by side, not stacked.
+    let (edit, deactivate) = ("#staff tr:has(a.edit) a.edit", "#staff tr:has(a.edit) button.deactivate");
+    let edit = client.find(Locator::Css(edit)).await.unwrap().rectangle().await.unwrap();
+    let deactivate = client.find(Locator::Css(deactivate)).await.unwrap().rectangle().await.unwrap();
+    assert!(deactivate.0 > edit.0 && (deactivate.1 - edit.1).abs() < 10.0, "{edit:?} {deactivate:?}");
+    crate::browser_results::screenshots(client, "staff").await;
     browser.close().await;
 }
 
