@@ -8,12 +8,13 @@ use scoreline_core::{
     Agreed, Agreement, Answer, AuditRecord, Calibration, CalibrationFilter, CalibrationId, CalibrationStatus,
     CaseId, Comparison, Evaluation, EvaluationId, EvaluationKind, EvaluationStatus, FieldErrors, Page,
     PageRequest, Permission, Role, Scope, ScorecardVersion, ScorecardVersionId, StoredCase, Timestamp, Units,
-    UserId, check_answers, choices_of, score,
+    UserId,
 };
 use scoreline_store::model::EvaluationWrite;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::evaluations::scored;
 use crate::{Actor, App, AppError, AppResult};
 
 /// A new session, as the API and the create form give it.
@@ -143,25 +144,6 @@ impl App {
         );
         self.db().create_calibration(&calibration, &audit).await?;
         Ok(calibration)
-    }
-
-    /// A published version of a scorecard that still takes evaluations, else a field error.
-    async fn published_version(
-        &self,
-        id: ScorecardVersionId,
-        errors: &mut FieldErrors,
-    ) -> AppResult<Option<ScorecardVersion>> {
-        let Some(version) = self.db().get_scorecard_version_by_id(id).await? else {
-            errors.push("scorecard_version_id", "is not a published scorecard version");
-            return Ok(None);
-        };
-        let archived =
-            self.db().get_scorecard(version.scorecard_id).await?.is_none_or(|c| c.archived_at.is_some());
-        if archived {
-            errors.push("scorecard_version_id", "this scorecard is archived and takes no new evaluations");
-            return Ok(None);
-        }
-        Ok(Some(version))
     }
 
     /// Participants: people in the actor's scope who may evaluate, not the case's agent, each
@@ -313,9 +295,7 @@ impl App {
             return Err(AppError::Conflict("This calibration session is closed; scorings change no more."));
         }
         let version = self.version_of(&calibration).await?;
-        let comment =
-            self.checked_answers(&version.definition, &input.answers, &input.comment, input.submit)?;
-        let outcome = score(&version.definition, &choices_of(&input.answers));
+        let (comment, outcome) = scored(&version.definition, &input.answers, &input.comment, input.submit)?;
         let existing = self.db().calibration_scorings(id).await?.into_iter().find(|e| e.evaluator_id == me);
         let now = self.clock().now();
         let Some(existing) = existing else {
@@ -420,12 +400,9 @@ impl App {
             return Err(AppError::Conflict("Close the session before recording the agreed answers."));
         }
         let version = self.version_of(&calibration).await?;
-        let problems = check_answers(&version.definition, &answers, false);
-        if !problems.is_empty() {
-            return Err(AppError::Validation(problems));
-        }
+        // Undecided questions may stay blank; an agreed answer carries no comment of its own.
+        let (_, outcome) = scored(&version.definition, &answers, "", false)?;
         let Some(me) = actor.user().map(|u| u.id) else { return Err(self.denied(actor)) };
-        let outcome = score(&version.definition, &choices_of(&answers));
         let agreed = Agreed { answers, outcome, by: me, at: self.clock().now() };
         let audit = self.audit(
             actor,

@@ -2,7 +2,7 @@
 
 use scoreline_core::{
     CaseCounts, CaseFilter, CaseId, Eta, Integration, IntegrationId, Page, PageRequest, Permission,
-    StoredCase, SyncState, backfill_ppm, estimate_left,
+    RateLimitWait, StoredCase, SyncState, backfill_ppm, estimate_left,
 };
 use serde::Serialize;
 
@@ -16,6 +16,8 @@ pub struct IntegrationOverview {
     pub cases: CaseCounts,
     /// While a backfill is under way: how far it has come and the time it may still take.
     pub backfill: Option<BackfillProgress>,
+    /// What the running sync waits for at HelpDesk's rate limit, when the overview was read.
+    pub rate_limit: Option<RateLimitWait>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -68,7 +70,8 @@ impl App {
         } else {
             None
         };
-        Ok(IntegrationOverview { integration, sync, cases, backfill })
+        let rate_limit = sync.rate_limit_wait(now);
+        Ok(IntegrationOverview { integration, sync, cases, backfill, rate_limit })
     }
 
     pub async fn list_cases(

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use scoreline_core::{
     Answer, AssignmentId, CaseId, Dispute, DisputeId, DisputeStatus, Evaluation, EvaluationFilter,
-    EvaluationId, EvaluationKind, EvaluationStatus, FieldErrors, MAX_COMMENT_CHARS, Page, PageRequest,
-    Permission, Revision, Scope, ScorecardDefinition, ScorecardVersion, ScorecardVersionId, UserId,
-    check_answers, choices_of, score,
+    EvaluationId, EvaluationKind, EvaluationStatus, FieldErrors, MAX_COMMENT_CHARS, Outcome, Page,
+    PageRequest, Permission, Revision, Scope, ScorecardDefinition, ScorecardVersion, ScorecardVersionId,
+    UserId, check_answers, choices_of, score,
 };
 use scoreline_store::model::{DisputeResolution, EvaluationWrite};
 use serde::Deserialize;
@@ -64,6 +64,29 @@ fn text(errors: &mut FieldErrors, field: &str, value: &str, required: bool) -> S
     trimmed.to_owned()
 }
 
+/// Answers as every scoring takes them (an evaluation, its revision at a dispute, a
+/// calibration scoring, a session's agreed answers): the answers' problems by path, and with
+/// `complete` every missing answer and comment by its question; else the overall comment
+/// trimmed and the outcome.
+pub(crate) fn scored(
+    definition: &ScorecardDefinition,
+    answers: &[Answer],
+    comment: &str,
+    complete: bool,
+) -> AppResult<(String, Outcome)> {
+    let mut problems = check_answers(definition, answers, complete);
+    if comment.chars().count() > MAX_COMMENT_CHARS {
+        problems.push(scoreline_core::FieldError::new(
+            "comment",
+            format!("must be at most {MAX_COMMENT_CHARS} characters"),
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(AppError::Validation(problems));
+    }
+    Ok((comment.trim().to_owned(), score(definition, &choices_of(answers))))
+}
+
 impl App {
     pub async fn start_evaluation(&self, actor: &Actor, input: StartEvaluation) -> AppResult<Evaluation> {
         actor.require(Permission::ViewCases)?;
@@ -72,18 +95,10 @@ impl App {
             .scorecard_version_id
             .ok_or_else(|| AppError::field("scorecard_version_id", "is required"))?;
         let case = self.db().get_case(actor.scope(), case_id).await?.ok_or(AppError::NotFound("case"))?;
-        let version =
-            self.db().get_scorecard_version_by_id(version_id).await?.ok_or_else(|| {
-                AppError::field("scorecard_version_id", "is not a published scorecard version")
-            })?;
-        let scorecard =
-            self.db().get_scorecard(version.scorecard_id).await?.ok_or(AppError::NotFound("scorecard"))?;
-        if scorecard.archived_at.is_some() {
-            return Err(AppError::field(
-                "scorecard_version_id",
-                "this scorecard is archived and takes no new evaluations",
-            ));
-        }
+        let mut errors = FieldErrors::new();
+        let version = self.published_version(version_id, &mut errors).await?;
+        errors.into_result()?;
+        let version = version.ok_or_else(|| AppError::Internal("validated version missing".to_owned()))?;
         let Some(agent) = case.agent_user_id else {
             return Err(AppError::field(
                 "case_id",
@@ -104,10 +119,8 @@ impl App {
         if let Some(assignment) = input.assignment_id {
             self.check_assignment(me, case_id, AssignmentId::from_uuid(assignment)).await?;
         }
-        let comment =
-            self.checked_answers(&version.definition, &input.answers, &input.comment, input.submit)?;
+        let (comment, outcome) = scored(&version.definition, &input.answers, &input.comment, input.submit)?;
         let now = self.clock().now();
-        let outcome = score(&version.definition, &choices_of(&input.answers));
         let evaluation = Evaluation {
             id: EvaluationId::new(),
             case_id,
@@ -136,6 +149,25 @@ impl App {
         Ok(evaluation)
     }
 
+    /// A published version of a scorecard that still takes evaluations, else a field error.
+    pub(crate) async fn published_version(
+        &self,
+        id: ScorecardVersionId,
+        errors: &mut FieldErrors,
+    ) -> AppResult<Option<ScorecardVersion>> {
+        let Some(version) = self.db().get_scorecard_version_by_id(id).await? else {
+            errors.push("scorecard_version_id", "is not a published scorecard version");
+            return Ok(None);
+        };
+        let archived =
+            self.db().get_scorecard(version.scorecard_id).await?.is_none_or(|c| c.archived_at.is_some());
+        if archived {
+            errors.push("scorecard_version_id", "this scorecard is archived and takes no new evaluations");
+            return Ok(None);
+        }
+        Ok(Some(version))
+    }
+
     /// An evaluation may answer only an open assignment of its evaluator, for the same case.
     async fn check_assignment(&self, me: Option<UserId>, case: CaseId, id: AssignmentId) -> AppResult<()> {
         let open = self.db().get_assignment(id).await?.is_some_and(|assignment| {
@@ -158,25 +190,6 @@ impl App {
             &evaluation.id.to_string(),
             json!({ "case_id": evaluation.case_id, "score": evaluation.outcome.score, "kind": evaluation.kind }),
         )
-    }
-
-    /// The answers' problems by path, and at submit every missing answer and comment by its
-    /// question; the overall comment trimmed.
-    pub(crate) fn checked_answers(
-        &self,
-        definition: &ScorecardDefinition,
-        answers: &[Answer],
-        comment: &str,
-        complete: bool,
-    ) -> AppResult<String> {
-        let mut problems = check_answers(definition, answers, complete);
-        if comment.chars().count() > MAX_COMMENT_CHARS {
-            problems.push(scoreline_core::FieldError::new(
-                "comment",
-                format!("must be at most {MAX_COMMENT_CHARS} characters"),
-            ));
-        }
-        if problems.is_empty() { Ok(comment.trim().to_owned()) } else { Err(AppError::Validation(problems)) }
     }
 
     /// A scorecard restricted to groups scores only their staff.
@@ -257,8 +270,7 @@ impl App {
         }
         let answers = input.answers.unwrap_or_else(|| evaluation.answers.clone());
         let comment = input.comment.unwrap_or_else(|| evaluation.comment.clone());
-        let comment = self.checked_answers(&version.definition, &answers, &comment, input.submit)?;
-        let outcome = score(&version.definition, &choices_of(&answers));
+        let (comment, outcome) = scored(&version.definition, &answers, &comment, input.submit)?;
         let write = EvaluationWrite { answers: &answers, comment: &comment, outcome: &outcome };
         let audit = input.submit.then(|| {
             let submitted = Evaluation { outcome: outcome.clone(), ..evaluation };
@@ -390,8 +402,7 @@ impl App {
         let answers = input.answers.unwrap_or_default();
         let comment = input.comment.unwrap_or_else(|| evaluation.comment.clone());
         let (comment, outcome) = if status == DisputeStatus::Changed {
-            let comment = self.checked_answers(&version.definition, &answers, &comment, true)?;
-            (comment, score(&version.definition, &choices_of(&answers)))
+            scored(&version.definition, &answers, &comment, true)?
         } else {
             (comment, evaluation.outcome.clone())
         };

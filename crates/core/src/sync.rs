@@ -59,6 +59,20 @@ pub struct SyncState {
     pub last_run: Option<LastRun>,
 }
 
+impl SyncState {
+    /// What the sync waits for at HelpDesk's rate limit at `now`: only while a run holds the
+    /// lease (a stopped run's last report says nothing), and a `Retry-After` until it ends.
+    pub fn rate_limit_wait(&self, now: Timestamp) -> Option<RateLimitWait> {
+        if !self.running {
+            return None;
+        }
+        match self.rate_limit? {
+            RateLimitWait::RetryAfter { until } if until <= now => None,
+            wait => Some(wait),
+        }
+    }
+}
+
 /// Why a running sync is waiting for HelpDesk's rate limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -45,15 +45,36 @@ pub struct Point {
     pub value: Option<f64>,
 }
 
-/// The opening of a chart: the frame, its accessible name and description, the y axis with
-/// `ticks` gridlines up to `max` and its label, and the x axis label.
-fn open(chart: &Chart<'_>, max: f64, ticks: usize) -> String {
+/// The frame of every chart, `height` high: its accessible name and description.
+fn frame(chart: &Chart<'_>, height: f64) -> String {
     let mut svg = String::new();
     let (id, title, description) = (escape(chart.id), escape(chart.title), escape(chart.description));
     let _ = write!(
         svg,
-        r#"<svg class="chart" id="{id}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{id}-title {id}-desc" font-family="system-ui, sans-serif" font-size="13"><title id="{id}-title">{title}</title><desc id="{id}-desc">{description}</desc>"#
+        r#"<svg class="chart" id="{id}" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="{id}-title {id}-desc" font-family="system-ui, sans-serif" font-size="13"><title id="{id}-title">{title}</title><desc id="{id}-desc">{description}</desc>"#
     );
+    svg
+}
+
+/// Defines the hatching of bars (so they read in any print) and returns its fill.
+fn hatch(svg: &mut String, chart_id: &str) -> String {
+    let pattern = format!("{}-hatch", escape(chart_id));
+    let _ = write!(
+        svg,
+        r##"<defs><pattern id="{pattern}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#2456d3"/><line x1="0" y1="0" x2="0" y2="6" stroke="#8fb0f5" stroke-width="2"/></pattern></defs>"##
+    );
+    format!("url(#{pattern})")
+}
+
+/// A round scale for counts up to `top`: 4 ticks of a whole step.
+fn count_scale(top: u64) -> f64 {
+    (top.max(1).div_ceil(4) * 4) as f64
+}
+
+/// The opening of a chart: the frame, its accessible name and description, the y axis with
+/// `ticks` gridlines up to `max` and its label, and the x axis label.
+fn open(chart: &Chart<'_>, max: f64, ticks: usize) -> String {
+    let mut svg = frame(chart, HEIGHT);
     let plot_height = HEIGHT - TOP - BOTTOM;
     for i in 0..=ticks {
         let value = max * i as f64 / ticks as f64;
@@ -154,9 +175,7 @@ pub fn line_chart(chart: &Chart<'_>, points: &[Point]) -> String {
 /// Bars of counts, each labelled with its count above it (and hatched, so bars read in any
 /// print).
 pub fn bar_chart(chart: &Chart<'_>, bars: &[(String, u64)]) -> String {
-    let top = bars.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
-    // A round scale: 4 ticks of a whole step.
-    let max = (top.div_ceil(4).max(1) * 4) as f64;
+    let max = count_scale(bars.iter().map(|(_, n)| *n).max().unwrap_or(0));
     let bars: Vec<(&str, f64, String)> =
         bars.iter().map(|(label, n)| (label.as_str(), *n as f64, n.to_string())).collect();
     draw_bars(open(chart, max, 4), chart.id, &bars, max)
@@ -180,11 +199,7 @@ pub fn column_chart(chart: &Chart<'_>, points: &[Point]) -> String {
 
 /// Draws (label, value, value as written) bars on a scale up to `max` and closes the chart.
 fn draw_bars(mut svg: String, id: &str, bars: &[(&str, f64, String)], max: f64) -> String {
-    let pattern = format!("{}-hatch", escape(id));
-    let _ = write!(
-        svg,
-        r##"<defs><pattern id="{pattern}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#2456d3"/><line x1="0" y1="0" x2="0" y2="6" stroke="#8fb0f5" stroke-width="2"/></pattern></defs>"##
-    );
+    let fill = hatch(&mut svg, id);
     let plot_width = WIDTH - LEFT - RIGHT;
     let plot_height = HEIGHT - TOP - BOTTOM;
     let slot = plot_width / bars.len().max(1) as f64;
@@ -197,7 +212,7 @@ fn draw_bars(mut svg: String, id: &str, bars: &[(&str, f64, String)], max: f64) 
         let y = TOP + plot_height - height;
         let _ = write!(
             svg,
-            r##"<g class="bar"><rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{height:.1}" fill="url(#{pattern})" stroke="#1d2330" stroke-width="0.5"/><title>{}: {}</title><text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#1d2330">{}</text></g>"##,
+            r##"<g class="bar"><rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{height:.1}" fill="{fill}" stroke="#1d2330" stroke-width="0.5"/><title>{}: {}</title><text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#1d2330">{}</text></g>"##,
             slot * 0.7,
             escape(label),
             escape(written),
@@ -219,35 +234,8 @@ fn draw_bars(mut svg: String, id: &str, bars: &[(&str, f64, String)], max: f64) 
     svg
 }
 
-// Calibration's charts: drawn by `templates/charts/charts.html` from these figures. Horizontal
-// bars of counts (the options chosen), and strips of scores from 0 to 100 with the agreed one.
-
-/// Horizontal bars, one per row, with the count written after each bar.
-pub struct BarChart {
-    pub title: String,
-    pub width: u32,
-    pub height: u32,
-    pub label_width: u32,
-    pub bars: Vec<Bar>,
-}
-
-pub struct Bar {
-    pub label: String,
-    pub value: usize,
-    pub y: u32,
-    pub length: u32,
-}
-
-const ROW: u32 = 24;
-const LABEL_CHARS: usize = 22;
-
-/// `text` cut to what fits beside a chart, with an ellipsis when cut.
-fn fitted(text: &str) -> String {
-    shortened(text, LABEL_CHARS)
-}
-
 /// `text` in at most `chars` characters, cut with an ellipsis.
-fn shortened(text: &str, chars: usize) -> String {
+pub fn shortened(text: &str, chars: usize) -> String {
     if text.chars().count() <= chars {
         return text.to_owned();
     }
@@ -255,74 +243,146 @@ fn shortened(text: &str, chars: usize) -> String {
     format!("{cut}…")
 }
 
-impl BarChart {
-    pub fn counts(title: impl Into<String>, rows: &[(String, usize)]) -> Self {
-        let (width, label_width) = (360, 150);
-        let longest = rows.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
-        let room = width - label_width - 40;
-        let bars = rows
-            .iter()
-            .zip(0u32..)
-            .map(|((label, value), i)| Bar {
-                label: fitted(label),
-                value: *value,
-                y: i * ROW + 4,
-                length: u32::try_from(*value).unwrap_or(u32::MAX).saturating_mul(room)
-                    / u32::try_from(longest).unwrap_or(1),
-            })
-            .collect::<Vec<_>>();
-        let height = u32::try_from(bars.len()).unwrap_or(0) * ROW + 8;
-        Self { title: title.into(), width, height, label_width, bars }
+/// A row of a row chart or a strip chart.
+const ROW_HEIGHT: f64 = 30.0;
+/// Room for a row's label left of its bar or strip.
+const ROW_LEFT: f64 = 150.0;
+/// Above the first row, and below the axis for its ticks and label.
+const ROW_TOP: f64 = 8.0;
+const ROW_BOTTOM: f64 = 42.0;
+
+/// The x axis of charts laid in rows, on a scale up to `max` from `ROW_LEFT` over
+/// `plot_width`: gridlines with their values, the axis and its label.
+fn row_axis(svg: &mut String, chart: &Chart<'_>, axis_y: f64, plot_width: f64, max: f64) {
+    for tick in 0..=4 {
+        let value = max * f64::from(tick) / 4.0;
+        let x = ROW_LEFT + plot_width * f64::from(tick) / 4.0;
+        let _ = write!(
+            svg,
+            r##"<line x1="{x:.1}" x2="{x:.1}" y1="{ROW_TOP}" y2="{axis_y}" stroke="#dde1ea"/><text x="{x:.1}" y="{:.1}" text-anchor="middle" fill="#5b6474">{}</text>"##,
+            axis_y + 16.0,
+            trim(value)
+        );
     }
+    let _ = write!(
+        svg,
+        r##"<line x1="{ROW_LEFT}" x2="{:.1}" y1="{axis_y}" y2="{axis_y}" stroke="#1d2330"/><text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#1d2330">{}</text>"##,
+        ROW_LEFT + plot_width,
+        ROW_LEFT + plot_width / 2.0,
+        axis_y + 34.0,
+        escape(chart.x_axis)
+    );
 }
 
-/// Scores from 0 to 100 on one line per row: a circle per participant, a diamond for the
-/// agreed score.
-pub struct StripChart {
-    pub title: String,
-    pub width: u32,
-    pub height: u32,
-    pub left: u32,
-    pub right: u32,
-    pub rows: Vec<Strip>,
-    /// (x, label) of the axis ticks.
-    pub ticks: Vec<(u32, String)>,
-    pub axis_y: u32,
+/// The label of a row, cut to its room (its title keeps it whole).
+fn row_label(svg: &mut String, label: &str, y: f64) {
+    let chars = ((ROW_LEFT - 10.0) / AVERAGE_CHAR_WIDTH) as usize;
+    let _ = write!(
+        svg,
+        r##"<text x="0" y="{:.1}" fill="#1d2330"><title>{}</title>{}</text>"##,
+        y + 4.0,
+        escape(label),
+        escape(&shortened(label, chars))
+    );
 }
 
+/// Bars of counts laid along, one row each (labels longer than a column's room read in
+/// full there), hatched like every bar, each count written after its bar.
+pub fn row_chart(chart: &Chart<'_>, bars: &[(String, u64)]) -> String {
+    let max = count_scale(bars.iter().map(|(_, n)| *n).max().unwrap_or(0));
+    // Room after the longest bar for its count.
+    let plot_width = WIDTH - ROW_LEFT - RIGHT - 24.0;
+    let axis_y = ROW_TOP + ROW_HEIGHT * bars.len() as f64;
+    let mut svg = frame(chart, axis_y + ROW_BOTTOM);
+    let fill = hatch(&mut svg, chart.id);
+    row_axis(&mut svg, chart, axis_y, plot_width, max);
+    for (i, (label, count)) in bars.iter().enumerate() {
+        let y = ROW_TOP + ROW_HEIGHT * (i as f64 + 0.5);
+        row_label(&mut svg, label, y);
+        let length = plot_width * (*count as f64).min(max) / max;
+        let _ = write!(
+            svg,
+            r##"<g class="bar"><rect x="{ROW_LEFT}" y="{:.1}" width="{length:.1}" height="18" fill="{fill}" stroke="#1d2330" stroke-width="0.5"/><title>{}: {count}</title><text x="{:.1}" y="{:.1}" fill="#1d2330">{count}</text></g>"##,
+            y - 9.0,
+            escape(label),
+            ROW_LEFT + length + 6.0,
+            y + 4.0
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// One row of a strip chart: its label, the values drawn as circles, and the one drawn as a
+/// diamond (the agreed value).
 pub struct Strip {
     pub label: String,
-    pub y: u32,
-    pub dots: Vec<u32>,
-    /// The diamond's points, when there is an agreed score.
-    pub agreed: Option<String>,
+    pub values: Vec<f64>,
+    pub marked: Option<f64>,
 }
 
-impl StripChart {
-    /// `rows`: a label, the scores in hundredths, the agreed score.
-    pub fn scores(title: impl Into<String>, rows: &[(String, Vec<u32>, Option<u32>)]) -> Self {
-        let (width, left, right) = (520u32, 130u32, 500u32);
-        let x = |hundredths: u32| left + hundredths.min(10_000) * (right - left) / 10_000;
-        let strips = rows
-            .iter()
-            .zip(0u32..)
-            .map(|((label, scores, agreed), i)| {
-                let y = i * 28 + 16;
-                Strip {
-                    label: fitted(label),
-                    y,
-                    dots: scores.iter().map(|&s| x(s)).collect(),
-                    agreed: agreed.map(|a| {
-                        let cx = x(a);
-                        format!("{},{} {},{} {},{} {},{}", cx, y - 8, cx + 8, y, cx, y + 8, cx - 8, y)
-                    }),
-                }
-            })
-            .collect::<Vec<_>>();
-        let axis_y = u32::try_from(strips.len()).unwrap_or(0) * 28 + 8;
-        let ticks = (0..=4).map(|t| (x(t * 2500), (t * 25).to_string())).collect();
-        Self { title: title.into(), width, height: axis_y + 22, left, right, rows: strips, ticks, axis_y }
+/// Values on a 0–100 scale, one row each: a circle per value and a diamond for the marked one
+/// (drawn first, so a circle on the same value stays visible), gridlines every 25 with their
+/// labels, and a key in the chart itself, so the shapes read without colour.
+pub fn strip_chart(chart: &Chart<'_>, strips: &[Strip], circle: &str, diamond: &str) -> String {
+    let plot_width = WIDTH - ROW_LEFT - RIGHT;
+    let axis_y = ROW_TOP + ROW_HEIGHT * strips.len() as f64;
+    // Below the axis: the key.
+    let height = axis_y + ROW_BOTTOM + 24.0;
+    let x_of = |v: f64| ROW_LEFT + plot_width * v.clamp(0.0, 100.0) / 100.0;
+    let mut svg = frame(chart, height);
+    row_axis(&mut svg, chart, axis_y, plot_width, 100.0);
+    for (i, strip) in strips.iter().enumerate() {
+        let y = ROW_TOP + ROW_HEIGHT * (i as f64 + 0.5);
+        let label = escape(&strip.label);
+        row_label(&mut svg, &strip.label, y);
+        let _ = write!(
+            svg,
+            r##"<line x1="{ROW_LEFT}" x2="{:.1}" y1="{y:.1}" y2="{y:.1}" stroke="#8a93a6" stroke-dasharray="2 3"/>"##,
+            ROW_LEFT + plot_width,
+        );
+        if let Some(v) = strip.marked {
+            let x = x_of(v);
+            let _ = write!(
+                svg,
+                r##"<g class="marked"><polygon points="{:.1},{:.1} {:.1},{y:.1} {x:.1},{:.1} {:.1},{y:.1}" fill="#1d2330"/><title>{label}, {}: {v:.2}</title></g>"##,
+                x,
+                y - 10.0,
+                x + 10.0,
+                y + 10.0,
+                x - 10.0,
+                escape(diamond)
+            );
+        }
+        for v in &strip.values {
+            let x = x_of(*v);
+            let _ = write!(
+                svg,
+                r##"<g class="value"><circle cx="{x:.1}" cy="{y:.1}" r="5" fill="#fff" stroke="#2456d3" stroke-width="2"/><title>{label}, {}: {v:.2}</title></g>"##,
+                escape(circle)
+            );
+        }
     }
+    // The key: the shapes and what they stand for, under the axis.
+    let key_y = height - 6.0;
+    let _ = write!(
+        svg,
+        r##"<circle cx="6" cy="{:.1}" r="5" fill="#fff" stroke="#2456d3" stroke-width="2"/><text x="16" y="{key_y:.1}" fill="#1d2330">{}</text><polygon points="{:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1}" fill="#1d2330"/><text x="{:.1}" y="{key_y:.1}" fill="#1d2330">{}</text>"##,
+        key_y - 4.0,
+        escape(circle),
+        WIDTH / 2.0,
+        key_y - 12.0,
+        WIDTH / 2.0 + 8.0,
+        key_y - 4.0,
+        WIDTH / 2.0,
+        key_y + 4.0,
+        WIDTH / 2.0 - 8.0,
+        key_y - 4.0,
+        WIDTH / 2.0 + 14.0,
+        escape(diamond)
+    );
+    svg.push_str("</svg>");
+    svg
 }
 
 #[cfg(test)]
@@ -355,5 +415,30 @@ mod tests {
         let bars = bar_chart(&chart, &[("0–9".to_owned(), 3), ("90–100".to_owned(), 0)]);
         assert!(bars.contains(">3</text>") && bars.contains(">0</text>"));
         assert!(bars.contains("url(#d-hatch)"));
+    }
+
+    #[test]
+    fn a_strip_chart_draws_a_circle_per_value_a_diamond_for_the_marked_one_and_its_key() {
+        let chart =
+            Chart { id: "s", title: "Scores", description: "desc", y_axis: "Section", x_axis: "Score" };
+        let strips = [
+            Strip { label: "Tone & manner".to_owned(), values: vec![50.0, 75.5], marked: Some(60.0) },
+            Strip { label: "Overall".to_owned(), values: vec![], marked: None },
+        ];
+        let svg = strip_chart(&chart, &strips, "a participant", "agreed");
+        let rows = row_chart(&chart, &[("No, \"never\"".to_owned(), 2), ("N/A".to_owned(), 0)]);
+        assert_eq!(rows.matches("class=\"bar\"").count(), 2);
+        assert!(
+            rows.contains("fill=\"url(#s-hatch)\"")
+                && rows.contains(">2</text>")
+                && rows.contains(">0</text>")
+        );
+        assert!(rows.contains("<title>No, &quot;never&quot;: 2</title>"));
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.contains("aria-labelledby=\"s-title s-desc\""));
+        assert_eq!(svg.matches("class=\"value\"").count(), 2);
+        assert_eq!(svg.matches("class=\"marked\"").count(), 1);
+        assert!(svg.contains("<title>Tone &amp; manner, a participant: 75.50</title>"));
+        assert!(svg.contains(">a participant</text>") && svg.contains(">agreed</text>"), "the key");
     }
 }

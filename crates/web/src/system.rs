@@ -91,6 +91,7 @@ const CSS: &[u8] = include_bytes!("../static/app.css");
 const TIME: &[u8] = include_bytes!("../static/time.js");
 const MENUS: &[u8] = include_bytes!("../static/menus.js");
 const CONNECT: &[u8] = include_bytes!("../static/connect.js");
+const ERRORS: &[u8] = include_bytes!("../static/errors.js");
 
 pub async fn static_file(Path(file): Path<String>) -> Result<Response, ApiError> {
     let (body, content_type) = match file.as_str() {
@@ -99,6 +100,7 @@ pub async fn static_file(Path(file): Path<String>) -> Result<Response, ApiError>
         "time.js" => (TIME, "text/javascript; charset=utf-8"),
         "menus.js" => (MENUS, "text/javascript; charset=utf-8"),
         "connect.js" => (CONNECT, "text/javascript; charset=utf-8"),
+        "errors.js" => (ERRORS, "text/javascript; charset=utf-8"),
         _ => return Err(ApiError::not_found("file")),
     };
     Ok(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body)

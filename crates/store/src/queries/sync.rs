@@ -335,19 +335,11 @@ impl Backend {
         error: &str,
         now: Timestamp,
     ) -> StoreResult<()> {
-        ensure_sync_state(&self.pool, integration_id, now).await?;
-        sqlx::query(
+        let update =
             "UPDATE sync_states SET phase = $2, last_error = $3, last_run_at = $4, last_run_written = NULL,
                  rate_limit_wait = NULL, rate_limited_until = NULL, updated_at = $4
-             WHERE integration_id = $1",
-        )
-        .bind(integration_id.as_uuid())
-        .bind(phase.as_str())
-        .bind(error)
-        .bind(now.as_millis())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+             WHERE integration_id = $1";
+        self.update_sync_phase(update, integration_id, phase, Some(error), now).await
     }
 
     pub(crate) async fn set_sync_phase(
@@ -357,17 +349,30 @@ impl Backend {
         last_error: Option<&str>,
         now: Timestamp,
     ) -> StoreResult<()> {
-        ensure_sync_state(&self.pool, integration_id, now).await?;
-        sqlx::query(
+        let update =
             "UPDATE sync_states SET phase = $2, last_error = COALESCE($3, last_error), updated_at = $4
-             WHERE integration_id = $1",
-        )
-        .bind(integration_id.as_uuid())
-        .bind(phase.as_str())
-        .bind(last_error)
-        .bind(now.as_millis())
-        .execute(&self.pool)
-        .await?;
+             WHERE integration_id = $1";
+        self.update_sync_phase(update, integration_id, phase, last_error, now).await
+    }
+
+    /// Runs `update` on the integration's sync-state row, made first if missing: `$1` is the
+    /// integration, `$2` the phase, `$3` the error and `$4` now.
+    async fn update_sync_phase(
+        &self,
+        update: &'static str,
+        integration_id: IntegrationId,
+        phase: SyncPhase,
+        error: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        ensure_sync_state(&self.pool, integration_id, now).await?;
+        sqlx::query(update)
+            .bind(integration_id.as_uuid())
+            .bind(phase.as_str())
+            .bind(error)
+            .bind(now.as_millis())
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

@@ -22,7 +22,7 @@ use scoreline_core::{
 use serde::Deserialize;
 
 use crate::WebState;
-use crate::charts::{BarChart, StripChart};
+use crate::charts::{Chart, Strip, row_chart, strip_chart};
 use crate::error::ApiError;
 use crate::evaluations::ui::{Fields, answers_of, last};
 use crate::extract::{IdPath, PageForm};
@@ -327,7 +327,8 @@ struct SessionPage {
 struct ComparisonView {
     participants: Vec<String>,
     questions: Vec<QuestionView>,
-    scores: StripChart,
+    /// The scores chart (inline SVG).
+    scores: String,
     /// A row per section and overall: title, each participant's score, min–max, mean, agreed.
     score_rows: Vec<ScoreRow>,
     deviations: Vec<DeviationRow>,
@@ -340,7 +341,8 @@ struct QuestionView {
     id: String,
     section: String,
     text: String,
-    chart: BarChart,
+    /// The answers chart (inline SVG).
+    chart: String,
     /// Option label, count, who chose it.
     rows: Vec<(String, usize, String)>,
     agreed: String,
@@ -412,13 +414,22 @@ fn comparison_view(detail: &CalibrationDetail, names: &HashMap<UserId, String>) 
                 who(&|a| matches!(a, Some(ChoiceView::NotApplicable { .. }))),
             ));
         }
-        let bars: Vec<(String, usize)> =
-            rows.iter().map(|(label, count, _)| (label.clone(), *count)).collect();
+        let bars: Vec<(String, u64)> =
+            rows.iter().map(|(label, count, _)| (label.clone(), *count as u64)).collect();
+        let id = format!("answers-chart-{}", question.id);
+        let title = format!("How the participants answered: {}", question.text);
+        let chart = Chart {
+            id: &id,
+            title: &title,
+            description: "How many participants chose each answer; the table beside names them.",
+            y_axis: "Answer",
+            x_axis: "Participants",
+        };
         questions.push(QuestionView {
             id: question.id.to_string(),
             section,
             text: question.text.clone(),
-            chart: BarChart::counts(format!("How the participants answered: {}", question.text), &bars),
+            chart: row_chart(&chart, &bars),
             rows,
             agreed: spread
                 .agreed
@@ -446,11 +457,12 @@ fn comparison_view(detail: &CalibrationDetail, names: &HashMap<UserId, String>) 
         })
         .chain(std::iter::once(("Overall".to_owned(), &comparison.overall)));
     for (title, spread) in titled {
-        strips.push((
-            title.clone(),
-            spread.scores.iter().flatten().map(|s| s.hundredths()).collect::<Vec<_>>(),
-            spread.agreed.map(|s| s.hundredths()),
-        ));
+        let value = |score: scoreline_core::Score| f64::from(score.hundredths()) / 100.0;
+        strips.push(Strip {
+            label: title.clone(),
+            values: spread.scores.iter().flatten().map(|s| value(*s)).collect(),
+            marked: spread.agreed.map(value),
+        });
         score_rows.push(ScoreRow {
             title,
             scores: spread.scores.iter().map(|s| shown(*s)).collect(),
@@ -480,9 +492,17 @@ fn comparison_view(detail: &CalibrationDetail, names: &HashMap<UserId, String>) 
     Some(ComparisonView {
         participants,
         questions,
-        scores: StripChart::scores(
-            "Scores by section and overall: a circle per participant, a diamond for the agreed score",
+        scores: strip_chart(
+            &Chart {
+                id: "scores-chart",
+                title: "Scores by section and overall",
+                description: "A circle per participant's score and a diamond for the agreed score, from 0 to 100; the table beside gives every score.",
+                y_axis: "Section",
+                x_axis: "Score",
+            },
             &strips,
+            "a participant's score",
+            "the agreed score",
         ),
         score_rows,
         deviations,

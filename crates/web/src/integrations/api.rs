@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use scoreline_app::{ConnectIntegration, IntegrationOverview, UpdateIntegration};
-use scoreline_core::{Disconnect, IntegrationId, Timestamp};
+use scoreline_app::{BackfillProgress, ConnectIntegration, IntegrationOverview, UpdateIntegration};
+use scoreline_core::{Disconnect, Eta, IntegrationId, RateLimitWait, Timestamp};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -56,16 +56,81 @@ pub struct IntegrationView {
     pub created_at: Timestamp,
 }
 
+/// How the sync stands, as the integration page shows it (the cases stored are
+/// `cases_count`).
 #[derive(Debug, Default, Serialize, ToSchema)]
 pub struct ProgressView {
     pub windows_done: u64,
     pub windows_total: u64,
     pub tickets_stored: u64,
     pub pages_fetched: u64,
+    /// A server is running a sync of this integration now.
+    pub running: bool,
+    /// While a backfill is under way: the whole percent of its time span read (never 100
+    /// before it is done); `null` otherwise.
+    pub backfill_percent: Option<u32>,
+    /// The backfill's estimated time left in seconds, from its rate since this run took it up;
+    /// `null` with no backfill under way, or while too little has happened to tell.
+    pub backfill_seconds_left: Option<u64>,
+    /// What the running sync waits for at HelpDesk's rate limit; `null` when it is not waiting.
+    pub rate_limit_wait: Option<RateLimitWaitView>,
+    /// How the last sync run (scheduled or Sync now) ended; `null` before the first.
+    pub last_run: Option<LastRunView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RateLimitWaitView {
+    /// `pacing`: requests go out at the pace HelpDesk accepts; `retry_after`: HelpDesk
+    /// answered 429 and nothing is sent before `until`.
+    pub kind: String,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub until: Option<Timestamp>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LastRunView {
+    #[schema(value_type = String, format = DateTime)]
+    pub finished_at: Timestamp,
+    /// Cases the run stored or changed; `null` when it failed.
+    pub cases_changed: Option<u64>,
+    /// Why it failed; `null` when it succeeded.
+    pub error: Option<String>,
+}
+
+impl ProgressView {
+    fn of(overview: &IntegrationOverview) -> Self {
+        let sync = &overview.sync;
+        let backfill = overview.backfill.as_ref();
+        Self {
+            windows_done: sync.windows_done,
+            windows_total: sync.windows_total,
+            tickets_stored: sync.tickets_stored,
+            pages_fetched: sync.pages_fetched,
+            running: sync.running,
+            backfill_percent: backfill.map(BackfillProgress::percent),
+            backfill_seconds_left: backfill.and_then(|b| match b.eta {
+                Eta::Estimating => None,
+                Eta::Left(left) => Some(left.as_secs()),
+            }),
+            rate_limit_wait: overview.rate_limit.map(|wait| RateLimitWaitView {
+                kind: wait.kind().to_owned(),
+                until: match wait {
+                    RateLimitWait::RetryAfter { until } => Some(until),
+                    RateLimitWait::Pacing => None,
+                },
+            }),
+            last_run: sync.last_run.map(|run| LastRunView {
+                finished_at: run.at,
+                cases_changed: run.written,
+                error: if run.written.is_none() { sync.last_error.clone() } else { None },
+            }),
+        }
+    }
 }
 
 impl From<IntegrationOverview> for IntegrationView {
     fn from(overview: IntegrationOverview) -> Self {
+        let progress = ProgressView::of(&overview);
         let (i, sync) = (overview.integration, overview.sync);
         Self {
             id: i.id,
@@ -83,12 +148,7 @@ impl From<IntegrationOverview> for IntegrationView {
             credential_set: i.credential_set,
             token_last4: i.token_last4,
             phase: sync.phase.as_str().to_owned(),
-            progress: ProgressView {
-                windows_done: sync.windows_done,
-                windows_total: sync.windows_total,
-                tickets_stored: sync.tickets_stored,
-                pages_fetched: sync.pages_fetched,
-            },
+            progress,
             last_synced_at: i.last_synced_at,
             last_error: i.last_error.or(sync.last_error),
             cases_count: overview.cases.total,

@@ -74,13 +74,14 @@ pub struct SyncView {
     pub sync: SyncState,
     pub counts: CaseCounts,
     pub backfill: Option<BackfillProgress>,
+    rate_limit: Option<RateLimitWait>,
     now: Timestamp,
 }
 
 impl SyncView {
     fn of(overview: IntegrationOverview, now: Timestamp) -> Self {
-        let IntegrationOverview { integration, sync, cases, backfill } = overview;
-        Self { integration, sync, counts: cases, backfill, now }
+        let IntegrationOverview { integration, sync, cases, backfill, rate_limit } = overview;
+        Self { integration, sync, counts: cases, backfill, rate_limit, now }
     }
 
     fn connected(&self) -> bool {
@@ -119,21 +120,17 @@ impl SyncView {
 
     /// What a running sync waits for at HelpDesk's rate limit.
     pub fn rate_limit(&self) -> Option<String> {
-        if !self.sync.running {
-            return None;
-        }
-        match self.sync.rate_limit? {
+        match self.rate_limit? {
             RateLimitWait::Pacing => Some(
                 "Waiting for HelpDesk's rate limit: requests go out at the pace HelpDesk accepts.".to_owned(),
             ),
-            RateLimitWait::RetryAfter { until } if until > self.now => {
+            RateLimitWait::RetryAfter { until } => {
                 let seconds = (until.as_millis() - self.now.as_millis() + 999) / 1000;
                 Some(format!(
                     "Waiting for HelpDesk's rate limit: HelpDesk asked for a pause; resuming in {}.",
                     counted(usize::try_from(seconds).unwrap_or(usize::MAX), "second", "seconds")
                 ))
             }
-            RateLimitWait::RetryAfter { .. } => None,
         }
     }
 

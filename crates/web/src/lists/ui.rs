@@ -20,7 +20,7 @@ use scoreline_core::{
 use serde::Deserialize;
 
 use crate::WebState;
-use crate::cases::{PRIORITIES, STATUSES};
+use crate::cases::{PRIORITIES, STATUSES, status_label};
 use crate::error::ApiError;
 use crate::extract::{IdPath, IdPath2, PageForm, QueryFields};
 use crate::page::form::{FormErrors, answer, done, rejected};
@@ -537,7 +537,9 @@ pub(crate) fn summary(definition: &ListDefinition) -> String {
         ListKind::Manual => "Picked by hand".to_owned(),
     };
     let window = match definition.filters.relative {
-        Some(Relative::LastDays { last_days }) => format!(", last {last_days} days"),
+        // The window runs from midnight `last_days` days back to now (DESIGN.md §7.2's calendar
+        // days): the days before today, and today so far.
+        Some(Relative::LastDays { last_days }) => format!(", last {last_days} days and today"),
         Some(Relative::Previous { previous: Period::Week }) => ", previous week".to_owned(),
         Some(Relative::Previous { previous: Period::Month }) => ", previous month".to_owned(),
         None if definition.filters.from.is_some() || definition.filters.to.is_some() => {
@@ -548,7 +550,8 @@ pub(crate) fn summary(definition: &ListDefinition) -> String {
     let statuses = if definition.filters.statuses.is_empty() {
         String::new()
     } else {
-        format!(", {}", definition.filters.statuses.join(" or "))
+        let labels: Vec<&str> = definition.filters.statuses.iter().map(|s| status_label(s)).collect();
+        format!(", {}", labels.join(" or "))
     };
     format!("{kind}{window}{statuses}")
 }

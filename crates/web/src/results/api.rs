@@ -1,6 +1,8 @@
 //! `/api/v1/results` and `/api/v1/results/export.csv`: the figures of submitted evaluations in
 //! the caller's scope, and the evaluations (or their answers) as CSV, streamed.
 
+use std::collections::BTreeMap;
+
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
@@ -9,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
 use scoreline_app::{Actor, App, ResultsInput};
 use scoreline_core::{ResultItem, Score, Timestamp};
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -45,8 +48,30 @@ pub struct ResultsQuery {
     pub agent_user_id: Option<String>,
     /// An IANA time zone such as `Europe/Berlin`; UTC by default. Times in the CSV file are UTC.
     pub time_zone: Option<String>,
-    /// For the export: `1` gives one row per answer instead of one per evaluation.
+}
+
+/// What the export takes beside the filters: the figures count evaluations, so one row per
+/// answer is the export's alone (the figures per question are `group_by=question`).
+#[derive(Debug, Default, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+pub struct ExportRows {
+    /// `1` gives one row per answer instead of one per evaluation (`0`, the default).
     pub answers: Option<String>,
+}
+
+/// The export's query string: the filters of results, and [`ExportRows`].
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct ExportQuery {
+    #[serde(flatten)]
+    pub filters: ResultsQuery,
+    #[serde(flatten)]
+    pub rows: ExportRows,
+    /// Whatever else was given: refused, as every other route refuses an unknown parameter
+    /// (`deny_unknown_fields` does not work across `flatten`).
+    #[serde(flatten)]
+    unknown: BTreeMap<String, IgnoredAny>,
 }
 
 impl ResultsQuery {
@@ -62,7 +87,6 @@ impl ResultsQuery {
             ("team_id", &self.team_id),
             ("integration_id", &self.integration_id),
             ("time_zone", &self.time_zone),
-            ("answers", &self.answers),
         ];
         for (name, value) in fields {
             let value = match with.iter().find(|(n, _)| *n == name) {
@@ -147,7 +171,8 @@ impl From<ResultItem> for ResultItemView {
 }
 
 /// Count, average score, pass rate, fail-all and N/A count of the submitted evaluations in the
-/// caller's scope (an employee: their own), by key and period.
+/// caller's scope (an employee: their own), by key and period. `answers` belongs to the export
+/// and is refused here, like any parameter this route does not take.
 #[utoipa::path(get, path = "/results", tag = "results", params(ResultsQuery),
     responses((status = 200, body = ItemList<ResultItemView>), (status = 422)))]
 async fn results(
@@ -164,8 +189,15 @@ async fn results(
 }
 
 /// The answer of an export: a CSV file streamed a page at a time.
-pub fn csv_response(app: &App, actor: &Actor, filters: &ResultsQuery) -> Result<Response, ApiError> {
-    let answers = match filters.answers.as_deref().map(str::trim) {
+pub fn csv_response(app: &App, actor: &Actor, query: &ExportQuery) -> Result<Response, ApiError> {
+    if let Some(name) = query.unknown.keys().next() {
+        return Err(scoreline_app::AppError::field(
+            name,
+            "is not a parameter of the export: it takes the filters of results and `answers`",
+        )
+        .into());
+    }
+    let answers = match query.rows.answers.as_deref().map(str::trim) {
         None | Some("" | "0") => false,
         Some("1") => true,
         Some(_) => {
@@ -174,6 +206,7 @@ pub fn csv_response(app: &App, actor: &Actor, filters: &ResultsQuery) -> Result<
             );
         }
     };
+    let filters = &query.filters;
     let request = filters.input().parse()?;
     let chunks = app.export_csv(actor, &request, answers)?.inspect_err(|error| {
         tracing::error!(error = %error, "the CSV export stopped");
@@ -192,12 +225,12 @@ pub fn csv_response(app: &App, actor: &Actor, filters: &ResultsQuery) -> Result<
 /// The submitted evaluations in the caller's scope as CSV (RFC 4180, a header row, times in
 /// RFC 3339 UTC), oldest submission first; with `answers=1`, one row per answer. Grouping and
 /// interval do not apply.
-#[utoipa::path(get, path = "/results/export.csv", tag = "results", params(ResultsQuery),
+#[utoipa::path(get, path = "/results/export.csv", tag = "results", params(ResultsQuery, ExportRows),
     responses((status = 200, content_type = "text/csv", body = String), (status = 422)))]
 async fn export_csv(
     State(state): State<WebState>,
     Permitted(actor, _): Permitted<grant::ViewOwnEvaluations>,
-    ApiQuery(filters): ApiQuery<ResultsQuery>,
+    ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
-    csv_response(&state.app, &actor, &filters)
+    csv_response(&state.app, &actor, &query)
 }

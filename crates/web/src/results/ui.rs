@@ -18,9 +18,9 @@ use scoreline_core::{
     UserId, local_date,
 };
 
-use super::api::{ResultsQuery, csv_response};
+use super::api::{ExportQuery, ResultsQuery, csv_response};
 use crate::WebState;
-use crate::charts::{Chart, Point, bar_chart, column_chart, line_chart};
+use crate::charts::{Chart, Point, bar_chart, column_chart, line_chart, shortened};
 use crate::error::ApiError;
 use crate::extract::{IdPath, QueryFields};
 use crate::page::form::{FormErrors, rejected};
@@ -225,6 +225,7 @@ fn results_view(report: &ResultsReport, request: &ResultsRequest, query: &Result
         x_axis: "Score",
     };
     let distribution = bar_chart(&chart, &bands);
+    let export = query.query_string(&[("group_by", ""), ("interval", "")]);
     ResultsView {
         group_by: request.group_by,
         overall: Line::of(&report.overall, "Whole period".to_owned(), None),
@@ -233,8 +234,11 @@ fn results_view(report: &ResultsReport, request: &ResultsRequest, query: &Result
         bands,
         distribution_na: report.distribution.na,
         lines,
-        export: query.query_string(&[("group_by", ""), ("interval", "")]),
-        export_answers: query.query_string(&[("group_by", ""), ("interval", ""), ("answers", "1")]),
+        export_answers: match export.as_str() {
+            "" => "answers=1".to_owned(),
+            filters => format!("{filters}&answers=1"),
+        },
+        export,
     }
 }
 
@@ -277,9 +281,9 @@ async fn results(
 async fn export(
     State(state): State<WebState>,
     page: PageActor,
-    QueryFields(filters): QueryFields<ResultsQuery>,
+    QueryFields(query): QueryFields<ExportQuery>,
 ) -> Result<Response, ApiError> {
-    csv_response(&state.app, &page.actor, &filters)
+    csv_response(&state.app, &page.actor, &query)
 }
 
 impl AgentPage {
@@ -316,7 +320,7 @@ async fn agent(
     let weakest_points: Vec<Point> = weakest
         .iter()
         .map(|item| Point {
-            label: short(&item.key.name),
+            label: shortened(&item.key.name, 22),
             value: item.average_score.map(|s| f64::from(s.hundredths()) / 100.0),
         })
         .collect();
@@ -341,13 +345,6 @@ async fn agent(
         query,
     };
     Ok((StatusCode::OK, view).into_response())
-}
-
-/// A question's text cut to fit under a bar.
-fn short(text: &str) -> String {
-    let mut chars = text.chars();
-    let cut: String = chars.by_ref().take(22).collect();
-    if chars.next().is_some() { format!("{cut}…") } else { cut }
 }
 
 #[cfg(test)]

@@ -59,10 +59,19 @@ async fn a_participant_scores_then_the_closed_session_shows_charts_and_agreement
     assert_eq!(options.text().await.unwrap(), "α = 0.615");
     let scores = client.find(Locator::Css("#scores-alpha")).await.unwrap().text().await.unwrap();
     assert!(scores.starts_with("α = "), "{scores}");
-    // A bar chart per question, the score strip with a diamond for the agreed score.
-    let bars = client.find_all(Locator::Css(".question-spread svg.chart rect.chart-bar")).await.unwrap();
+    // A bar chart per question, in the results' style (hatched, each count written), and the
+    // score strips with a diamond for the agreed score; each chart named for screen readers.
+    let bars = client.find_all(Locator::Css(".question-spread svg.chart g.bar")).await.unwrap();
     assert_eq!(bars.len(), 7, "three questions: 2 + 3 (with N/A) + 2 bars");
-    assert!(client.find(Locator::Css("#scores svg.chart polygon.chart-agreed")).await.is_ok());
+    let hatched = client.find(Locator::Css(".question-spread svg.chart g.bar rect")).await.unwrap();
+    assert!(hatched.attr("fill").await.unwrap().unwrap_or_default().contains("-hatch)"));
+    assert!(client.find(Locator::Css("#scores svg.chart g.marked polygon")).await.is_ok());
+    let circles = client.find_all(Locator::Css("#scores svg.chart g.value circle")).await.unwrap();
+    assert!(circles.len() >= 2, "a circle per participant's score");
+    for chart in client.find_all(Locator::Css("main svg.chart")).await.unwrap() {
+        let labelled = chart.attr("aria-labelledby").await.unwrap().unwrap_or_default();
+        assert!(labelled.ends_with("-desc"), "{labelled}");
+    }
     let deviations = client.find(Locator::Css("#deviations")).await.unwrap().text().await.unwrap();
     assert!(deviations.contains("1 of 3") && deviations.contains("0 of 3"), "{deviations}");
     screenshots(client, "calibration-closed", 3).await;

@@ -337,11 +337,16 @@ fn paced_app(test: &TestApp, per_second: f64) -> App {
     App::new(test.database.db.clone(), test.clock.clone(), test.sealer.clone(), settings)
 }
 
+/// The element at `xpath` once the page shows it: the status refreshes itself while a paced
+/// sync runs, which may take many seconds to get there.
+async fn wait_during_sync(client: &Client, xpath: &str) -> fantoccini::elements::Element {
+    client.wait().at_most(Duration::from_secs(30)).for_element(Locator::XPath(xpath)).await.unwrap()
+}
+
 /// The backfill's millionths done, once they pass `above`.
 async fn backfill_ppm_above(client: &Client, css_id: &str, above: u64) -> u64 {
     let xpath = format!("//*[@id='{css_id}' and number(@data-ppm) > {above}]");
-    let element = client.wait().at_most(Duration::from_secs(30)).for_element(Locator::XPath(&xpath)).await;
-    let ppm = element.unwrap().attr("data-ppm").await.unwrap().unwrap();
+    let ppm = wait_during_sync(client, &xpath).await.attr("data-ppm").await.unwrap().unwrap();
     ppm.parse().unwrap()
 }
 
@@ -379,8 +384,8 @@ async fn the_backfill_progress_advances_on_the_page_without_a_reload() {
     screenshots(client, "integration-backfill").await;
 
     sync.await.unwrap();
-    let finished = Locator::XPath("//dd[@id='last-run' and starts-with(normalize-space(.), 'Finished')]");
-    let last_run = client.wait().at_most(Duration::from_secs(30)).for_element(finished).await.unwrap();
+    let finished = "//dd[@id='last-run' and starts-with(normalize-space(.), 'Finished')]";
+    let last_run = wait_during_sync(client, finished).await;
     assert!(last_run.text().await.unwrap().contains("cases changed"));
     assert!(!exists(client, "#backfill").await, "done, the progress bar is gone");
     assert!(
@@ -407,11 +412,11 @@ async fn sync_now_reports_when_the_run_finished_and_the_tile_follows_the_backfil
     let tile = format!("tile-status-{id}");
     let xpath =
         format!("//*[@id='{tile}']//*[contains(@class, 'backfill-percent') and number(@data-ppm) > 0]");
-    client.wait().at_most(Duration::from_secs(30)).for_element(Locator::XPath(&xpath)).await.unwrap();
+    wait_during_sync(client, &xpath).await;
     screenshots(client, "integrations-tile-backfill").await;
     backfill.await.unwrap();
     let done = format!("//*[@id='{tile}' and not(@hx-trigger) and contains(., 'Up to date')]");
-    client.wait().at_most(Duration::from_secs(30)).for_element(Locator::XPath(&done)).await.unwrap();
+    wait_during_sync(client, &done).await;
 
     // Two hours on, the backfill's run is "2 hours ago"; the one asked for now ends "just now".
     test.clock.advance(Duration::from_secs(2 * 3600));
@@ -424,8 +429,8 @@ async fn sync_now_reports_when_the_run_finished_and_the_tile_follows_the_backfil
     // The run the scheduler would start for the request.
     let run = sync_in_background(paced_app(&test, 50.0), id).await;
     run.await.unwrap();
-    let finished = Locator::XPath("//dd[@id='last-run' and contains(., 'Finished just now')]");
-    let last_run = client.wait().at_most(Duration::from_secs(30)).for_element(finished).await.unwrap();
+    let last_run =
+        wait_during_sync(client, "//dd[@id='last-run' and contains(., 'Finished just now')]").await;
     let text = last_run.text().await.unwrap();
     assert!(text.contains("changed"), "{text}");
     assert!(!exists(client, "#sync-activity").await, "the request was served");

@@ -74,5 +74,34 @@ async fn a_refused_form_keeps_what_was_typed_and_a_saved_one_says_so_once() {
     assert!(client.find_all(Locator::Id("notice")).await.unwrap().is_empty(), "gone on reload");
     let staff = client.find(Locator::Id("staff")).await.unwrap().text().await.unwrap();
     assert!(staff.contains("zed@example.com"), "{staff}");
+    // A row's actions stand side by side, not stacked.
+    let (edit, deactivate) = ("#staff tr:has(a.edit) a.edit", "#staff tr:has(a.edit) button.deactivate");
+    let edit = client.find(Locator::Css(edit)).await.unwrap().rectangle().await.unwrap();
+    let deactivate = client.find(Locator::Css(deactivate)).await.unwrap().rectangle().await.unwrap();
+    assert!(deactivate.0 > edit.0 && (deactivate.1 - edit.1).abs() < 10.0, "{edit:?} {deactivate:?}");
+    crate::browser_results::screenshots(client, "staff").await;
+    browser.close().await;
+}
+
+/// An htmx request that fails is not silent: when the scorecard builder's preview is asked for
+/// after the database went away (a 5xx), a message says so at the top of the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_htmx_request_says_so_at_the_top_of_the_page() {
+    let test = TestApp::spawn(TestBackend::Sqlite).await;
+    test.create_user(EMAIL, "global_admin", Some(PASSWORD)).await;
+    let Some(browser) = Browser::start().await else { return };
+    let client = &browser.client;
+    client.goto(&test.url("/score/scorecards/new")).await.unwrap();
+    sign_in(client, EMAIL, PASSWORD).await;
+    let name = client.wait().for_element(Locator::Css("#builder [name=name]")).await.unwrap();
+    assert!(client.find_all(Locator::Id("request-error")).await.unwrap().is_empty());
+
+    test.store().close().await;
+    name.send_keys("Quality").await.unwrap();
+    let alert = client.wait().for_element(Locator::Css("main #flash #request-error")).await.unwrap();
+    assert_eq!(alert.attr("role").await.unwrap().as_deref(), Some("alert"));
+    let text = alert.text().await.unwrap();
+    assert!(text.contains("could not do this just now (error 5"), "{text}");
+    assert!(text.contains("Reference: "), "the request id, to quote: {text}");
     browser.close().await;
 }

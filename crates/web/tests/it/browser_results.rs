@@ -1,5 +1,5 @@
 //! Results in a real browser: the results page and an agent's page render their charts (inline
-//! SVG with titles) and the figures beside them. With `SCORELINE_TEST_SCREENSHOTS=<folder>`,
+//! SVG with titles) and the figures beside them. With `SCORELINE_SCREENSHOTS=<folder>`,
 //! the pages are also saved there at 1366×768 and 800 px wide, to look at.
 
 use fantoccini::{Client, Locator};
@@ -15,7 +15,7 @@ async fn text(client: &Client, selector: &str) -> String {
 
 /// Saves the page at both widths when asked to.
 pub async fn screenshots(client: &Client, name: &str) {
-    let Ok(folder) = std::env::var("SCORELINE_TEST_SCREENSHOTS") else { return };
+    let Ok(folder) = std::env::var("SCORELINE_SCREENSHOTS") else { return };
     std::fs::create_dir_all(&folder).unwrap();
     for (width, height) in [(1366, 768), (800, 1000)] {
         client.set_window_size(width, height).await.unwrap();
@@ -56,6 +56,19 @@ async fn the_results_and_agent_pages_draw_their_charts_beside_their_figures() {
     assert!(table.contains("Ann Archer Week of 30 Nov 2026 2 1 0.00 0.00 1 1"), "{table}");
     let exports = client.find(Locator::Css("#exports a")).await.unwrap().attr("href").await.unwrap().unwrap();
     assert!(exports.starts_with("/results/export.csv?") && exports.contains("time_zone=Europe%2FBerlin"));
+    // The filters line up at 1366 px: both rows in the same columns, every control of a row
+    // on one line, whatever help its label carries.
+    client.set_window_size(1366, 768).await.unwrap();
+    let rect = async |css: &str| {
+        client.find(Locator::Css(&format!("#filters {css}"))).await.unwrap().rectangle().await.unwrap()
+    };
+    let (from, group_by) = (rect("input[name=from]").await, rect("select[name=group_by]").await);
+    assert!((from.0 - group_by.0).abs() < 1.0 && (from.2 - group_by.2).abs() < 1.0, "{from:?} {group_by:?}");
+    let (per, zone, button) =
+        (rect("select[name=interval]").await, rect("input[name=time_zone]").await, rect("button").await);
+    let bottom = |r: (f64, f64, f64, f64)| r.1 + r.3;
+    assert!((bottom(per) - bottom(zone)).abs() < 1.0, "{per:?} {zone:?}");
+    assert!((bottom(zone) - bottom(button)).abs() < 1.0, "{zone:?} {button:?}");
     screenshots(client, "results").await;
 
     client.find(Locator::LinkText("Ann Archer")).await.unwrap().click().await.unwrap();

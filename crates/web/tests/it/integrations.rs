@@ -44,7 +44,60 @@ on_both_backends!(
     eight_workers_share_one_token_refresh,
     a_revoked_authorization_needs_reconnecting_and_keeps_the_integration,
     the_integration_page_says_whether_webhooks_are_live,
+    the_json_shows_the_sync_progress_the_page_shows,
 );
+
+/// What the integration page shows of a sync (a run under way, HelpDesk's rate limit, how the
+/// last run ended) is in the integration's JSON too, read from the same sync state.
+async fn the_json_shows_the_sync_progress_the_page_shows(backend: TestBackend) {
+    use scoreline_core::{Clock, RateLimitWait, SyncPhase};
+    let test = helpdesk(backend).await;
+    let id = test.connect_and_sync().await;
+    // A session: the API takes it too, and the page needs it.
+    let (_, admin) = test.signed_in("global_admin").await;
+    let path = format!("/api/v1/integrations/{id}");
+    let (status, synced) = test.call(&admin, reqwest::Method::GET, &path, None).await;
+    assert_eq!(status, StatusCode::OK, "{synced}");
+    let progress = &synced["progress"];
+    assert_eq!((progress["running"].as_bool(), &progress["rate_limit_wait"]), (Some(false), &Value::Null));
+    assert_eq!(
+        (&progress["backfill_percent"], &progress["backfill_seconds_left"]),
+        (&Value::Null, &Value::Null)
+    );
+    let last_run = &progress["last_run"];
+    assert_eq!(last_run["cases_changed"], synced["cases_count"], "{synced}");
+    assert_eq!(last_run["error"], Value::Null);
+    assert!(last_run["finished_at"].as_str().is_some_and(|at| at.ends_with('Z')), "{last_run}");
+
+    // Another server runs a sync, and HelpDesk asked it to pause for 3 seconds.
+    let now = test.clock.now();
+    let lease_until = now.saturating_add(std::time::Duration::from_secs(60));
+    assert!(test.store().acquire_sync_lease(id, "server-b", lease_until, now).await.unwrap());
+    let until = now.saturating_add(std::time::Duration::from_secs(3));
+    test.store().note_rate_limit(id, Some(RateLimitWait::RetryAfter { until })).await.unwrap();
+    let (_, waiting) = test.call(&admin, reqwest::Method::GET, &path, None).await;
+    assert_eq!(waiting["progress"]["running"], true, "{waiting}");
+    assert_eq!(
+        waiting["progress"]["rate_limit_wait"],
+        json!({ "kind": "retry_after", "until": until.to_rfc3339() })
+    );
+    let page = test.page(&admin, &format!("/interactions/integrations/{id}")).await;
+    assert!(page.text.contains("resuming in 3 seconds"), "the page says the same: {}", page.text);
+    test.clock.advance(std::time::Duration::from_secs(4));
+    let (_, resumed) = test.call(&admin, reqwest::Method::GET, &path, None).await;
+    assert_eq!(resumed["progress"]["rate_limit_wait"], Value::Null, "the pause is over");
+
+    test.store()
+        .record_sync_failure(id, SyncPhase::Error, "HelpDesk answered 500", test.clock.now())
+        .await
+        .unwrap();
+    let (_, failed) = test.call(&admin, reqwest::Method::GET, &path, None).await;
+    let last_run = &failed["progress"]["last_run"];
+    assert_eq!(
+        (&last_run["cases_changed"], &last_run["error"]),
+        (&Value::Null, &json!("HelpDesk answered 500"))
+    );
+}
 
 async fn the_integration_page_says_whether_webhooks_are_live(backend: TestBackend) {
     let sim = SimConfig { tickets: 20, ..SimConfig::default() };

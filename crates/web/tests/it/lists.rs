@@ -520,7 +520,7 @@ async fn the_list_pages_build_preview_run_and_explain(backend: TestBackend) {
     let list_path = saved.location.unwrap();
     let detail = w.test.page(&admin, &list_path).await;
     assert!(
-        detail.text.contains("Random, 5 per agent, last 7 days, solved")
+        detail.text.contains("Random, 5 per agent, last 7 days and today, Solved")
             && detail.text.contains("No runs yet"),
         "{}",
         detail.text
@@ -529,6 +529,11 @@ async fn the_list_pages_build_preview_run_and_explain(backend: TestBackend) {
     assert_eq!(ran.status, StatusCode::SEE_OTHER, "{}", ran.text);
     let run_path = ran.location.unwrap();
     let run = w.test.page(&admin, &run_path).await;
+    assert!(
+        run.text.contains("<h1>Run of Weekly sample <small"),
+        "named by its list, then its time: {}",
+        run.text
+    );
     assert!(run.text.contains("in the random order of seed"), "{}", run.text);
     assert!(
         run.text.contains("of Sue&#39;s pool of 4") || run.text.contains("of Sue's pool of 4"),
@@ -742,6 +747,7 @@ async fn in_a_browser_a_list_is_built_with_its_preview_run_and_worked_on() {
     client.wait().for_element(Locator::Id("run-now")).await.unwrap().click().await.unwrap();
     let why = wait_for_text(client, "#picks", "in the random order of seed").await;
     assert!(why.contains("given to"), "{why}");
+    crate::browser_results::screenshots(client, "list-run").await;
 
     client.find(Locator::Css(".who button")).await.unwrap().click().await.unwrap();
     client.wait().for_element(Locator::Css("input[name=email]")).await.unwrap();
@@ -753,6 +759,11 @@ async fn in_a_browser_a_list_is_built_with_its_preview_run_and_worked_on() {
     assert!(lists.contains("todo"), "{lists}");
     client.goto(&w.test.url("/work")).await.unwrap();
     let reason = client.wait().for_element(Locator::Css("#work tbody tr input[name=reason]")).await.unwrap();
+    crate::browser_results::screenshots(client, "my-work").await;
+    client.set_window_size(800, 1000).await.unwrap();
+    let date = client.find(Locator::Css("#work tbody .when-date")).await.unwrap();
+    assert!(!date.is_displayed().await.unwrap(), "at 800 px the date gives its room to the case");
+    client.set_window_size(1366, 768).await.unwrap();
     reason.send_keys("Customer wrote in Finnish").await.unwrap();
     client.find(Locator::Css("#work tbody tr button.skip-case")).await.unwrap().click().await.unwrap();
     let notice = wait_for_text(client, "#notice", "Skipped").await;

@@ -614,3 +614,39 @@ async fn the_csv_export_parses_back_with_every_column_and_quote(backend: TestBac
         (StatusCode::UNPROCESSABLE_ENTITY, Some("answers"))
     );
 }
+
+/// The figures count evaluations, so one row per answer is the export's alone: the results
+/// route refuses `answers` like any parameter it does not take, the export refuses what is
+/// neither a filter nor `answers`, and the OpenAPI document says so.
+#[tokio::test]
+async fn answers_is_a_parameter_of_the_export_only() {
+    let test = TestApp::spawn(TestBackend::Sqlite).await;
+    let (_, admin) = test.api_user("global_admin").await;
+    let (status, refused) = test.call(&admin, Method::GET, "/api/v1/results?answers=1", None).await;
+    assert_eq!(
+        (status, refused["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("answers"))
+    );
+    let (status, refused) =
+        test.call(&admin, Method::GET, "/api/v1/results/export.csv?answers=1&rows=all", None).await;
+    assert_eq!(
+        (status, refused["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("rows"))
+    );
+    let export = test.get(&admin, "/api/v1/results/export.csv?answers=1&group_by=agent").await;
+    assert_eq!(export.status(), StatusCode::OK);
+    assert!(export.text().await.unwrap().starts_with("evaluation_id,submitted_at,case_id,scorecard,"));
+
+    let doc: Value = reqwest::get(test.url("/api/v1/openapi.json")).await.unwrap().json().await.unwrap();
+    let names = |path: &str| -> Vec<String> {
+        doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (results, export) = (names("/api/v1/results"), names("/api/v1/results/export.csv"));
+    assert!(!results.contains(&"answers".to_owned()), "{results:?}");
+    assert!(export.contains(&"answers".to_owned()) && export.contains(&"time_zone".to_owned()), "{export:?}");
+}

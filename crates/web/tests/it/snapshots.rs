@@ -22,7 +22,7 @@ on_both_backends!(
 );
 
 /// Fields whose values change between runs; `null` stays visible as `null`.
-const RUN_DEPENDENT: [(&str, &str); 11] = [
+const RUN_DEPENDENT: [(&str, &str); 12] = [
     (".**.id", "[id]"),
     (".**.integration_id", "[id]"),
     (".**.user_id", "[id]"),
@@ -32,6 +32,7 @@ const RUN_DEPENDENT: [(&str, &str); 11] = [
     (".**.created_at", "[time]"),
     (".**.updated_at", "[time]"),
     (".**.last_synced_at", "[time]"),
+    (".**.finished_at", "[time]"),
     (".**.last_message_at", "[time]"),
     (".**.date", "[time]"),
 ];
