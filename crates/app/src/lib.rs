@@ -75,6 +75,8 @@ pub struct AppSettings {
     pub helpdesk: HelpDeskSettings,
     pub sync: SyncSettings,
     pub webhooks: WebhookSettings,
+    /// Cases the retention purge removes per transaction ([`PURGE_BATCH`]).
+    pub purge_batch: u32,
 }
 
 impl Default for AppSettings {
@@ -87,6 +89,7 @@ impl Default for AppSettings {
             helpdesk: HelpDeskSettings::default(),
             sync: SyncSettings::default(),
             webhooks: WebhookSettings::default(),
+            purge_batch: PURGE_BATCH,
         }
     }
 }

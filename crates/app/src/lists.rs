@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 
 use scoreline_core::{
-    Assignment, AssignmentId, CaseCounts, CaseFilter, CaseId, DateRange, FieldErrors, Label, List,
-    ListDefinition, ListId, ListKind, ListRun, Page, PageRequest, Per, Permission, Pick, PoolPage, RunId,
-    Sampler, Scope, ScorecardId, StoredCase, TeamId, Timestamp, UserId, check_schedule, latest_slot,
-    resolve_window, sample_key, split_evaluators, time_zone,
+    Assignment, AssignmentId, CaseFilter, CaseId, DateRange, FieldErrors, Label, List, ListDefinition,
+    ListId, ListKind, ListRun, Page, PageRequest, Per, Permission, Pick, PoolPage, RunId, Sampler, Scope,
+    ScorecardId, StoredCase, TeamId, Timestamp, UserId, check_schedule, latest_slot, resolve_window,
+    sample_key, split_evaluators, time_zone,
 };
 use scoreline_store::lists::{ListVersion, NewAssignment, NewPick, NewRun, PoolQuery};
 use serde::Serialize;
@@ -287,10 +287,10 @@ impl App {
         let checked = self.check_definition(actor, definition).await?;
         let now = self.clock().now();
         let definition = &checked.definition;
-        let (query, window) = pool_query(definition, None, actor.scope().clone(), now)?;
+        let (mut query, window) = pool_query(definition, None, actor.scope().clone(), now)?;
+        query.count_held_back = true;
         let mut sampler = Sampler::new(definition.kind, definition.per, definition.count.unwrap_or(0), 0);
-        self.db().stream_pool(&query, &mut sampler).await?;
-        let held_back = self.held_back(&query).await?;
+        let held_back = self.db().stream_pool(&query, &mut sampler).await?;
         let pools = sampler.pool().clone();
         let pool_total = sampler.pool_total();
         let picks = sampler.finish();
@@ -321,15 +321,6 @@ impl App {
         })
     }
 
-    async fn held_back(&self, query: &PoolQuery) -> AppResult<u64> {
-        let mut filter = query.filter.clone();
-        filter.matched = Some(false);
-        filter.purged = Some(false);
-        filter.silos = vec!["tickets".to_owned(), "archive".to_owned()];
-        let CaseCounts { total, .. } = self.db().count_filtered_cases(&Scope::Everything, &filter).await?;
-        Ok(total)
-    }
-
     /// "Run now": picks from the current pool with a fresh seed; a manual list takes `chosen`.
     pub async fn run_list(&self, actor: &Actor, id: ListId, chosen: Vec<CaseId>) -> AppResult<ListRun> {
         actor.require(Permission::ManageLists)?;
@@ -357,7 +348,8 @@ impl App {
     ) -> AppResult<Option<ListRun>> {
         let definition = &list.definition;
         let now = self.clock().now();
-        let (query, window) = pool_query(definition, Some(list.id), actor.scope().clone(), now)?;
+        let (mut query, window) = pool_query(definition, Some(list.id), actor.scope().clone(), now)?;
+        query.count_held_back = true;
         let mut sampler = Sampler::new(definition.kind, definition.per, definition.count.unwrap_or(0), seed);
         if definition.kind == ListKind::Manual {
             sampler = sampler.with_chosen(chosen.clone());
@@ -365,8 +357,7 @@ impl App {
         if definition.kind == ListKind::Sequential {
             sampler = sampler.continue_after(self.where_sequential_stopped(list).await?);
         }
-        self.db().stream_pool(&query, &mut sampler).await?;
-        let held_back = self.held_back(&query).await?;
+        let held_back = self.db().stream_pool(&query, &mut sampler).await?;
         let pools = sampler.pool().clone();
         let pool_total = sampler.pool_total();
         let picks = sampler.finish();
@@ -705,5 +696,6 @@ fn pool_query_at(
         oldest_first: definition.kind == ListKind::Sequential,
         agent: None,
         search: None,
+        count_held_back: false,
     }
 }

@@ -82,14 +82,15 @@ impl App {
 
     async fn purge_integration(&self, id: IntegrationId, cutoff: Timestamp) -> AppResult<u64> {
         let mut purged = 0;
+        let size = self.settings().purge_batch.max(1);
         loop {
             // A duration, not a time of day: how long the batch's transaction held the write lock.
             let started = std::time::Instant::now();
-            let batch = self.db().purge_batch(id, cutoff, PURGE_BATCH, self.clock().now()).await?;
+            let batch = self.db().purge_batch(id, cutoff, size, self.clock().now()).await?;
             metrics::histogram!(PURGE_BATCH_SECONDS).record(started.elapsed().as_secs_f64());
             purged += batch;
             metrics::counter!("scoreline_purged_cases_total").increment(batch);
-            if batch < u64::from(PURGE_BATCH) {
+            if batch < u64::from(size) {
                 return Ok(purged);
             }
             // Let the sync and readers in between batches.

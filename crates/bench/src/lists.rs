@@ -12,7 +12,7 @@ use scoreline_app::{
 };
 use scoreline_core::{
     CaseContent, CaseFilter, Clock, EvaluatorShare, Every, ListDefinition, ListFilters, ListKind, ListScope,
-    ManualClock, PageRequest, Per, Relative, Schedule, TeamId, Timestamp,
+    ManualClock, PageRequest, Per, Relative, Schedule, Scope, TeamId, Timestamp,
 };
 use scoreline_store::Db;
 use scoreline_store::sync::{AgentRecord, CaseRecord, Checkpoint};
@@ -42,6 +42,17 @@ pub struct Options {
     pub team_size: usize,
     pub scheduled_lists: usize,
     pub skip_purge: bool,
+    /// Measure the cases a run with `--keep` left in the database instead of generating any.
+    pub reuse: bool,
+    /// Generate with the secondary indexes of `cases` dropped, and rebuild them after.
+    pub bulk: bool,
+    /// Store the generated cases in no order of their dates (instead of oldest first).
+    pub random_order: bool,
+    /// Cases per purge transaction (the app's default when `None`).
+    pub purge_batch: Option<u32>,
+    /// On SQLite, the page cache (KiB per connection) the cases pages are measured with again,
+    /// next to the store's own.
+    pub compare_cache_kib: Option<u32>,
 }
 
 /// About 1 KB of conversation per case, so the purge deletes content of a realistic size.
@@ -54,29 +65,98 @@ struct Bench {
     app: App,
     db: Db,
     clock: Arc<ManualClock>,
+    settings: scoreline_app::AppSettings,
     integration: scoreline_core::IntegrationId,
     teams: Vec<TeamId>,
     evaluator: scoreline_core::UserId,
     admin: Actor,
 }
 
-pub async fn run(backend: &str, db: Db, sim: &ChildSim, options: Options, report: &mut Report) -> Result<()> {
-    let bench = setup(db, sim, options).await?;
-    generate(backend, &bench, options, report).await?;
+/// `url` is the database's, for a second connection with another page cache.
+pub async fn run(
+    backend: &str,
+    db: Db,
+    url: &str,
+    sim: &ChildSim,
+    options: Options,
+    report: &mut Report,
+) -> Result<()> {
+    let (bench, cases) = if options.reuse {
+        let bench = existing(db, sim, options).await?;
+        let cases = bench.db.count_cases(bench.integration).await?;
+        report.note(format!("{backend}: measured the {cases} cases already stored in {}", redacted(url)));
+        (bench, usize::try_from(cases)?)
+    } else {
+        let bench = setup(db, sim, options).await?;
+        generate(backend, &bench, options, report).await?;
+        (bench, options.cases)
+    };
     measure_lists(backend, &bench, report).await?;
+    measure_pages(backend, &bench.app, &bench, "", report).await?;
+    if let (Db::Sqlite(_), Some(cache_kib)) = (&bench.db, options.compare_cache_kib) {
+        let other = Db::Sqlite(scoreline_store::SqliteStore::connect_with_cache(url, cache_kib).await?);
+        let app = App::new(other.clone(), bench.clock.clone(), sealer(), bench.settings.clone());
+        let label = format!(" with a {cache_kib} KiB page cache");
+        measure_pages(backend, &app, &bench, &label, report).await?;
+        other.close().await;
+    }
     scheduled(backend, &bench, options, report).await?;
     if !options.skip_purge {
-        purge(backend, &bench, options, report).await?;
+        purge(backend, &bench, cases, report).await?;
     }
     Ok(())
 }
 
+/// A database URL without its password, for the report.
+fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://…{}", &url[..scheme], &url[at..]),
+        _ => url.to_owned(),
+    }
+}
+
+fn sealer() -> Arc<scoreline_store::Sealer> {
+    Arc::new(scoreline_store::Sealer::from_key(&[7; 32]))
+}
+
+/// What `setup` made, found again in a database a run with `--keep` left.
+async fn existing(db: Db, sim: &ChildSim, options: Options) -> Result<Bench> {
+    let clock = Arc::new(ManualClock::new(sim.now));
+    let settings = bench_settings(sim, options);
+    let app = App::new(db.clone(), clock.clone(), sealer(), settings.clone());
+    let all = PageRequest::first(PageRequest::MAX_LIMIT);
+    let integration =
+        db.list_integrations(all).await?.items.first().map(|integration| integration.id).ok_or_else(
+            || anyhow::anyhow!("the database holds no integration; generate it with --keep first"),
+        )?;
+    let mut teams = db.list_teams(&Scope::Everything, all).await?.items;
+    // "Agents 1", "Agents 2", …: in the order setup made them.
+    teams.sort_by_key(|team| team.name.trim_start_matches("Agents ").parse::<usize>().unwrap_or(usize::MAX));
+    let teams: Vec<TeamId> = teams.into_iter().map(|team| team.id).collect();
+    let user = async |email: &str| -> Result<scoreline_core::User> {
+        db.find_user_credentials(email)
+            .await?
+            .map(|found| found.user)
+            .ok_or_else(|| anyhow::anyhow!("the database has no user {email}; generate it with --keep first"))
+    };
+    let evaluator = user("evaluator@bench.example").await?.id;
+    let admin = app.actor_for(user("admin@bench.example").await?).await?;
+    Ok(Bench { app, db, clock, settings, integration, teams, evaluator, admin })
+}
+
+fn bench_settings(sim: &ChildSim, options: Options) -> scoreline_app::AppSettings {
+    let mut settings =
+        measure::settings(sim, scoreline_app::RateLimit { requests_per_second: 1000.0, burst: 100 });
+    if let Some(batch) = options.purge_batch {
+        settings.purge_batch = batch;
+    }
+    settings
+}
+
 async fn setup(db: Db, sim: &ChildSim, options: Options) -> Result<Bench> {
     let clock = Arc::new(ManualClock::new(sim.now));
-    let settings =
-        measure::settings(sim, scoreline_app::RateLimit { requests_per_second: 1000.0, burst: 100 });
-    let sealer = Arc::new(scoreline_store::Sealer::from_key(&[7; 32]));
-    let app = App::new(db.clone(), clock.clone(), sealer, settings);
+    let settings = bench_settings(sim, options);
+    let app = App::new(db.clone(), clock.clone(), sealer(), settings.clone());
     let connect = ConnectIntegration {
         label: "Bench".to_owned(),
         auth_method: "token".to_owned(),
@@ -127,20 +207,34 @@ async fn setup(db: Db, sim: &ChildSim, options: Options) -> Result<Bench> {
     };
     let admin = app.create_user(&Actor::System, admin).await?;
     let admin = app.actor_for(admin).await?;
-    Ok(Bench { app, db, clock, integration, teams, evaluator, admin })
+    Ok(Bench { app, db, clock, settings, integration, teams, evaluator, admin })
 }
 
 /// Writes the generated cases through the sync's own multi-row `store_page`, 1000 a statement
-/// batch, as a backfill would.
+/// batch, as a backfill would: oldest first, so the rows lie in the files in about the order of
+/// their dates, as a backfill (window by window, oldest first) and the live sync after it leave
+/// them (`options.random_order`: dates in no order, the layout this benchmark used until 1 Dec
+/// 2026, the worst case for the purge). With `options.bulk`, the secondary indexes of `cases` are dropped
+/// first and built again after (a sort each instead of a million random inserts): the same rows,
+/// in a fraction of the time, with indexes as densely packed as a fresh build makes them.
 async fn generate(backend: &str, bench: &Bench, options: Options, report: &mut Report) -> Result<()> {
     eprintln!("{backend}: storing {} generated cases…", options.cases);
+    let dropped = if options.bulk { drop_case_indexes(&bench.db).await? } else { Vec::new() };
     let started = Instant::now();
     let now = bench.clock.now();
     let mut state = 42_u64;
     let day = 86_400_000_i64;
+    let span = 90 * day as u64;
     let mut chunk = Vec::with_capacity(1000);
     for i in 0..options.cases {
-        let created = now.as_millis() - (next(&mut state) % (90 * day as u64)) as i64;
+        let ago = if options.random_order {
+            next(&mut state) % span
+        } else {
+            // The i-th of `cases` equal slices of the 90 days, oldest first, somewhere in it.
+            let slice = span / options.cases.max(1) as u64;
+            span - (i as u64 * span / options.cases.max(1) as u64) - next(&mut state) % slice.max(1)
+        };
+        let created = now.as_millis() - ago as i64;
         let agent = next(&mut state) as usize % options.agents;
         let events = serde_json::json!([
             { "type": "message", "date": created, "author": { "type": "client" }, "message": { "text": MESSAGE } },
@@ -183,16 +277,72 @@ async fn generate(backend: &str, bench: &Bench, options: Options, report: &mut R
         }
     }
     let stored = started.elapsed();
+    let started = Instant::now();
+    let rebuilt = dropped.len();
+    for statement in dropped {
+        execute(&bench.db, statement).await?;
+    }
+    if rebuilt > 0 {
+        report.note(format!(
+            "{backend}: {rebuilt} secondary indexes of cases dropped while generating, rebuilt in {:.1} s",
+            started.elapsed().as_secs_f64()
+        ));
+    }
     // As the server does hourly (and PostgreSQL's autovacuum after this much change).
     let started = Instant::now();
     bench.db.refresh_statistics().await?;
+    if let Db::Postgres(_) = &bench.db {
+        // Autovacuum's work after a million inserts, done now rather than during a measurement:
+        // the visibility map lets index-only scans skip the table.
+        execute(&bench.db, "VACUUM cases, case_contents".to_owned()).await?;
+    }
     report.note(format!(
-        "{backend}: stored {} cases of {} matched agents in {:.1} s; statistics refreshed in {:.1} s",
+        "{backend}: stored {} cases of {} matched agents in {:.1} s; statistics refreshed (and on \
+         PostgreSQL the tables vacuumed) in {:.1} s",
         options.cases,
         options.agents,
         stored.as_secs_f64(),
         started.elapsed().as_secs_f64()
     ));
+    Ok(())
+}
+
+/// Drops the indexes of `cases` that no constraint needs; returns the statements that build
+/// them again, as the migrations wrote them.
+async fn drop_case_indexes(db: &Db) -> Result<Vec<String>> {
+    let indexes: Vec<(String, String)> = match db {
+        // Indexes of constraints (the primary key, UNIQUE) have no SQL of their own.
+        Db::Sqlite(store) => {
+            sqlx::query_as(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cases' AND sql IS NOT NULL",
+            )
+            .fetch_all(store.pool())
+            .await?
+        }
+        Db::Postgres(store) => {
+            sqlx::query_as(
+                "SELECT i.indexname::TEXT, i.indexdef FROM pg_indexes i
+                 WHERE i.schemaname = current_schema() AND i.tablename = 'cases'
+                   AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conname = i.indexname)",
+            )
+            .fetch_all(store.pool())
+            .await?
+        }
+    };
+    let mut rebuild = Vec::new();
+    for (name, sql) in indexes {
+        execute(db, format!("DROP INDEX \"{name}\"")).await?;
+        rebuild.push(sql);
+    }
+    Ok(rebuild)
+}
+
+async fn execute(db: &Db, statement: String) -> Result<()> {
+    let statement = sqlx::AssertSqlSafe(statement);
+    match db {
+        Db::Sqlite(store) => sqlx::raw_sql(statement).execute(store.pool()).await.map(drop)?,
+        Db::Postgres(store) => sqlx::raw_sql(statement).execute(store.pool()).await.map(drop)?,
+    }
     Ok(())
 }
 
@@ -268,8 +418,19 @@ async fn measure_lists(backend: &str, bench: &Bench, report: &mut Report) -> Res
         |v| format!("{v:.0}"),
     ));
 
-    // Filtered pages of the cases list: status and a staff member, newest first; and the count
-    // the cases page shows above them ("N cases match").
+    Ok(())
+}
+
+/// 200 filtered first pages of the cases list through `app` (status and a staff member, newest
+/// first), and the count the cases page shows above them ("N cases match").
+async fn measure_pages(
+    backend: &str,
+    app: &App,
+    bench: &Bench,
+    label: &str,
+    report: &mut Report,
+) -> Result<()> {
+    let admin = &bench.admin;
     let users = app.list_users(admin, PageRequest::first(PageRequest::MAX_LIMIT)).await?.items;
     let mut pages = Vec::new();
     let mut counts = Vec::new();
@@ -291,15 +452,15 @@ async fn measure_lists(backend: &str, bench: &Bench, report: &mut Report) -> Res
     let (p50, p95) = percentiles(&mut pages);
     let (count_p50, count_p95) = percentiles(&mut counts);
     report.note(format!(
-        "{backend}: filtered cases page (staff member + status, 50 rows): p50 {:.1} ms, p95 {:.1} ms; \
-         its count: p50 {:.1} ms, p95 {:.1} ms",
+        "{backend}: filtered cases page{label} (staff member + status, 50 rows): p50 {:.1} ms, \
+         p95 {:.1} ms; its count: p50 {:.1} ms, p95 {:.1} ms",
         p50.as_secs_f64() * 1000.0,
         p95.as_secs_f64() * 1000.0,
         count_p50.as_secs_f64() * 1000.0,
         count_p95.as_secs_f64() * 1000.0
     ));
     report.budget(Budget::at_most(
-        &format!("{backend} cases page p95 (ms)"),
+        &format!("{backend} cases page p95{label} (ms)"),
         p95.as_secs_f64() * 1000.0,
         20.0,
         |v| format!("{v:.1}"),
@@ -352,7 +513,7 @@ async fn scheduled(backend: &str, bench: &Bench, options: Options, report: &mut 
 
 /// Every stored case past retention (the clock a year and a month on), purged by `App::purge`;
 /// each batch's duration comes from its `scoreline_purge_batch_seconds` histogram.
-async fn purge(backend: &str, bench: &Bench, options: Options, report: &mut Report) -> Result<()> {
+async fn purge(backend: &str, bench: &Bench, cases: usize, report: &mut Report) -> Result<()> {
     let batches = purge_batches();
     lock(batches).clear();
     bench.clock.advance(Duration::from_secs(400 * 86_400));
@@ -360,8 +521,8 @@ async fn purge(backend: &str, bench: &Bench, options: Options, report: &mut Repo
     let reports = bench.app.purge(&bench.admin, false).await?;
     let elapsed = started.elapsed();
     let purged: u64 = reports.iter().map(|r| r.cases).sum();
-    if purged != options.cases as u64 {
-        anyhow::bail!("{backend}: the purge removed {purged} cases of {}", options.cases);
+    if purged != cases as u64 {
+        anyhow::bail!("{backend}: the purge removed {purged} cases of {cases}");
     }
     let mut times: Vec<f64> = lock(batches).clone();
     times.sort_unstable_by(f64::total_cmp);
@@ -372,7 +533,7 @@ async fn purge(backend: &str, bench: &Bench, options: Options, report: &mut Repo
         "{backend}: purge: {purged} cases in {} batches of {}, {:.1} s ({:.1} s in the batches); \
          batch p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         times.len(),
-        scoreline_app::PURGE_BATCH,
+        bench.settings.purge_batch,
         elapsed.as_secs_f64(),
         in_batches,
         times.get(times.len() / 2).copied().unwrap_or(0.0) * 1000.0,
@@ -380,7 +541,7 @@ async fn purge(backend: &str, bench: &Bench, options: Options, report: &mut Repo
         max * 1000.0
     ));
     report.budget(Budget::at_most(
-        &format!("{backend} purge of {} expired cases (s)", options.cases),
+        &format!("{backend} purge of {cases} expired cases (s)"),
         elapsed.as_secs_f64(),
         60.0,
         |v| format!("{v:.1}"),

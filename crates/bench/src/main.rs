@@ -25,6 +25,7 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use scoreline_app::RateLimit;
+use scoreline_store::Db;
 
 use crate::measure::{FreshPostgres, Phase};
 use crate::report::{Budget, Report};
@@ -99,12 +100,37 @@ struct ListsArgs {
     #[arg(long)]
     skip_purge: bool,
     /// Keep the generated databases (their URLs are printed) instead of removing them, to look
-    /// at query plans afterwards.
+    /// at query plans afterwards or to measure them again with --reuse-sqlite/--reuse-postgres.
     #[arg(long)]
     keep: bool,
     /// A PostgreSQL server (a fresh database is created on it and dropped afterwards).
     #[arg(long, env = "SCORELINE_BENCH_POSTGRES_URL")]
     postgres_url: Option<String>,
+    /// Generate with the secondary indexes of `cases` dropped and rebuilt afterwards (the same
+    /// rows through the same `store_page`, minutes instead of most of an hour at 1M).
+    #[arg(long)]
+    bulk: bool,
+    /// Store the generated cases in no order of their dates, as this benchmark did until 1 Dec
+    /// 2026 (the worst case for the purge), instead of oldest first as a backfill stores them.
+    #[arg(long)]
+    random_order: bool,
+    /// Cases per purge transaction (default: the server's).
+    #[arg(long)]
+    purge_batch: Option<u32>,
+    /// Measure the SQLite database file a run with --keep left, instead of generating one. It is
+    /// migrated and measured in place, and the purge empties it: measure a copy to keep it.
+    #[arg(long, value_name = "PATH")]
+    reuse_sqlite: Option<std::path::PathBuf>,
+    /// Measure the PostgreSQL database (its URL) a run with --keep left, as --reuse-sqlite.
+    #[arg(long, value_name = "URL")]
+    reuse_postgres: Option<String>,
+    /// Leave SQLite out (measure only PostgreSQL).
+    #[arg(long)]
+    skip_sqlite: bool,
+    /// Measure the SQLite cases pages again with this page cache per connection (KiB; SQLite's
+    /// own default is 2000), next to the store's.
+    #[arg(long, value_name = "KIB")]
+    compare_sqlite_cache: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -157,16 +183,34 @@ async fn lists_bench(args: ListsArgs) -> Result<()> {
         team_size: args.team_size,
         scheduled_lists: args.scheduled_lists,
         skip_purge: args.skip_purge,
+        reuse: false,
+        bulk: args.bulk,
+        random_order: args.random_order,
+        purge_batch: args.purge_batch,
+        compare_cache_kib: args.compare_sqlite_cache,
     };
-    let (db, dir) = measure::fresh_sqlite().await?;
-    let result = lists::run("SQLite", db, &sim, options, &mut report).await;
-    if args.keep {
-        eprintln!("kept: sqlite://{}", dir.keep().join("scoreline.db").display());
+    if let Some(path) = &args.reuse_sqlite {
+        let url = format!("sqlite://{}", path.display());
+        let db = Db::connect(&url).await?;
+        db.migrate().await?;
+        lists::run("SQLite", db, &url, &sim, lists::Options { reuse: true, ..options }, &mut report).await?;
+    } else if !args.skip_sqlite {
+        let (db, dir) = measure::fresh_sqlite().await?;
+        let url = format!("sqlite://{}", dir.path().join("scoreline.db").display());
+        let result = lists::run("SQLite", db, &url, &sim, options, &mut report).await;
+        if args.keep {
+            eprintln!("kept: sqlite://{}", dir.keep().join("scoreline.db").display());
+        }
+        result?;
     }
-    result?;
-    if let Some(admin_url) = &args.postgres_url {
+    if let Some(url) = &args.reuse_postgres {
+        let db = Db::connect(url).await?;
+        db.migrate().await?;
+        lists::run("PostgreSQL", db, url, &sim, lists::Options { reuse: true, ..options }, &mut report)
+            .await?;
+    } else if let Some(admin_url) = &args.postgres_url {
         let (db, fresh) = FreshPostgres::create(admin_url).await?;
-        let result = lists::run("PostgreSQL", db, &sim, options, &mut report).await;
+        let result = lists::run("PostgreSQL", db, &fresh.url, &sim, options, &mut report).await;
         if args.keep {
             eprintln!("kept: {}", fresh.url);
         } else {

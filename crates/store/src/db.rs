@@ -211,7 +211,7 @@ forward! {
     get_list(&Scope, ListId) -> Option<List>;
     list_lists(&Scope, bool, PageRequest) -> Page<List>;
     list_definition(ListId, u32) -> Option<ListDefinition>;
-    stream_pool(&PoolQuery, &mut (dyn PoolSink + '_));
+    stream_pool(&PoolQuery, &mut (dyn PoolSink + '_)) -> u64;
     list_picked_positions(ListId, DateField) -> Vec<(UserId, Timestamp, CaseId)>;
     create_run(&NewRun, &AuditRecord) -> bool;
     get_run(ListId, RunId) -> Option<ListRun>;

@@ -38,6 +38,9 @@ pub struct PoolQuery {
     pub agent: Option<UserId>,
     /// Text the subject must also contain (a person searching the pool of a manual list).
     pub search: Option<String>,
+    /// Whether the walk also counts the window's held-back cases (a preview's or a run's
+    /// figure), so the window is read once.
+    pub count_held_back: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -341,25 +341,32 @@ impl Backend {
         Ok(found.map(|definition| definition.0))
     }
 
-    /// Streams the pool into `sink`, case by case: nothing of it is held here.
+    /// Streams the pool into `sink`, case by case: nothing of it is held here. With
+    /// `pool.count_held_back`, the same walk also counts the cases of the window left out as
+    /// held back (their agent is matched to nobody, whoever asks), and returns that count;
+    /// otherwise 0.
     pub(crate) async fn stream_pool(
         &self,
         pool: &PoolQuery,
         sink: &mut (dyn PoolSink + '_),
-    ) -> StoreResult<()> {
+    ) -> StoreResult<u64> {
         let date = date_column(pool.date_field);
-        let mut query = QueryBuilder::<Database>::new("SELECT c.id, a.matched_user_id, ");
+        let counting = pool.count_held_back;
+        let mut query = QueryBuilder::<Database>::new("SELECT c.id, u.id AS user_id, ");
         let mut filter = pool.filter.clone();
-        filter.matched = Some(true);
+        // Counting held-back cases needs the unmatched ones too; they are told apart below.
+        filter.matched = if counting { None } else { Some(true) };
         filter.purged = Some(false);
         filter.silos = vec!["tickets".to_owned(), "archive".to_owned()];
         query.push(date).push(" AS date ");
         let search = pool.search.as_deref().filter(|text| !text.trim().is_empty());
         push_cases_from(&mut query, search.is_some(), &filter);
-        query.push(" JOIN users u ON u.id = a.matched_user_id AND u.active = TRUE WHERE ");
+        query.push(if counting { " LEFT JOIN" } else { " JOIN" });
+        query.push(" users u ON u.id = a.matched_user_id AND u.active = TRUE WHERE TRUE");
+        push_case_filter(&mut query, &filter);
+        query.push(if counting { " AND ((u.id IS NOT NULL AND " } else { " AND (" });
         push_staff_in_scope(&mut query, &pool.within, "a.matched_user_id");
         push_list_scope(&mut query, &pool.staff, "a.matched_user_id");
-        push_case_filter(&mut query, &filter);
         if let Some(text) = search {
             push_subject_contains(&mut query, text);
         }
@@ -391,18 +398,28 @@ impl Backend {
             }
             query.push(")");
         }
+        if counting {
+            // Held back: the case has an agent, and no staff member is matched to it.
+            query.push(") OR (c.agent_id IS NOT NULL AND a.matched_user_id IS NULL)");
+        }
+        query.push(")");
         if pool.oldest_first {
             query.push(" ORDER BY ").push(date).push(", c.id");
         }
-        let mut rows = query.build_query_as::<(Uuid, Uuid, i64)>().fetch(&self.pool);
+        let mut held_back = 0;
+        let mut rows = query.build_query_as::<(Uuid, Option<Uuid>, i64)>().fetch(&self.pool);
         while let Some((case_id, user_id, date)) = rows.try_next().await? {
+            let Some(user_id) = user_id else {
+                held_back += 1;
+                continue;
+            };
             sink.offer(PoolCase {
                 case_id: CaseId::from_uuid(case_id),
                 user_id: UserId::from_uuid(user_id),
                 date: Timestamp::from_millis(date),
             });
         }
-        Ok(())
+        Ok(held_back)
     }
 
     /// Every case this list picked, with its staff member and its date, for sequential lists.

@@ -2,8 +2,9 @@
 
 use reqwest::StatusCode;
 use scoreline_app::Actor;
+use scoreline_core::Clock;
 use scoreline_helpdesk_sim::SimConfig;
-use scoreline_testkit::{TestApp, TestBackend, on_both_backends};
+use scoreline_testkit::{SeedCase, TestApp, TestBackend, on_both_backends};
 use serde_json::{Value, json};
 
 const CANARY: &str = "canary-7f3a9c-purge-me";
@@ -37,7 +38,11 @@ async fn synced(backend: TestBackend) -> (TestApp, String, String) {
     (test, id, admin)
 }
 
-on_both_backends!(cases_are_listed_filtered_and_shown, purged_cases_keep_a_tombstone_and_lose_their_content);
+on_both_backends!(
+    cases_are_listed_filtered_and_shown,
+    purged_cases_keep_a_tombstone_and_lose_their_content,
+    a_purge_of_many_batches_removes_each_expired_case_once,
+);
 
 async fn cases_are_listed_filtered_and_shown(backend: TestBackend) {
     let (test, id, admin) = synced(backend).await;
@@ -200,4 +205,39 @@ async fn purged_cases_keep_a_tombstone_and_lose_their_content(backend: TestBacke
             "purged text is still in the SQLite files"
         );
     }
+}
+
+/// More expired cases than two batches hold, among recent ones: the purge removes the content of
+/// every expired case and of no other, marks each once, and a second purge finds none left.
+async fn a_purge_of_many_batches_removes_each_expired_case_once(backend: TestBackend) {
+    let test = TestApp::with_helpdesk(backend, SimConfig { tickets: 0, ..SimConfig::default() }).await;
+    let integration = test.connect_token(|_| {}).await;
+    let expired = 2 * u64::from(scoreline_app::PURGE_BATCH) + 7;
+    let ago = |hours: u64| test.clock.now().saturating_sub(std::time::Duration::from_secs(hours * 3600));
+    let mut cases: Vec<SeedCase> =
+        (0..expired).map(|i| SeedCase::new(format!("old-{i}"), Some("ann"), ago(24 * 40 + i % 50))).collect();
+    cases.extend((0..20).map(|i| SeedCase::new(format!("new-{i}"), Some("ann"), ago(i))));
+    test.seed_cases(integration, &cases).await;
+
+    let done = test.app.purge(&Actor::System, false).await.unwrap();
+    assert_eq!(done[0].cases, expired);
+    assert_eq!(test.app.purge(&Actor::System, false).await.unwrap()[0].cases, 0, "each case once");
+    let scope = scoreline_core::Scope::Everything;
+    let filter = scoreline_core::CaseFilter { integration_ids: vec![integration], ..Default::default() };
+    let mut purged = 0;
+    let mut page = scoreline_core::PageRequest::first(scoreline_core::PageRequest::MAX_LIMIT);
+    loop {
+        let cases = test.store().list_cases(&scope, &filter, page).await.unwrap();
+        for case in &cases.items {
+            let old = case.source_id.starts_with("old-");
+            assert_eq!(case.purged_at.is_some(), old, "{}", case.source_id);
+            assert_eq!(case.subject.is_none(), old, "{}: content kept only when recent", case.source_id);
+            purged += u64::from(old);
+        }
+        match cases.next_after {
+            Some(after) => page.after = Some(after),
+            None => break,
+        }
+    }
+    assert_eq!(purged, expired);
 }

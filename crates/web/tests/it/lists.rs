@@ -143,6 +143,7 @@ on_both_backends!(
     bad_definitions_are_refused_field_by_field_and_scope_holds,
     scheduled_slots_run_exactly_once_across_two_instances,
     an_evaluation_answers_its_assignment_and_evaluated_cases_leave_the_pool,
+    preview_and_run_count_the_pool_and_the_held_back_cases_in_one_walk,
 );
 
 async fn random_per_agent_picks_only_eligible_cases_and_never_an_evaluators_own(backend: TestBackend) {
@@ -884,4 +885,46 @@ async fn an_evaluation_answers_its_assignment_and_evaluated_cases_leave_the_pool
             w.test.call(&w.admin, Method::POST, "/api/v1/lists/preview", Some(&all(exclude_evaluated))).await;
         assert_eq!((status, preview["pool_total"].as_u64()), (StatusCode::OK, Some(pool)), "{preview}");
     }
+}
+
+/// The preview and the run read the window once for both the pool and the held-back cases: the
+/// pool keeps the list's scope, the actor's scope and active staff only, while the held-back
+/// count is every case of the window whose agent nobody is matched to, whoever asks.
+async fn preview_and_run_count_the_pool_and_the_held_back_cases_in_one_walk(backend: TestBackend) {
+    let w = world(backend).await;
+    // Cid leaves: his cases are neither in a pool nor held back (his agent is still matched).
+    w.test.app.set_user_active(&Actor::System, w.cid.id, false).await.unwrap();
+    let counted = |pool: &Value| {
+        let agents: HashMap<String, u64> = pool["per_agent"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| (a["user_id"].as_str().unwrap().to_owned(), a["pool"].as_u64().unwrap()))
+            .collect();
+        (pool["pool_total"].as_u64().unwrap(), pool["held_back"].as_u64().unwrap(), agents)
+    };
+    let expect = |pairs: &[(&User, u64)]| -> HashMap<String, u64> {
+        pairs.iter().map(|(user, pool)| (user.id.to_string(), *pool)).collect()
+    };
+
+    let tier2 = w.definition(|d| d["scope"] = json!({ "team_ids": [w.tier2] }));
+    let (status, preview) = w.test.call(&w.admin, Method::POST, "/api/v1/lists/preview", Some(&tier2)).await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(counted(&preview), (6, 4, expect(&[(&w.bob, 6)])), "the list's scope: Tier 2");
+
+    let lead = w.test.create_user("lead@example.com", "team_admin", None).await;
+    w.test.app.add_team_member(&Actor::System, w.tier1, lead.id).await.unwrap();
+    let lead = w.test.app.create_api_token(&Actor::System, "lead@example.com", "t").await.unwrap();
+    let lead = lead.token.expose().to_owned();
+    let everyone = w.definition(|_| {});
+    let (status, preview) = w.test.call(&lead, Method::POST, "/api/v1/lists/preview", Some(&everyone)).await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(counted(&preview), (12 + 4, 4, expect(&[(&w.ann, 12), (&w.sue, 4)])), "the lead's: Tier 1");
+
+    // A sequential run walks the window oldest first; the count is the same.
+    let sequential = w.definition(|d| d["type"] = json!("sequential"));
+    let list = w.create(&w.admin, &sequential).await;
+    let run = w.run(&list).await;
+    assert_eq!(run["pool_total"], 12 + 6 + 4);
+    assert_eq!(run["held_back"], 4);
 }
