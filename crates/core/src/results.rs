@@ -3,8 +3,9 @@
 //!
 //! Only evaluations by someone else (`kind = evaluation`), submitted, count, each as its latest
 //! revision stands; self-scores and calibration scores never do. The store streams one
-//! [`ResultRow`] per evaluation into a [`ResultSink`]; [`Aggregation`] keeps only the running
-//! sums, so the figures are exact however many evaluations there are.
+//! [`ResultRow`] per evaluation, or one [`ResultCell`] per period and key that the database
+//! summed, into a [`ResultSink`]; [`Aggregation`] keeps only the running sums, so the figures
+//! are exact however many evaluations there are.
 
 use std::collections::HashMap;
 
