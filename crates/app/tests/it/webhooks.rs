@@ -246,12 +246,14 @@ async fn without_a_public_url_the_webhooks_are_taken_down(backend: TestBackend) 
 async fn a_full_queue_asks_for_a_sync(backend: TestBackend) {
     let (test, id) = hooked(backend).await;
     let token = hook_url(&test).rsplit('/').next().unwrap().to_owned();
-    // One waiting ticket at most, and a fetch an hour after the last: the queue fills at once.
+    // One waiting ticket at most, and a fetch an hour after the last. The draining task may
+    // fetch the first ticket at once and take the second to wait its hour, which frees the
+    // queue for a third; the fourth and fifth find it full whatever the timing.
     let slow = app_with_settings(&test, |settings| {
         settings.webhooks.queue_capacity = 1;
         settings.webhooks.fetch_spacing = Duration::from_secs(3600);
     });
-    for _ in 0..4 {
+    for _ in 0..5 {
         let body =
             json!({ "eventType": "tickets.update", "payload": { "ID": uuid::Uuid::now_v7().to_string() } });
         slow.accept_webhook(&token, body.to_string().as_bytes()).await.unwrap();
