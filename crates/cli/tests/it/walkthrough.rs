@@ -145,6 +145,28 @@ async fn agent_rows(client: &Client) -> Vec<Element> {
     }
 }
 
+/// The preview once it answers the form as it stands: (would pick, agents with a pool). htmx
+/// marks the panel `htmx-request` while a request is in flight or queued behind one, and each
+/// answer replaces the whole table, so both figures are read in one script between answers.
+async fn settled_preview(client: &Client) -> (u64, u64) {
+    const READ: &str = "const table = document.getElementById('preview-agents'); \
+        if (!table || document.querySelector('.preview-panel.htmx-request')) return null; \
+        return [Number(document.getElementById('preview-would-pick').textContent), \
+                table.querySelectorAll('tbody tr').length];";
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let settled = Locator::Css(".preview-panel:not(.htmx-request) #preview-agents");
+        if client.wait().at_most(PATIENCE).for_element(settled).await.is_err() {
+            panic!("no per-agent preview: {}", text(client, "#preview").await);
+        }
+        let read = client.execute(READ, Vec::new()).await.unwrap();
+        if let Some([would_pick, agents]) = serde_json::from_value::<Option<[u64; 2]>>(read).unwrap() {
+            return (would_pick, agents);
+        }
+        assert!(Instant::now() < deadline, "the preview kept changing for {PATIENCE:?}");
+    }
+}
+
 /// Unmatched agents whose first suggestion is staff of the same name, as the demo seeds them
 /// under other addresses: (agent id, suggested user id).
 async fn suggested(client: &Client) -> Vec<(String, String)> {
@@ -291,14 +313,9 @@ async fn a_newcomer_connects_matches_runs_a_list_evaluates_and_the_agent_sees_th
         tick(find(client, &format!("#list-form input[name=evaluator_ids][value=\"{id}\"]")).await).await;
     }
     find(client, "#list-form select[name=scorecard_id]").await.select_by_index(1).await.unwrap();
-    // The preview follows the last change: wait for its per-agent table with every agent's pool.
-    let Ok(agents_table) = client.wait().for_element(Locator::Css("#preview-agents")).await else {
-        panic!("no per-agent preview: {}", text(client, "#preview").await)
-    };
-    let would_pick = number(client, "#preview-would-pick").await;
-    let per_agent = agents_table.find_all(Locator::Css("tbody tr")).await.unwrap();
-    assert!(!per_agent.is_empty() && would_pick > 0, "the pool is shown per agent");
-    assert!(would_pick <= 5 * per_agent.len() as u64, "at most 5 per agent: {would_pick}");
+    let (would_pick, agents) = settled_preview(client).await;
+    assert!(agents > 0 && would_pick > 0, "the pool is shown per agent");
+    assert!(would_pick <= 5 * agents, "at most 5 per agent: {would_pick}");
     screenshot(client, "list-preview").await;
     click(client, "#save-list").await;
     assert!(find(client, "#no-runs").await.is_displayed().await.unwrap());
