@@ -4,6 +4,12 @@
 //! statements built at run time get each driver's own from `sqlx::QueryBuilder`.
 
 pub(crate) trait Dialect {
+    /// Starts a transaction that will write. SQLite's default (deferred) transaction takes the
+    /// write lock only at its first write, and if another connection committed after its first
+    /// read it fails at once with "database is locked", without waiting: every read-then-write
+    /// transaction would fail under a concurrent writer (a purge batch while the sync stores a page).
+    const BEGIN_WRITE: &'static str;
+
     /// Makes deleted content leave the database files after a purge; `None` when nothing is needed.
     const FLUSH_DELETED: Option<&'static str>;
 

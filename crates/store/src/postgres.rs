@@ -25,6 +25,8 @@ pub struct PostgresStore {
 }
 
 impl Dialect for PostgresStore {
+    /// Rows are locked as they are written; a transaction waits for them, never fails at once.
+    const BEGIN_WRITE: &'static str = "BEGIN";
     /// Autovacuum reclaims deleted rows.
     const FLUSH_DELETED: Option<&'static str> = None;
     const TAGS_OF_CASE: &'static str = "jsonb_array_elements_text(cc.tags) AS j(value)";

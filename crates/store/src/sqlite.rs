@@ -27,6 +27,8 @@ pub struct SqliteStore {
 }
 
 impl Dialect for SqliteStore {
+    /// Takes the write lock at once, waiting up to the busy timeout for it.
+    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
     /// `secure_delete` zeroes freed pages in the database file; the old page images in the WAL
     /// go when it is checkpointed and truncated.
     const FLUSH_DELETED: Option<&'static str> = Some("PRAGMA wal_checkpoint(TRUNCATE)");

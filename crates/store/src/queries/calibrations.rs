@@ -117,7 +117,7 @@ impl Backend {
         calibration: &Calibration,
         audit: &AuditRecord,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO calibrations (id, case_id, agent_user_id, scorecard_id, scorecard_version_id, version_number,
                 facilitator_id, due_at, status, created_at)
@@ -240,7 +240,7 @@ impl Backend {
         at: Timestamp,
         audit: &AuditRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
             "UPDATE calibrations SET status = 'closed', closed_at = $2 WHERE id = $1 AND status = 'open'",
         )
@@ -259,7 +259,7 @@ impl Backend {
         agreed: &Agreed,
         audit: &AuditRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
             "UPDATE calibrations SET agreed_answers = $2, agreed_outcome = $3, agreed_by = $4, agreed_at = $5
              WHERE id = $1 AND status = 'closed'",

@@ -550,7 +550,7 @@ impl Backend {
         batch: u32,
         now: Timestamp,
     ) -> StoreResult<u64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let ids: Vec<Uuid> = sqlx::query_scalar(concat!(
             "SELECT id FROM cases WHERE integration_id = $1 AND purged_at IS NULL AND updated_at < $2 AND ",
             not_held!(),

@@ -247,7 +247,7 @@ impl Backend {
         evaluation: &Evaluation,
         audit: Option<&AuditRecord>,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO evaluations (id, case_id, scorecard_id, scorecard_version_id, version_number, evaluator_id,
                 agent_user_id, assignment_id, kind, status, answers, comment, score, passed, fail_all, sections,
@@ -390,7 +390,7 @@ impl Backend {
         at: Timestamp,
         submit_audit: Option<&AuditRecord>,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let submit = submit_audit.is_some();
         let changed = sqlx::query(
             "UPDATE evaluations SET answers = $2, comment = $3, score = $4, passed = $5, fail_all = $6, sections = $7,
@@ -461,7 +461,7 @@ impl Backend {
         at: Timestamp,
         audit: &AuditRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
             "UPDATE evaluations SET acknowledged_at = $2 WHERE id = $1 AND status = 'submitted' AND acknowledged_at IS NULL",
         )
@@ -475,7 +475,7 @@ impl Backend {
 
     /// Opens a dispute; `false` when one is open already.
     pub(crate) async fn open_dispute(&self, dispute: &Dispute, audit: &AuditRecord) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Takes the evaluation's row lock, so two disputes cannot open at once.
         sqlx::query("UPDATE evaluations SET updated_at = updated_at WHERE id = $1")
             .bind(dispute.evaluation_id.as_uuid())
@@ -513,7 +513,7 @@ impl Backend {
         resolution: &DisputeResolution<'_>,
         audits: &[AuditRecord],
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let closed = sqlx::query(
             "UPDATE disputes SET status = $2, resolved_by = $3, resolution = $4, resolved_at = $5
              WHERE id = $1 AND status = 'open'",

@@ -183,7 +183,7 @@ impl Backend {
         audit: &AuditRecord,
     ) -> StoreResult<Integration> {
         let settings = &integration.settings;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO integrations
                  (id, kind, label, description, auth_method, account_id, retention_value,
@@ -233,7 +233,7 @@ impl Backend {
         now: Timestamp,
         audit: &AuditRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE integrations SET label = $2, description = $3, retention_value = $4,
                  retention_unit = $5, backfill_days = $6, updated_at = $7
@@ -261,7 +261,7 @@ impl Backend {
         now: Timestamp,
         audit: Option<&AuditRecord>,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE integrations SET state = $2, last_error = $3, updated_at = $4 WHERE id = $1")
             .bind(id.as_uuid())
             .bind(state.as_str())
@@ -285,7 +285,7 @@ impl Backend {
         now: Timestamp,
         audit: &AuditRecord,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         write_credentials(&mut *tx, id, credentials, sealer, now).await?;
         sqlx::query("UPDATE integrations SET state = $2, last_error = NULL, updated_at = $3 WHERE id = $1")
             .bind(id.as_uuid())
@@ -384,7 +384,7 @@ impl Backend {
         now: Timestamp,
         audit: &AuditRecord,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM integration_credentials WHERE integration_id = $1")
             .bind(id.as_uuid())
             .execute(&mut *tx)

@@ -201,7 +201,7 @@ fn push_list_in_scope(query: &mut QueryBuilder<Database>, scope: &Scope) {
 impl Backend {
     /// Saves a new list (version 1) or a new version of one, with its teams and audit record.
     pub(crate) async fn save_list_version(&self, list: &ListVersion, audit: &AuditRecord) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let scorecard = list.definition.scorecard_id;
         if list.version == 1 {
             sqlx::query(
@@ -266,7 +266,7 @@ impl Backend {
         archived_at: Option<Timestamp>,
         audit: &AuditRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
             "UPDATE lists SET archived_at = $2 WHERE id = $1 AND (archived_at IS NULL) = ($2 IS NOT NULL)",
         )
@@ -445,7 +445,7 @@ impl Backend {
     /// Writes a run with its picks and assignments in one transaction. `false` when its slot
     /// already ran (on this server or another): the unique (list, slot) row decides.
     pub(crate) async fn create_run(&self, run: &NewRun, audit: &AuditRecord) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let unassigned = run.picks.iter().filter(|pick| pick.evaluator_id.is_none()).count() as i64;
         let inserted = sqlx::query(
             "INSERT INTO list_runs (id, list_id, list_version, seed, slot_at, window_from, window_to, pool_total,
@@ -660,7 +660,7 @@ impl Backend {
         now: Timestamp,
         audit: &AuditRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
             "UPDATE assignments SET status = 'skipped', skip_reason = $2, updated_at = $3
              WHERE id = $1 AND status IN ('todo', 'in_progress')",

@@ -152,7 +152,7 @@ impl Backend {
         user_id: Option<UserId>,
         audit: &AuditRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
             "UPDATE helpdesk_agents SET matched_user_id = $3, match_source = $4
              WHERE integration_id = $1 AND agent_id = $2",
@@ -175,7 +175,7 @@ impl Backend {
         integration_id: IntegrationId,
         matches: &[AutoMatch],
     ) -> StoreResult<Vec<String>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut applied = Vec::new();
         for candidate in matches {
             let changed = sqlx::query(
@@ -208,7 +208,7 @@ impl Backend {
         staff: &[StaffFromAgent],
         at: Timestamp,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for person in staff {
             let user = &person.user;
             insert_user(&mut *tx, user).await?;

@@ -35,6 +35,11 @@ impl Backend {
         self.pool.close().await;
     }
 
+    /// A transaction for writing (see [`Dialect::BEGIN_WRITE`]).
+    async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, Database>> {
+        Ok(self.pool.begin_with(Self::BEGIN_WRITE).await?)
+    }
+
     /// Refreshes the planner's statistics (see [`Dialect::REFRESH_STATISTICS`]).
     pub(crate) async fn refresh_statistics(&self) -> StoreResult<()> {
         sqlx::query(Self::REFRESH_STATISTICS).execute(&self.pool).await?;

@@ -97,7 +97,7 @@ impl Backend {
         scorecard: &NewScorecard,
         audit: &AuditRecord,
     ) -> StoreResult<Scorecard> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO scorecards (id, name, draft, latest_version, created_at, updated_at)
              VALUES ($1, $2, $3, 0, $4, $4)",
@@ -156,7 +156,7 @@ impl Backend {
         at: Timestamp,
         audit: &AuditRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
             "UPDATE scorecards SET draft = $2, name = $3, updated_at = $4 WHERE id = $1 AND archived_at IS NULL",
         )
@@ -180,7 +180,7 @@ impl Backend {
         at: Timestamp,
         audit: &AuditRecord,
     ) -> StoreResult<Option<ScorecardVersion>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Takes the row's write lock first, so two publishers cannot both read the same draft.
         let locked = sqlx::query(
             "UPDATE scorecards SET updated_at = $2 WHERE id = $1 AND archived_at IS NULL AND draft IS NOT NULL",
@@ -236,7 +236,7 @@ impl Backend {
         at: Timestamp,
         audit: &AuditRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
             "UPDATE scorecards SET archived_at = $2, updated_at = $2 WHERE id = $1 AND archived_at IS NULL",
         )

@@ -172,7 +172,7 @@ impl Backend {
     }
 
     pub(crate) async fn create_api_token(&self, token: &NewApiToken, audit: &AuditRecord) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO api_tokens (id, token_hash, user_id, name, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -219,7 +219,7 @@ impl Backend {
         at: Timestamp,
         audit: &AuditRecord,
     ) -> StoreResult<u64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let revoked = revoke_tokens(&mut *tx, user_id, token, at).await?;
         if revoked > 0 {
             write_audit(&mut *tx, audit).await?;
@@ -275,7 +275,7 @@ impl Backend {
         at: Timestamp,
         audit: &AuditRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if write_password(&mut *tx, user_id, password_hash, at).await? == 0 {
             return Ok(false);
         }
@@ -291,7 +291,7 @@ impl Backend {
         reset: &NewPasswordReset,
         audit: &AuditRecord,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM password_resets WHERE user_id = $1 AND used_at IS NULL")
             .bind(reset.user_id.as_uuid())
             .execute(&mut *tx)
@@ -341,7 +341,7 @@ impl Backend {
         now: Timestamp,
         audit: &AuditRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let used = sqlx::query(
             "UPDATE password_resets SET used_at = $3
              WHERE token_hash = $1 AND user_id = $2 AND used_at IS NULL AND expires_at > $3",
@@ -371,7 +371,7 @@ impl Backend {
         attempt: &SignInAttempt,
         limits: &SignInLimits,
     ) -> StoreResult<SignInAdmission> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for key in [&attempt.email_key, &attempt.client_key] {
             sqlx::query(
                 "INSERT INTO sign_in_locks (throttle_key, touched_at) VALUES ($1, $2)

@@ -201,7 +201,7 @@ impl Backend {
         now: Timestamp,
     ) -> StoreResult<PageWrite> {
         let cases = newest_per_ticket(cases);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut written = 0u64;
         for chunk in cases.chunks(ROWS_PER_STATEMENT) {
             written += write_cases(&mut tx, integration_id, chunk, now).await?;
@@ -384,7 +384,7 @@ impl Backend {
         written: u64,
         now: Timestamp,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE sync_states SET phase = 'live', last_success_at = $2, last_error = NULL,
                  requested_at = CASE WHEN requested_at <= $2 THEN NULL ELSE requested_at END, updated_at = $2,
@@ -445,7 +445,7 @@ impl Backend {
         integration_id: IntegrationId,
         windows: &[SyncWindow],
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for window in windows {
             sqlx::query(
                 "INSERT INTO sync_windows (integration_id, silo, window_start, window_end, done)
@@ -489,7 +489,7 @@ impl Backend {
         agents: &[AgentRecord],
         now: Timestamp,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE helpdesk_agents SET listed = $2 WHERE integration_id = $1")
             .bind(integration_id.as_uuid())
             .bind(false)

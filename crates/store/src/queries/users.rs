@@ -218,7 +218,7 @@ impl Backend {
     }
 
     pub(crate) async fn create_user(&self, user: &NewUser, audit: &AuditRecord) -> StoreResult<User> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         insert_user(&mut *tx, user).await?;
         write_audit(&mut *tx, audit).await?;
         tx.commit().await?;
@@ -290,7 +290,7 @@ impl Backend {
         change: &UserChange,
         audit: &AuditRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let changed =
             sqlx::query("UPDATE users SET email = $2, name = $3, role = $4, updated_at = $5 WHERE id = $1")
                 .bind(id.as_uuid())
@@ -314,7 +314,7 @@ impl Backend {
         at: Timestamp,
         audit: &AuditRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query("UPDATE users SET active = $2, updated_at = $3 WHERE id = $1")
             .bind(id.as_uuid())
             .bind(active)
@@ -335,7 +335,7 @@ impl Backend {
 
     /// Creates the users with their memberships and audit records in one transaction: all or none.
     pub(crate) async fn import_users(&self, users: &[ImportedUser], at: Timestamp) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for imported in users {
             insert_user(&mut *tx, &imported.user).await?;
             if let Some(team_id) = imported.team_id {
@@ -350,7 +350,7 @@ impl Backend {
     }
 
     pub(crate) async fn create_group(&self, group: &NewGroup, audit: &AuditRecord) -> StoreResult<Group> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO staff_groups (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(group.id.as_uuid())
             .bind(group.name.as_str())
@@ -401,7 +401,7 @@ impl Backend {
     }
 
     pub(crate) async fn create_team(&self, team: &NewTeam, audit: &AuditRecord) -> StoreResult<Team> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO teams (id, group_id, name, created_at) VALUES ($1, $2, $3, $4)")
             .bind(team.id.as_uuid())
             .bind(team.group_id.as_uuid())
@@ -439,7 +439,7 @@ impl Backend {
         at: Timestamp,
         audit: &AuditRecord,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let inserted = sqlx::query(
             "INSERT INTO memberships (team_id, user_id, created_at) VALUES ($1, $2, $3)
              ON CONFLICT (team_id, user_id) DO NOTHING",
@@ -465,7 +465,7 @@ impl Backend {
         user_id: UserId,
         audit: &AuditRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let removed = sqlx::query("DELETE FROM memberships WHERE team_id = $1 AND user_id = $2")
             .bind(team_id.as_uuid())
             .bind(user_id.as_uuid())
@@ -505,7 +505,7 @@ impl Backend {
         taken: &'static str,
         audit: &AuditRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query(statement)
             .bind(id)
             .bind(name.as_str())

@@ -42,6 +42,7 @@ on_both_backends!(
     cases_are_listed_filtered_and_shown,
     purged_cases_keep_a_tombstone_and_lose_their_content,
     a_purge_of_many_batches_removes_each_expired_case_once,
+    the_purge_and_the_sync_write_at_the_same_time,
 );
 
 async fn cases_are_listed_filtered_and_shown(backend: TestBackend) {
@@ -240,4 +241,34 @@ async fn a_purge_of_many_batches_removes_each_expired_case_once(backend: TestBac
         }
     }
     assert_eq!(purged, expired);
+}
+
+/// Each purge batch reads the cases it removes and then writes. On SQLite a transaction that
+/// had read before another connection committed used to fail at its first write ("database is
+/// locked", at once, whatever the busy timeout), so a purge failed whenever the sync stored a
+/// page between a batch's read and its write. Both now run side by side, and neither fails.
+async fn the_purge_and_the_sync_write_at_the_same_time(backend: TestBackend) {
+    let test = TestApp::with_helpdesk(backend, SimConfig { tickets: 0, ..SimConfig::default() }).await;
+    let integration = test.connect_token(|_| {}).await;
+    let expired = 150;
+    let ago = |hours: u64| test.clock.now().saturating_sub(std::time::Duration::from_secs(hours * 3600));
+    let old: Vec<SeedCase> =
+        (0..expired).map(|i| SeedCase::new(format!("old-{i}"), Some("ann"), ago(24 * 40 + i))).collect();
+    test.seed_cases(integration, &old).await;
+    let mut settings = test.app.settings().clone();
+    settings.purge_batch = 1;
+    let purging =
+        scoreline_app::App::new(test.store().clone(), test.clock.clone(), test.sealer.clone(), settings);
+
+    let purge = tokio::spawn(async move { purging.purge(&Actor::System, false).await });
+    let mut pages = 0;
+    while !purge.is_finished() || pages < 20 {
+        let page = [SeedCase::new(format!("new-{pages}"), Some("ann"), ago(1))];
+        test.seed_cases(integration, &page).await;
+        pages += 1;
+    }
+    let done = purge.await.unwrap().expect("the purge runs beside the sync");
+    assert_eq!(done[0].cases, expired);
+    assert_eq!(test.store().count_cases(integration).await.unwrap(), expired + pages);
+    assert_eq!(test.store().count_purgeable(integration, ago(24 * 30)).await.unwrap(), 0);
 }
