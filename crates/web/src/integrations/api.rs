@@ -278,7 +278,7 @@ async fn list_integrations(
 /// method answers with the URL where an admin approves access.
 #[utoipa::path(post, path = "/integrations", tag = "integrations", request_body = NewIntegrationBody,
     responses((status = 201, body = Connected, description = "The token method: the integration. The OAuth method: where to approve access, and the integration it will be."), (status = 403),
-        (status = 409, description = "`already_connected`: this HelpDesk account is connected already; send `confirm_duplicate: true` to connect it anyway."), (status = 422), (status = 502)))]
+        (status = 409, description = "`already_connected`: this HelpDesk account (its license; where a license is not known, the Account ID) is connected already; send `confirm_duplicate: true` to connect it anyway."), (status = 422), (status = 502)))]
 async fn create_integration(
     State(state): State<WebState>,
     Permitted(actor, _): Permitted<grant::ManageIntegrations>,
