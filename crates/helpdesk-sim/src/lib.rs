@@ -294,8 +294,9 @@ impl SimHandle {
         self.sim.accounts().issue_pat()
     }
 
-    /// Another person of the same license: the Account ID of an agent other than the owner,
-    /// with a PAT of their own. Returns `(account_id, pat)`.
+    /// Another person of the same license: the Account ID of the first agent other than the
+    /// owner, with a PAT of their own (each call issues that person another). Returns
+    /// `(account_id, pat)`.
     pub fn add_person(&self) -> (String, String) {
         let owner = self.account_id();
         let account_id = self
