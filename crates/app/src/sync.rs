@@ -219,6 +219,9 @@ impl App {
         let id = integration.id;
         let client = self.helpdesk_client(id, self.sync_settings().retry).await?;
         self.refresh_agents(id, &client).await?;
+        if integration.license_id.is_none() {
+            self.fill_license(id, &client).await?;
+        }
         self.check_webhooks(id, &client).await;
         let state = self.db().sync_state(id, self.clock().now()).await?;
         // Window ends and the incremental upper bound follow HelpDesk's clock (the `Date` of the
@@ -229,6 +232,15 @@ impl App {
             Some(cursor) => self.incremental(id, &client, cursor, helpdesk_now, progress).await?,
         };
         Ok(written)
+    }
+
+    /// Reads the license of an integration stored without one, so the duplicate check can
+    /// compare it from then on; when HelpDesk does not say, the next run asks again.
+    async fn fill_license(&self, id: IntegrationId, client: &HelpDeskClient) -> AppResult<()> {
+        if let Some(license) = crate::integrations::read_license(client).await {
+            self.db().fill_integration_license(id, license).await?;
+        }
+        Ok(())
     }
 
     async fn refresh_agents(&self, id: IntegrationId, client: &HelpDeskClient) -> AppResult<()> {

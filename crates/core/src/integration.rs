@@ -206,6 +206,28 @@ impl AccountId {
     }
 }
 
+/// A HelpDesk license: the customer account (`GET /v1/licenses`, its integer `ID`), which every
+/// person of that account shares, unlike their Account IDs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LicenseId(i64);
+
+impl LicenseId {
+    pub const fn new(id: i64) -> Self {
+        Self(id)
+    }
+
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for LicenseId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// How an integration authenticates to HelpDesk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -291,6 +313,9 @@ pub struct Integration {
     pub auth_method: AuthMethod,
     /// The Text account id of a token integration (not a secret).
     pub account_id: Option<String>,
+    /// The HelpDesk license it reads; `None` until it was read (connected before it was, or
+    /// HelpDesk did not answer).
+    pub license_id: Option<LicenseId>,
     pub retention: Retention,
     pub backfill_days: u32,
     pub state: IntegrationState,

@@ -41,7 +41,7 @@ pub use evaluation::{
 pub use ids::*;
 pub use integration::{
     AccountId, AuthMethod, BackfillDays, Disconnect, Integration, IntegrationSettings, IntegrationState,
-    Retention, RetentionUnit, check_retention_covers_backfill,
+    LicenseId, Retention, RetentionUnit, check_retention_covers_backfill,
 };
 pub use lists::{
     Assignment, EvaluatorShare, Every, Exclusions, List, ListDefinition, ListFilters, ListKind, ListRun,

@@ -294,6 +294,23 @@ impl SimHandle {
         self.sim.accounts().issue_pat()
     }
 
+    /// Another person of the same license: the Account ID of the first agent other than the
+    /// owner, with a PAT of their own (each call issues that person another). Returns
+    /// `(account_id, pat)`.
+    pub fn add_person(&self) -> (String, String) {
+        let owner = self.account_id();
+        let account_id = self
+            .sim
+            .store()
+            .agents
+            .iter()
+            .map(|agent| agent.account_id.to_string())
+            .find(|account| *account != owner)
+            .unwrap_or_else(|| Uuid::now_v7().to_string());
+        let pat = self.sim.accounts().issue_pat_for(&account_id);
+        (account_id, pat)
+    }
+
     /// Revokes a PAT, access token or refresh token; false if none matched.
     pub fn revoke(&self, token: &str) -> bool {
         self.sim.accounts().revoke(token)

@@ -5,11 +5,11 @@ use scoreline_core::{
     AgentMatch, Agreed, ApiToken, ApiTokenId, Assignment, AssignmentId, AuditRecord, Calibration,
     CalibrationFilter, CalibrationId, CaseCounts, CaseFilter, CaseId, DateField, Disconnect, Dispute,
     DisputeId, Evaluation, EvaluationFilter, EvaluationId, ExportCursor, ExportedEvaluation, Group, GroupId,
-    Integration, IntegrationId, IntegrationSettings, IntegrationState, List, ListDefinition, ListId, ListRun,
-    Page, PageRequest, PoolSink, RateLimitWait, ResultFilter, ResultSink, Revision, RunId, Scope, Scorecard,
-    ScorecardDefinition, ScorecardId, ScorecardVersion, ScorecardVersionId, SessionId, SignInAdmission,
-    SignInAttemptId, StaffCandidate, StoredCase, SyncPhase, SyncState, Team, TeamId, Timestamp, UnitName,
-    User, UserId,
+    Integration, IntegrationId, IntegrationSettings, IntegrationState, LicenseId, List, ListDefinition,
+    ListId, ListRun, Page, PageRequest, PoolSink, RateLimitWait, ResultFilter, ResultSink, Revision, RunId,
+    Scope, Scorecard, ScorecardDefinition, ScorecardId, ScorecardVersion, ScorecardVersionId, SessionId,
+    SignInAdmission, SignInAttemptId, StaffCandidate, StoredCase, SyncPhase, SyncState, Team, TeamId,
+    Timestamp, UnitName, User, UserId,
 };
 
 use crate::integrations::{NewCredentials, NewIntegration, OAuthFlow, OAuthTokens, StoredCredentials};
@@ -156,6 +156,7 @@ forward! {
     list_integrations(PageRequest) -> Page<Integration>;
     count_integrations() -> u64;
     update_integration_settings(IntegrationId, &IntegrationSettings, Timestamp, &AuditRecord) -> bool;
+    fill_integration_license(IntegrationId, LicenseId) -> bool;
     set_integration_state(IntegrationId, IntegrationState, Option<&str>, Timestamp, Option<&AuditRecord>);
     replace_credentials(IntegrationId, &NewCredentials, &Sealer, Timestamp, &AuditRecord);
     load_credentials(IntegrationId, &Sealer) -> Option<StoredCredentials>;

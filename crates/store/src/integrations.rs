@@ -1,7 +1,9 @@
 //! What the app hands the store about integrations and their credentials. Secrets arrive and
 //! leave as `SecretString`; the queries seal and unseal them, bound to their integration and column.
 
-use scoreline_core::{AuthMethod, IntegrationId, IntegrationSettings, SessionId, Timestamp, UserId};
+use scoreline_core::{
+    AuthMethod, IntegrationId, IntegrationSettings, LicenseId, SessionId, Timestamp, UserId,
+};
 use secrecy::SecretString;
 
 use crate::model::TokenDigest;
@@ -12,6 +14,7 @@ pub struct NewIntegration {
     pub settings: IntegrationSettings,
     pub auth_method: AuthMethod,
     pub account_id: Option<String>,
+    pub license_id: Option<LicenseId>,
     pub created_at: Timestamp,
 }
 

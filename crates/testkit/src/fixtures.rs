@@ -4,7 +4,11 @@
 use std::time::Duration;
 
 use scoreline_app::{Actor, App, ConnectIntegration, CreateGroup, CreateStaffFromAgents, CreateTeam};
-use scoreline_core::{Email, GroupId, IntegrationId, TeamId, UserId};
+use scoreline_core::{
+    AuditActor, AuditEntryId, AuditRecord, AuthMethod, Clock, Email, GroupId, IntegrationId,
+    IntegrationSettings, LicenseId, Retention, TeamId, UserId,
+};
+use scoreline_store::integrations::{NewCredentials, NewIntegration};
 
 use crate::TestApp;
 
@@ -50,6 +54,46 @@ impl TestApp {
         };
         change(&mut input);
         self.app.connect_with_token(&Actor::System, input).await.expect("connect HelpDesk").id
+    }
+
+    /// Stores a token integration directly, as connecting it would have, without asking
+    /// HelpDesk: one of another license, or (`license` `None`) one stored before licenses were
+    /// read, for what connecting compares with it.
+    pub async fn store_integration(
+        &self,
+        label: &str,
+        account_id: &str,
+        license: Option<LicenseId>,
+    ) -> IntegrationId {
+        let now = self.clock.now();
+        let integration = NewIntegration {
+            id: IntegrationId::new(),
+            settings: IntegrationSettings {
+                label: label.to_owned(),
+                description: String::new(),
+                retention: Retention::parse(1, "months").expect("a valid retention"),
+                backfill_days: 14,
+            },
+            auth_method: AuthMethod::Token,
+            account_id: Some(account_id.to_owned()),
+            license_id: license,
+            created_at: now,
+        };
+        let audit = AuditRecord {
+            id: AuditEntryId::new(),
+            at: now,
+            actor: AuditActor::system(),
+            action: "integration.connect".to_owned(),
+            target_kind: "integration".to_owned(),
+            target_id: integration.id.to_string(),
+            details: serde_json::json!({ "label": label }),
+        };
+        let credentials = NewCredentials::Token("dal:stored-by-the-test".to_owned().into());
+        self.store()
+            .create_integration(&integration, &credentials, &self.sealer, &audit)
+            .await
+            .expect("store an integration");
+        integration.id
     }
 
     /// [`Self::connect_token`] with the defaults, then the first sync, so agents and cases are

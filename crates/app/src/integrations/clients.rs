@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use scoreline_core::{AccountId, IntegrationId};
+use scoreline_core::{AccountId, IntegrationId, LicenseId};
 use scoreline_helpdesk::{
     Credentials, HelpDeskClient, HelpDeskConfig, HelpDeskError, OAuthClient, Pacer, RetryPolicy, SecretString,
 };
@@ -13,10 +13,16 @@ use crate::{App, AppError, AppResult};
 
 impl App {
     /// One quick authenticated call; its failure becomes a message about the field to fix.
-    pub(super) async fn verify_token(&self, account_id: &AccountId, token: &SecretString) -> AppResult<()> {
+    /// Answers the client that passed it, for what else connecting reads.
+    pub(super) async fn verify_token(
+        &self,
+        account_id: &AccountId,
+        token: &SecretString,
+    ) -> AppResult<HelpDeskClient> {
         let credentials = Credentials::personal_access_token(account_id.as_str(), token.clone());
         let client = self.helpdesk_client_with(credentials, quick_retry(), QUICK_ATTEMPT_TIMEOUT)?;
-        client.list_agents().await.map(drop).map_err(|error| verification_error(&error))
+        client.list_agents().await.map_err(|error| verification_error(&error))?;
+        Ok(client)
     }
 
     /// A client with a pacer of its own: for one-off checks before an integration exists.
@@ -79,6 +85,25 @@ impl App {
             self.clock().clone(),
         )
         .map_err(|e| AppError::Internal(format!("accounts URL: {e}")))
+    }
+}
+
+/// The license the credentials reach: the first one `GET /v1/licenses` lists ("normally
+/// only one"). `None` when HelpDesk did not say (an error, an empty or unreadable answer):
+/// that must not keep anyone from connecting, so it is logged and the caller goes on without.
+pub(crate) async fn read_license(client: &HelpDeskClient) -> Option<LicenseId> {
+    match client.list_licenses().await {
+        Ok(licenses) => {
+            let license = licenses.first().map(|license| LicenseId::new(license.id));
+            if license.is_none() {
+                tracing::warn!("HelpDesk listed no license for these credentials");
+            }
+            license
+        }
+        Err(error) => {
+            tracing::warn!(%error, "could not read the HelpDesk license");
+            None
+        }
     }
 }
 

@@ -7,12 +7,12 @@ mod clients;
 mod oauth;
 mod validation;
 
-pub(crate) use clients::quick_retry;
+pub(crate) use clients::{quick_retry, read_license};
 pub use oauth::{OAuthCallback, OAuthFailure, OAuthFinished, OAuthStart};
 
 use scoreline_core::{
-    AccountId, AuthMethod, Disconnect, FieldErrors, Integration, IntegrationId, IntegrationState, Page,
-    PageRequest, Permission,
+    AccountId, AuthMethod, Disconnect, FieldErrors, Integration, IntegrationId, IntegrationState, LicenseId,
+    Page, PageRequest, Permission,
 };
 use scoreline_helpdesk::{ExposeSecret, RateLimit, SecretString};
 use scoreline_store::integrations::{NewCredentials, NewIntegration};
@@ -99,7 +99,9 @@ impl App {
         self.helpdesk_settings().oauth_client_id.is_some()
     }
 
-    /// Connects with a personal access token, after HelpDesk accepted it.
+    /// Connects with a personal access token, after HelpDesk accepted it. When HelpDesk does
+    /// not name the license, it connects all the same: the duplicate check compares the
+    /// Account ID only, and the integration's `license_id` stays `None` until a sync reads it.
     pub async fn connect_with_token(
         &self,
         actor: &Actor,
@@ -111,15 +113,17 @@ impl App {
         let (Some(account_id), Some(token)) = (valid.account_id, valid.token) else {
             return Err(AppError::field("auth_method", "Use start_oauth for the OAuth method."));
         };
-        self.verify_token(&account_id, &token).await?;
+        let client = self.verify_token(&account_id, &token).await?;
+        let license = read_license(&client).await;
         if !allow_duplicate {
-            self.refuse_second_connection(account_id.as_str()).await?;
+            self.refuse_second_connection(Some(account_id.as_str()), license).await?;
         }
         let integration = NewIntegration {
             id: IntegrationId::new(),
             settings: valid.settings,
             auth_method: AuthMethod::Token,
             account_id: Some(account_id.as_str().to_owned()),
+            license_id: license,
             created_at: self.clock().now(),
         };
         let audit = self.audit(
@@ -127,7 +131,10 @@ impl App {
             "integration.connect",
             "integration",
             &integration.id.to_string(),
-            json!({ "label": integration.settings.label, "auth_method": "token", "account_id": account_id.as_str() }),
+            json!({
+                "label": integration.settings.label, "auth_method": "token", "account_id": account_id.as_str(),
+                "license_id": license.map(LicenseId::get),
+            }),
         );
         Ok(self
             .db()
@@ -136,20 +143,32 @@ impl App {
     }
 
     /// An account connected already is connected again only when the admin confirms it: two
-    /// integrations of one account fetch every ticket twice.
-    pub(super) async fn refuse_second_connection(&self, account_id: &str) -> AppResult<()> {
+    /// integrations of one account fetch every ticket twice. The HelpDesk account is its
+    /// license; where either side's license is unknown (stored before it was read, or HelpDesk
+    /// did not say) the Account IDs are compared instead.
+    pub(super) async fn refuse_second_connection(
+        &self,
+        account_id: Option<&str>,
+        license: Option<LicenseId>,
+    ) -> AppResult<()> {
         let integrations = self.db().list_integrations(PageRequest::first(PageRequest::MAX_LIMIT)).await?;
-        let existing: Vec<String> = integrations
+        let matches: Vec<(&Integration, Match)> = integrations
             .items
             .iter()
-            .filter(|i| i.account_id.as_deref() == Some(account_id))
-            .map(|i| format!("“{}” ({})", i.label, i.state.label().to_lowercase()))
+            .filter_map(|i| Match::of(i, account_id, license).map(|how| (i, how)))
             .collect();
-        if existing.is_empty() {
-            return Ok(());
-        }
+        let by_license = license.filter(|_| matches.iter().any(|(_, how)| *how == Match::License));
+        let named = match (by_license, account_id) {
+            (Some(license), _) => format!("License ID {license}"),
+            (None, Some(account_id)) if !matches.is_empty() => format!("Account ID {account_id}"),
+            _ => return Ok(()),
+        };
+        let existing: Vec<String> = matches
+            .iter()
+            .map(|(i, _)| format!("“{}” ({})", i.label, i.state.label().to_lowercase()))
+            .collect();
         Err(AppError::AlreadyConnected(format!(
-            "This HelpDesk account (Account ID {account_id}) is already connected as {}. A second integration fetches the same tickets again; confirm to connect it anyway.",
+            "This HelpDesk account ({named}) is already connected as {}. A second integration fetches the same tickets again; confirm to connect it anyway.",
             existing.join(" and ")
         )))
     }
@@ -270,5 +289,22 @@ impl App {
             )
             .await?;
         Ok(())
+    }
+}
+
+/// How a stored integration is of the HelpDesk account being connected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Match {
+    License,
+    AccountId,
+}
+
+impl Match {
+    fn of(existing: &Integration, account_id: Option<&str>, license: Option<LicenseId>) -> Option<Self> {
+        match (existing.license_id, license) {
+            (Some(theirs), Some(ours)) => (theirs == ours).then_some(Self::License),
+            _ => (account_id.is_some() && existing.account_id.as_deref() == account_id)
+                .then_some(Self::AccountId),
+        }
     }
 }

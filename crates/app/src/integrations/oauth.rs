@@ -11,7 +11,7 @@ use scoreline_store::integrations::{NewCredentials, NewIntegration, OAuthFlow, O
 use serde_json::json;
 
 use super::ConnectIntegration;
-use super::clients::{QUICK_ATTEMPT_TIMEOUT, quick_retry};
+use super::clients::{QUICK_ATTEMPT_TIMEOUT, quick_retry, read_license};
 use crate::tokens::SecretToken;
 use crate::{Actor, App, AppError, AppResult};
 
@@ -211,9 +211,9 @@ impl App {
         if let Err(error) = client.list_agents().await {
             return Ok(returned(&flow.settings, OAuthFailure::Exchange(error.to_string())));
         }
+        let license = read_license(&client).await;
         if !flow.allow_duplicate
-            && let Some(account) = &account_id
-            && let Err(problem) = self.refuse_second_connection(account).await
+            && let Err(problem) = self.refuse_second_connection(account_id.as_deref(), license).await
         {
             // Not kept: the admin confirms with a new authorization, so no unused grant lingers.
             let token = tokens.refresh_token.as_ref().unwrap_or(&tokens.access_token);
@@ -236,6 +236,9 @@ impl App {
             self.db()
                 .replace_credentials(id, &credentials, self.sealer(), self.clock().now(), &audit)
                 .await?;
+            if let Some(license) = license {
+                self.db().fill_integration_license(id, license).await?;
+            }
             let integration =
                 self.db().get_integration(id).await?.ok_or(AppError::NotFound("integration"))?;
             return Ok(OAuthFinished::Connected(integration));
@@ -245,6 +248,7 @@ impl App {
             settings: flow.settings,
             auth_method: AuthMethod::Oauth,
             account_id,
+            license_id: license,
             created_at: self.clock().now(),
         };
         let audit = self.audit(
@@ -252,7 +256,10 @@ impl App {
             "integration.connect",
             "integration",
             &id.to_string(),
-            json!({ "label": integration.settings.label, "auth_method": "oauth" }),
+            json!({
+                "label": integration.settings.label, "auth_method": "oauth",
+                "license_id": license.map(scoreline_core::LicenseId::get),
+            }),
         );
         let created = self.db().create_integration(&integration, &credentials, self.sealer(), &audit).await?;
         Ok(OAuthFinished::Connected(created))

@@ -76,12 +76,21 @@ pub enum AuthKind {
     Other,
 }
 
+/// A personal access token and the person (Account ID) it belongs to.
+#[derive(Debug)]
+struct Pat {
+    account_id: String,
+    token: String,
+    revoked: bool,
+}
+
 #[derive(Debug)]
 pub struct Accounts {
+    /// The owner's Account ID; other people of the license get PATs through `issue_pat_for`.
     pub account_id: String,
     pub organization_id: Uuid,
     pub app: OAuthApp,
-    pats: Vec<(String, bool)>,
+    pats: Vec<Pat>,
     pub(super) codes: HashMap<String, Code>,
     access: Vec<AccessToken>,
     pub(super) refresh: Vec<RefreshToken>,
@@ -92,12 +101,13 @@ pub struct Accounts {
 
 impl Accounts {
     pub fn new(account_id: String, organization_id: Uuid, app: OAuthApp, mut rng: StdRng) -> Self {
-        let pat = format!("dal:{}", Alphanumeric.sample_string(&mut rng, 27));
+        let token = format!("dal:{}", Alphanumeric.sample_string(&mut rng, 27));
+        let owner = Pat { account_id: account_id.clone(), token, revoked: false };
         Self {
             account_id,
             organization_id,
             app,
-            pats: vec![(pat, false)],
+            pats: vec![owner],
             codes: HashMap::new(),
             access: Vec::new(),
             refresh: Vec::new(),
@@ -108,19 +118,26 @@ impl Accounts {
 
     /// The first PAT issued (it stays the same for a seed even once revoked).
     pub fn pat(&self) -> String {
-        self.pats.first().map(|(pat, _)| pat.clone()).unwrap_or_default()
+        self.pats.first().map(|pat| pat.token.clone()).unwrap_or_default()
     }
 
+    /// Another PAT of the owner.
     pub fn issue_pat(&mut self) -> String {
-        let pat = format!("fra:{}", Alphanumeric.sample_string(&mut self.rng, 27));
-        self.pats.push((pat.clone(), false));
-        pat
+        let owner = self.account_id.clone();
+        self.issue_pat_for(&owner)
+    }
+
+    /// A PAT of the person with `account_id`, who reaches the same license.
+    pub fn issue_pat_for(&mut self, account_id: &str) -> String {
+        let token = format!("fra:{}", Alphanumeric.sample_string(&mut self.rng, 27));
+        self.pats.push(Pat { account_id: account_id.to_owned(), token: token.clone(), revoked: false });
+        token
     }
 
     /// Revokes a PAT, an access token or a refresh token; false if none matched.
     pub fn revoke(&mut self, token: &str) -> bool {
-        if let Some((_, revoked)) = self.pats.iter_mut().find(|(pat, _)| pat == token) {
-            *revoked = true;
+        if let Some(pat) = self.pats.iter_mut().find(|pat| pat.token == token) {
+            pat.revoked = true;
             return true;
         }
         self.revoke_oauth(token)
@@ -157,9 +174,10 @@ impl Accounts {
                 STANDARD.decode(encoded.trim()).ok().and_then(|bytes| String::from_utf8(bytes).ok());
             // PATs contain a colon (`dal:…`), so only the first colon separates the user.
             let valid =
-                decoded.as_deref().and_then(|text| text.split_once(':')).is_some_and(|(account, pat)| {
-                    account == self.account_id
-                        && self.pats.iter().any(|(known, revoked)| known == pat && !revoked)
+                decoded.as_deref().and_then(|text| text.split_once(':')).is_some_and(|(account, token)| {
+                    self.pats
+                        .iter()
+                        .any(|pat| pat.account_id == account && pat.token == token && !pat.revoked)
                 });
             return (AuthKind::Basic, valid);
         }

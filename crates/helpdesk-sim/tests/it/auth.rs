@@ -47,6 +47,24 @@ async fn revoked_pats_stop_working_and_new_ones_work() {
 }
 
 #[tokio::test]
+async fn another_person_of_the_license_signs_in_with_their_own_account_id() {
+    let api = spawn_default().await;
+    let (person, pat) = api.sim.add_person();
+    assert_ne!(person, api.sim.account_id());
+    let agents = api.json("/v1/agents").await;
+    let accounts: Vec<&str> =
+        agents.as_array().unwrap().iter().filter_map(|a| a["accountID"].as_str()).collect();
+    assert!(accounts.contains(&person.as_str()), "an agent of the license: {accounts:?}");
+    assert_eq!(status_with(&api, Some((&person, &pat)), None).await, 200);
+    // A token belongs to its person only.
+    assert_eq!(status_with(&api, Some((&api.sim.account_id(), &pat)), None).await, 401);
+    assert_eq!(status_with(&api, Some((&person, &api.sim.pat())), None).await, 401);
+    let as_person = api.http.get(api.url("/v1/licenses")).basic_auth(&person, Some(&pat));
+    let licenses: Value = as_person.send().await.unwrap().json().await.unwrap();
+    assert_eq!(licenses[0]["ID"].as_i64(), Some(api.sim.license_id()), "the same license: {licenses}");
+}
+
+#[tokio::test]
 async fn bearer_tokens_work_until_revoked_or_eight_hours_old() {
     let api = spawn_default().await;
     let first = api.sim.issue_tokens();

@@ -2,8 +2,8 @@
 //! their callback.
 
 use scoreline_core::{
-    AuditRecord, Disconnect, Integration, IntegrationId, IntegrationSettings, IntegrationState, Page,
-    PageRequest, Retention, SessionId, Timestamp, UserId,
+    AuditRecord, Disconnect, Integration, IntegrationId, IntegrationSettings, IntegrationState, LicenseId,
+    Page, PageRequest, Retention, SessionId, Timestamp, UserId,
 };
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::types::Json;
@@ -27,6 +27,7 @@ struct IntegrationRow {
     description: String,
     auth_method: String,
     account_id: Option<String>,
+    license_id: Option<i64>,
     retention_value: i64,
     retention_unit: String,
     backfill_days: i64,
@@ -56,6 +57,7 @@ impl TryFrom<IntegrationRow> for Integration {
                 .parse()
                 .map_err(|_| corrupt("auth_method", row.auth_method.clone()))?,
             account_id: row.account_id,
+            license_id: row.license_id.map(LicenseId::new),
             retention: Retention::parse(value, &unit)
                 .map_err(|_| corrupt("retention", format!("{value} {unit}")))?,
             backfill_days: u32::try_from(row.backfill_days)
@@ -107,7 +109,7 @@ async fn read_integrations(
     wanted: Integrations,
 ) -> StoreResult<Vec<Integration>> {
     let mut query = QueryBuilder::<Database>::new(
-        "SELECT i.id, i.kind, i.label, i.description, i.auth_method, i.account_id, i.retention_value,
+        "SELECT i.id, i.kind, i.label, i.description, i.auth_method, i.account_id, i.license_id, i.retention_value,
                 i.retention_unit, i.backfill_days, i.state, i.last_synced_at, i.last_error,
                 i.created_at, i.updated_at, c.token_last4,
                 (c.integration_id IS NOT NULL) AS credential_set
@@ -186,15 +188,16 @@ impl Backend {
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO integrations
-                 (id, kind, label, description, auth_method, account_id, retention_value,
+                 (id, kind, label, description, auth_method, account_id, license_id, retention_value,
                   retention_unit, backfill_days, state, created_at, updated_at)
-             VALUES ($1, 'helpdesk', $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+             VALUES ($1, 'helpdesk', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
         )
         .bind(integration.id.as_uuid())
         .bind(&settings.label)
         .bind(&settings.description)
         .bind(integration.auth_method.as_str())
         .bind(integration.account_id.as_deref())
+        .bind(integration.license_id.map(LicenseId::get))
         .bind(i64::from(settings.retention.value))
         .bind(settings.retention.unit.as_str())
         .bind(i64::from(settings.backfill_days))
@@ -250,6 +253,23 @@ impl Backend {
         .await?
         .rows_affected();
         commit_audited_change(tx, updated, audit).await
+    }
+
+    /// Records the license of an integration that has none yet; `false` when it had one (or
+    /// there is no such integration), so a license once read never changes.
+    pub(crate) async fn fill_integration_license(
+        &self,
+        id: IntegrationId,
+        license: LicenseId,
+    ) -> StoreResult<bool> {
+        let filled =
+            sqlx::query("UPDATE integrations SET license_id = $2 WHERE id = $1 AND license_id IS NULL")
+                .bind(id.as_uuid())
+                .bind(license.get())
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        Ok(filled == 1)
     }
 
     /// Moves to `state` and records `last_error`; audited only when given a record.

@@ -1,8 +1,8 @@
 use std::time::Duration;
 
 use scoreline_core::{
-    AuthMethod, Disconnect, IntegrationId, IntegrationSettings, IntegrationState, LastRun, PageRequest,
-    RateLimitWait, Retention, SessionId, SyncPhase, Timestamp, UserId,
+    AuthMethod, Disconnect, IntegrationId, IntegrationSettings, IntegrationState, LastRun, LicenseId,
+    PageRequest, RateLimitWait, Retention, SessionId, SyncPhase, Timestamp, UserId,
 };
 use scoreline_store::Sealer;
 use scoreline_store::integrations::{NewCredentials, NewIntegration, OAuthFlow, OAuthTokens};
@@ -32,6 +32,7 @@ fn token_integration(label: &str) -> NewIntegration {
         settings: settings(label),
         auth_method: AuthMethod::Token,
         account_id: Some("b7eff798-f8df-4364-8059-649c35c9ed0c".to_owned()),
+        license_id: Some(LicenseId::new(13_526_557)),
         created_at: T0,
     }
 }
@@ -50,7 +51,28 @@ on_both_backends!(
     oauth_flows_are_single_use,
     disconnecting_keeps_or_removes_the_integration,
     the_sync_state_keeps_the_rate_limit_wait_the_backfill_start_and_the_last_run,
+    a_license_is_kept_as_connected_and_filled_in_only_where_missing,
 );
+
+async fn a_license_is_kept_as_connected_and_filled_in_only_where_missing(backend: TestBackend) {
+    let test = TestDatabase::fresh(backend).await;
+    let (db, sealer) = (&test.db, sealer());
+    let credentials = NewCredentials::Token(SecretString::from(PAT));
+    let known = token_integration("Known");
+    let created = db.create_integration(&known, &credentials, &sealer, &audit("connect")).await.unwrap();
+    assert_eq!(created.license_id, Some(LicenseId::new(13_526_557)));
+    let unknown = NewIntegration { license_id: None, ..token_integration("Unknown") };
+    let created = db.create_integration(&unknown, &credentials, &sealer, &audit("connect")).await.unwrap();
+    assert_eq!(created.license_id, None);
+
+    assert!(db.fill_integration_license(unknown.id, LicenseId::new(42)).await.unwrap());
+    assert!(!db.fill_integration_license(unknown.id, LicenseId::new(43)).await.unwrap(), "filled once");
+    assert!(!db.fill_integration_license(known.id, LicenseId::new(44)).await.unwrap());
+    let read = |id| async move { db.get_integration(id).await.unwrap().unwrap().license_id };
+    assert_eq!(read(unknown.id).await, Some(LicenseId::new(42)));
+    assert_eq!(read(known.id).await, Some(LicenseId::new(13_526_557)));
+    assert!(!db.fill_integration_license(IntegrationId::new(), LicenseId::new(1)).await.unwrap());
+}
 
 async fn the_sync_state_keeps_the_rate_limit_wait_the_backfill_start_and_the_last_run(backend: TestBackend) {
     let test = TestDatabase::fresh(backend).await;

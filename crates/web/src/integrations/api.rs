@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use scoreline_app::{BackfillProgress, ConnectIntegration, IntegrationOverview, UpdateIntegration};
-use scoreline_core::{Disconnect, Eta, IntegrationId, RateLimitWait, Timestamp};
+use scoreline_core::{Disconnect, Eta, IntegrationId, LicenseId, RateLimitWait, Timestamp};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -34,7 +34,14 @@ pub struct IntegrationView {
     pub description: String,
     /// `oauth` or `token`.
     pub auth_method: String,
+    /// The Account ID: with the token method the person whose token it is; with OAuth the
+    /// one the authorization named.
     pub account_id: Option<String>,
+    /// The HelpDesk license (the customer account, `GET /v1/licenses`) it reads. `null` when it
+    /// is not known yet: connected before it was read, or HelpDesk did not name it when
+    /// connecting (then only the Account ID was compared with the integrations connected
+    /// already); the next sync reads it.
+    pub license_id: Option<i64>,
     pub retention: RetentionBody,
     pub backfill_days: u32,
     /// `connected`, `needs_reauthorization`, `disconnected`; `awaiting_authorization` only in
@@ -139,6 +146,7 @@ impl From<IntegrationOverview> for IntegrationView {
             description: i.description,
             auth_method: i.auth_method.as_str().to_owned(),
             account_id: i.account_id,
+            license_id: i.license_id.map(LicenseId::get),
             retention: RetentionBody {
                 value: i64::from(i.retention.value),
                 unit: i.retention.unit.as_str().to_owned(),
@@ -205,8 +213,9 @@ pub struct NewIntegrationBody {
     /// 1 to 28 unless the operator raised the cap; default 7.
     #[serde(default)]
     pub backfill_days: Option<i64>,
-    /// Connect although this HelpDesk account is connected already (the answer is otherwise
-    /// 409 `already_connected`). For OAuth the account is known only after consent, so the
+    /// Connect although this HelpDesk account (its license; for integrations whose license is
+    /// not known, the Account ID) is connected already (the answer is otherwise 409
+    /// `already_connected`). For OAuth the account is known only after consent, so the
     /// callback refuses a second connection unless the flow was started with this set.
     #[serde(default)]
     pub confirm_duplicate: bool,
@@ -269,7 +278,7 @@ async fn list_integrations(
 /// method answers with the URL where an admin approves access.
 #[utoipa::path(post, path = "/integrations", tag = "integrations", request_body = NewIntegrationBody,
     responses((status = 201, body = Connected, description = "The token method: the integration. The OAuth method: where to approve access, and the integration it will be."), (status = 403),
-        (status = 409, description = "`already_connected`: this HelpDesk account is connected already; send `confirm_duplicate: true` to connect it anyway."), (status = 422), (status = 502)))]
+        (status = 409, description = "`already_connected`: this HelpDesk account (its license; where a license is not known, the Account ID) is connected already; send `confirm_duplicate: true` to connect it anyway."), (status = 422), (status = 502)))]
 async fn create_integration(
     State(state): State<WebState>,
     Permitted(actor, _): Permitted<grant::ManageIntegrations>,
@@ -310,6 +319,7 @@ fn pending_view(id: &IntegrationId, input: &ConnectIntegration, now: Timestamp) 
         description: input.description.trim().to_owned(),
         auth_method: "oauth".to_owned(),
         account_id: None,
+        license_id: None,
         retention: RetentionBody {
             value: input.retention_value.unwrap_or_default(),
             unit: input.retention_unit.clone(),

@@ -3,7 +3,7 @@ use std::time::Duration;
 use fantoccini::{Client, Locator};
 use scoreline_app::{Actor, App, RateLimit};
 use scoreline_core::{AuthMethod, Disconnect, Integration, IntegrationId, IntegrationState, PageRequest};
-use scoreline_helpdesk_sim::SimConfig;
+use scoreline_helpdesk_sim::{Fault, ScriptedFault, SimConfig};
 use scoreline_testkit::{Browser, OAUTH_CALLBACK_PATH, TestApp, TestBackend};
 
 use crate::browser_results::screenshots;
@@ -286,13 +286,19 @@ async fn connecting_an_account_again_asks_for_confirmation() {
     test.connect_token(|input| input.label = "HelpDesk EU".to_owned()).await;
     client.goto(&test.url("/interactions/integrations/new")).await.unwrap();
     client.wait().for_element(Locator::Id("connect-form")).await.unwrap();
+    // A colleague of the same HelpDesk account: another Account ID, the same license.
+    let (colleague, colleague_pat) = test.sim().add_person();
     fill(client, "label", "HelpDesk again").await;
-    fill(client, "account_id", &test.sim().account_id()).await;
-    fill(client, "token", &test.sim().pat()).await;
+    fill(client, "account_id", &colleague).await;
+    fill(client, "token", &colleague_pat).await;
     submit(client).await;
 
     let warning = text(client, ".field-error[data-field=confirm_duplicate]").await;
-    assert!(warning.contains("already connected as “HelpDesk EU”"), "{warning}");
+    let license = test.sim().license_id();
+    assert!(
+        warning.contains(&format!("(License ID {license}) is already connected as “HelpDesk EU”")),
+        "{warning}"
+    );
     assert_eq!(integrations(&test).await.len(), 1, "nothing created before confirming");
     assert_eq!(text(client, "#connect-form button[type=submit]").await, "Connect anyway");
     screenshots(client, "connect-duplicate").await;
@@ -300,6 +306,24 @@ async fn connecting_an_account_again_asks_for_confirmation() {
     submit(client).await;
     assert_eq!(text(client, "#connected").await, "HelpDesk is connected to Scoreline");
     assert_eq!(integrations(&test).await.len(), 2);
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_license_helpdesk_does_not_name_is_told_on_the_confirmation_page() {
+    let Some((test, browser)) = signed_in_browser().await else { return };
+    let client = &browser.client;
+    test.sim().script_fault(ScriptedFault::new("/v1/licenses", 10, Fault::Status { status: 503 }));
+    client.goto(&test.url("/interactions/integrations/new")).await.unwrap();
+    client.wait().for_element(Locator::Id("connect-form")).await.unwrap();
+    fill(client, "label", "HelpDesk EU").await;
+    fill(client, "account_id", &test.sim().account_id()).await;
+    fill(client, "token", &test.sim().pat()).await;
+    submit(client).await;
+    assert_eq!(text(client, "#connected").await, "HelpDesk is connected to Scoreline");
+    let note = text(client, "#license-unknown").await;
+    assert!(note.contains("could only compare the Account ID"), "{note}");
+    screenshots(client, "connected-license-unknown").await;
     browser.close().await;
 }
 

@@ -6,22 +6,27 @@ use scoreline_helpdesk_sim::SimConfig;
 use scoreline_testkit::{TestApp, TestBackend, on_both_backends};
 use serde_json::{Value, json};
 
-async fn helpdesk(backend: TestBackend) -> TestApp {
+pub(crate) async fn helpdesk(backend: TestBackend) -> TestApp {
     TestApp::with_helpdesk(backend, SimConfig { tickets: 20, ..SimConfig::default() }).await
 }
 
 fn token_body(test: &TestApp, label: &str, token: &str) -> Value {
+    person_body(label, &test.sim().account_id(), token)
+}
+
+/// The API's connect body for the person with `account_id` and their `token`.
+pub(crate) fn person_body(label: &str, account_id: &str, token: &str) -> Value {
     json!({
         "kind": "helpdesk",
         "label": label,
         "description": "Support inbox",
-        "auth": { "method": "token", "account_id": test.sim().account_id(), "token": token },
+        "auth": { "method": "token", "account_id": account_id, "token": token },
         "retention": { "value": 6, "unit": "months" },
         "backfill_days": 14
     })
 }
 
-async fn post_integration(test: &TestApp, auth: &str, body: &Value) -> reqwest::Response {
+pub(crate) async fn post_integration(test: &TestApp, auth: &str, body: &Value) -> reqwest::Response {
     TestApp::http()
         .post(test.url("/api/v1/integrations"))
         .header("cookie", auth)
@@ -31,7 +36,7 @@ async fn post_integration(test: &TestApp, auth: &str, body: &Value) -> reqwest::
         .unwrap()
 }
 
-async fn integration_count(test: &TestApp) -> usize {
+pub(crate) async fn integration_count(test: &TestApp) -> usize {
     test.store().list_integrations(PageRequest::first(100)).await.unwrap().items.len()
 }
 
@@ -352,28 +357,42 @@ async fn the_forms_ask_for_backfill_in_weeks_and_answer_in_weeks(backend: TestBa
     assert!(page.contains(r#"name="backfill_weeks" value="9""#), "what was typed stays: {page}");
 }
 
+/// The connect page's form as a browser posts it (3 months' retention, 2 weeks' backfill),
+/// with the fields of its method.
+pub(crate) async fn post_connect_form(
+    test: &TestApp,
+    cookie: &str,
+    label: &str,
+    confirm_duplicate: bool,
+    method: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form = vec![
+        ("label", label),
+        ("description", ""),
+        ("retention_value", "3"),
+        ("retention_unit", "months"),
+        ("backfill_weeks", "2"),
+        ("confirm_duplicate", if confirm_duplicate { "yes" } else { "" }),
+    ];
+    form.extend_from_slice(method);
+    let request = TestApp::http().post(test.url("/interactions/integrations")).header("cookie", cookie);
+    request.form(&form).send().await.unwrap()
+}
+
 /// Starts OAuth from the page form and returns where the browser is sent.
 async fn start_oauth_from_page(test: &TestApp, cookie: &str, label: &str) -> String {
     start_oauth_with(test, cookie, label, false).await
 }
 
 /// The same, with "Connect anyway" ticked when `confirm_duplicate`.
-async fn start_oauth_with(test: &TestApp, cookie: &str, label: &str, confirm_duplicate: bool) -> String {
-    let started = TestApp::http()
-        .post(test.url("/interactions/integrations"))
-        .header("cookie", cookie)
-        .form(&[
-            ("auth_method", "oauth"),
-            ("label", label),
-            ("description", ""),
-            ("retention_value", "3"),
-            ("retention_unit", "months"),
-            ("backfill_weeks", "2"),
-            ("confirm_duplicate", if confirm_duplicate { "yes" } else { "" }),
-        ])
-        .send()
-        .await
-        .unwrap();
+pub(crate) async fn start_oauth_with(
+    test: &TestApp,
+    cookie: &str,
+    label: &str,
+    confirm_duplicate: bool,
+) -> String {
+    let started =
+        post_connect_form(test, cookie, label, confirm_duplicate, &[("auth_method", "oauth")]).await;
     assert_eq!(started.status(), StatusCode::SEE_OTHER);
     let authorize_url = started.headers()["location"].to_str().unwrap().to_owned();
     assert!(authorize_url.starts_with(&test.sim().accounts_url()), "{authorize_url}");
@@ -383,7 +402,7 @@ async fn start_oauth_with(test: &TestApp, cookie: &str, label: &str, confirm_dup
     authorize_url
 }
 
-async fn follow_callback(cookie: &str, callback: &str) -> reqwest::Response {
+pub(crate) async fn follow_callback(cookie: &str, callback: &str) -> reqwest::Response {
     TestApp::http().get(callback).header("cookie", cookie).send().await.unwrap()
 }
 

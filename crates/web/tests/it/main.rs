@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
 mod agents;
+mod already_connected;
 mod api;
 mod browser_account;
 mod browser_agents;
