@@ -42,6 +42,8 @@ pub struct Options {
     pub team_size: usize,
     pub scheduled_lists: usize,
     pub skip_purge: bool,
+    /// Measure the purge alone.
+    pub only_purge: bool,
     /// Measure the cases a run with `--keep` left in the database instead of generating any.
     pub reuse: bool,
     /// Generate with the secondary indexes of `cases` dropped, and rebuild them after.
@@ -91,16 +93,18 @@ pub async fn run(
         generate(backend, &bench, options, report).await?;
         (bench, options.cases)
     };
-    measure_lists(backend, &bench, report).await?;
-    measure_pages(backend, &bench.app, &bench, "", report).await?;
-    if let (Db::Sqlite(_), Some(cache_kib)) = (&bench.db, options.compare_cache_kib) {
-        let other = Db::Sqlite(scoreline_store::SqliteStore::connect_with_cache(url, cache_kib).await?);
-        let app = App::new(other.clone(), bench.clock.clone(), sealer(), bench.settings.clone());
-        let label = format!(" with a {cache_kib} KiB page cache");
-        measure_pages(backend, &app, &bench, &label, report).await?;
-        other.close().await;
+    if !options.only_purge {
+        measure_lists(backend, &bench, report).await?;
+        measure_pages(backend, &bench.app, &bench, "", report).await?;
+        if let (Db::Sqlite(_), Some(cache_kib)) = (&bench.db, options.compare_cache_kib) {
+            let other = Db::Sqlite(scoreline_store::SqliteStore::connect_with_cache(url, cache_kib).await?);
+            let app = App::new(other.clone(), bench.clock.clone(), sealer(), bench.settings.clone());
+            let label = format!(" with a {cache_kib} KiB page cache");
+            measure_pages(backend, &app, &bench, &label, report).await?;
+            other.close().await;
+        }
+        scheduled(backend, &bench, options, report).await?;
     }
-    scheduled(backend, &bench, options, report).await?;
     if !options.skip_purge {
         purge(backend, &bench, cases, report).await?;
     }
@@ -518,7 +522,16 @@ async fn purge(backend: &str, bench: &Bench, cases: usize, report: &mut Report) 
     lock(batches).clear();
     bench.clock.advance(Duration::from_secs(400 * 86_400));
     let started = Instant::now();
-    let reports = bench.app.purge(&bench.admin, false).await?;
+    let purging = std::sync::atomic::AtomicBool::new(true);
+    let (reports, waits) = tokio::join!(
+        async {
+            let reports = bench.app.purge(&bench.admin, false).await;
+            purging.store(false, std::sync::atomic::Ordering::Relaxed);
+            reports
+        },
+        sync_beside(bench, &purging)
+    );
+    let (reports, mut waits) = (reports?, waits?);
     let elapsed = started.elapsed();
     let purged: u64 = reports.iter().map(|r| r.cases).sum();
     if purged != cases as u64 {
@@ -540,6 +553,15 @@ async fn purge(backend: &str, bench: &Bench, cases: usize, report: &mut Report) 
         p99 * 1000.0,
         max * 1000.0
     ));
+    waits.sort_unstable_by(f64::total_cmp);
+    report.note(format!(
+        "{backend}: beside the purge, the sync stored {} one-case pages; each took p50 {:.1} ms, \
+         p99 {:.1} ms, max {:.1} ms (its wait for the write lock, and its own work)",
+        waits.len(),
+        waits.get(waits.len() / 2).copied().unwrap_or(0.0) * 1000.0,
+        waits.get(waits.len() * 99 / 100).copied().unwrap_or(0.0) * 1000.0,
+        waits.last().copied().unwrap_or(0.0) * 1000.0
+    ));
     report.budget(Budget::at_most(
         &format!("{backend} purge of {cases} expired cases (s)"),
         elapsed.as_secs_f64(),
@@ -553,6 +575,45 @@ async fn purge(backend: &str, bench: &Bench, cases: usize, report: &mut Report) 
         |v| format!("{v:.1}"),
     ));
     Ok(())
+}
+
+/// What the sync would do during a purge: store a page (of one new case, not expired) every
+/// 10 ms; returns how long each took. A purge batch holding the write lock shows here as the
+/// wait of the page stored behind it.
+async fn sync_beside(bench: &Bench, purging: &std::sync::atomic::AtomicBool) -> Result<Vec<f64>> {
+    let mut took = Vec::new();
+    while purging.load(std::sync::atomic::Ordering::Relaxed) {
+        let now = bench.clock.now();
+        let case = CaseRecord {
+            source_id: format!("beside-{}", took.len()),
+            short_id: None,
+            status: "open".to_owned(),
+            priority: Some(0),
+            silo: "tickets".to_owned(),
+            team_id: None,
+            team_name: None,
+            agent_id: Some("agent-0".to_owned()),
+            agent_name: Some("Agent 0".to_owned()),
+            created_at: now,
+            updated_at: now,
+            last_message_at: None,
+            message_count: 0,
+            event_count: 0,
+            agent_message_count: 0,
+            content: CaseContent {
+                subject: Some("Stored beside the purge".to_owned()),
+                requester: None,
+                tags: Vec::new(),
+                custom_fields: serde_json::json!({}),
+                events: serde_json::json!([]),
+            },
+        };
+        let started = Instant::now();
+        bench.db.store_page(bench.integration, &[case], &Checkpoint::Cursor { updated_at: now }, now).await?;
+        took.push(started.elapsed().as_secs_f64());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Ok(took)
 }
 
 /// The durations the purge records, collected by this process's metrics recorder (installed

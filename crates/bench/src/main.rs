@@ -99,6 +99,10 @@ struct ListsArgs {
     /// Leave out the retention purge of every case (the last phase).
     #[arg(long)]
     skip_purge: bool,
+    /// Measure only the purge (with --reuse-sqlite/--reuse-postgres: a kept database, purged in
+    /// place).
+    #[arg(long, conflicts_with = "skip_purge")]
+    only_purge: bool,
     /// Keep the generated databases (their URLs are printed) instead of removing them, to look
     /// at query plans afterwards or to measure them again with --reuse-sqlite/--reuse-postgres.
     #[arg(long)]
@@ -183,6 +187,7 @@ async fn lists_bench(args: ListsArgs) -> Result<()> {
         team_size: args.team_size,
         scheduled_lists: args.scheduled_lists,
         skip_purge: args.skip_purge,
+        only_purge: args.only_purge,
         reuse: false,
         bulk: args.bulk,
         random_order: args.random_order,
