@@ -464,8 +464,10 @@ async fn rate_limited_run(args: &RateArgs, sim_burst: u32, days: u32, report: &m
         sim.clear_requests().await
     })
     .await?;
-    let requests = sim.api_requests().await?;
+    let mut requests = sim.api_requests().await?;
     sim.stop().await;
+    // The log is in the order answers left; arrivals are what the rate limit saw.
+    requests.sort_by_key(|request| request.received_micros);
     let accepted = requests.iter().filter(|r| r.status < 400).count();
     let limited = requests.iter().filter(|r| r.status == 429).count();
     let other = requests.len() - accepted - limited;
@@ -478,6 +480,15 @@ async fn rate_limited_run(args: &RateArgs, sim_burst: u32, days: u32, report: &m
     let seconds = phase.elapsed.as_secs_f64().max(1e-9);
     let achieved = accepted as f64 / seconds;
     report.phase(&phase);
+    for (index, pair) in requests.windows(2).enumerate().filter(|(_, pair)| pair[1].status == 429) {
+        report.note(format!(
+            "request {} of {} refused: it arrived {:.2} ms after the one before, {:.2} s into the run",
+            index + 2,
+            requests.len(),
+            pair[1].received_micros.saturating_sub(pair[0].received_micros) as f64 / 1e3,
+            pair[1].received_micros.saturating_sub(requests[0].received_micros) as f64 / 1e6
+        ));
+    }
     if let Some(timeline) = Timeline::of(&requests) {
         report.note(format!(
             "where the {seconds:.2} s went: first request received to last answer sent {:.2} s, the rest \
