@@ -52,7 +52,7 @@ pub use matching::{AgentDirectory, AgentEntry, AutoMatchReport, CreateStaffFromA
 pub use purge::{PURGE_BATCH, PURGE_BATCH_SECONDS, PurgeReport};
 pub use results::{AgentResults, EXPORT_PAGE, ResultsInput, ResultsReport, ResultsRequest};
 pub use scorecards::MAX_SCORECARD_FILE_BYTES;
-pub use scoreline_helpdesk::RateLimit;
+pub use scoreline_helpdesk::{PacerStatus, RateLimit};
 pub use staff::{AccountOverview, CreateGroup, CreateTeam, CreateUser, UpdateUser};
 pub use staff_import::{ImportPreview, ImportRow, MAX_IMPORT_ROWS};
 pub use sync::{

@@ -6,13 +6,14 @@
 
 use std::time::Duration;
 
-use futures::{StreamExt, TryStreamExt};
+use futures::{Stream, StreamExt, TryStreamExt};
 use scoreline_core::{
     CaseContent, Integration, IntegrationId, IntegrationState, RateLimitWait, SyncPhase, Timestamp,
     WindowReach, backfill_ppm,
 };
 use scoreline_helpdesk::{
-    ErrorKind, HelpDeskClient, HelpDeskError, Hold, RetryPolicy, Silo, Ticket, TicketCursor, TicketQuery,
+    Agent, ErrorKind, HelpDeskClient, HelpDeskError, Hold, RetryPolicy, Silo, Ticket, TicketCursor,
+    TicketPage, TicketQuery,
 };
 use scoreline_store::sync::{AgentRecord, CaseRecord, Checkpoint, SyncWindow};
 use serde_json::json;
@@ -218,19 +219,28 @@ impl App {
     ) -> AppResult<u64> {
         let id = integration.id;
         let client = self.helpdesk_client(id, self.sync_settings().retry).await?;
-        self.refresh_agents(id, &client).await?;
-        if integration.license_id.is_none() {
-            self.fill_license(id, &client).await?;
-        }
-        self.check_webhooks(id, &client).await;
-        let state = self.db().sync_state(id, self.clock().now()).await?;
+        let agents = client.list_agents().await?;
         // Window ends and the incremental upper bound follow HelpDesk's clock (the `Date` of the
         // agent list just fetched); ours only refines it within its second, or stands in for it.
         let helpdesk_now = client.server_now_or(self.clock().now());
-        let written = match state.cursor_updated_at {
-            None => self.backfill(integration, &client, helpdesk_now, progress).await?,
-            Some(cursor) => self.incremental(id, &client, cursor, helpdesk_now, progress).await?,
+        let state = self.db().sync_state(id, self.clock().now()).await?;
+        let tickets = async {
+            match state.cursor_updated_at {
+                None => self.backfill(integration, &client, helpdesk_now, progress).await,
+                Some(cursor) => self.incremental(id, &client, cursor, helpdesk_now, progress).await,
+            }
         };
+        // The agents are stored, the license read and the webhooks checked while the first pages are on their way:
+        // one after the other they would leave the rate limit unused for as long as they take.
+        let license_and_webhooks = async {
+            if integration.license_id.is_none() {
+                self.fill_license(id, &client).await?;
+            }
+            self.check_webhooks(id, &client).await;
+            Ok(())
+        };
+        let ((), (), written) =
+            tokio::try_join!(self.store_agents(id, agents), license_and_webhooks, tickets)?;
         Ok(written)
     }
 
@@ -243,8 +253,7 @@ impl App {
         Ok(())
     }
 
-    async fn refresh_agents(&self, id: IntegrationId, client: &HelpDeskClient) -> AppResult<()> {
-        let agents = client.list_agents().await?;
+    async fn store_agents(&self, id: IntegrationId, agents: Vec<Agent>) -> AppResult<()> {
         let records: Vec<AgentRecord> = agents
             .into_iter()
             .map(|agent| AgentRecord {
@@ -319,24 +328,34 @@ impl App {
         if let Some((value, ticket_id)) = &window.after {
             query = query.after(TicketCursor { value: *value, id: ticket_id.clone() });
         }
-        let mut pages = std::pin::pin!(client.list_tickets(query));
-        let mut written = 0;
-        while let Some(page) = pages.try_next().await? {
-            metrics::counter!("scoreline_sync_pages_total").increment(1);
-            let cases: Vec<CaseRecord> =
-                page.tickets.iter().map(|ticket| case_record(ticket, &silo)).collect();
+        let (silo, window) = (&silo, &window);
+        store_pages(client.list_tickets(query), |page| async move {
             let checkpoint = Checkpoint::Window {
                 silo: window.silo.clone(),
                 window_start: window.start,
                 after: page.next_cursor.as_ref().map(|c| (c.value, c.id.clone())),
                 done: page.next_cursor.is_none(),
             };
-            let stored = self.db().store_page(id, &cases, &checkpoint, self.clock().now()).await?;
-            metrics::counter!("scoreline_sync_tickets_stored_total").increment(stored.written);
-            written += stored.written;
-            report(progress, SyncProgress::Page { written: stored.written });
-        }
-        Ok(written)
+            self.store_tickets(id, &page.tickets, silo, &checkpoint, progress).await
+        })
+        .await
+    }
+
+    /// One page of tickets listed in `silo`, with its checkpoint, in one transaction.
+    async fn store_tickets(
+        &self,
+        id: IntegrationId,
+        tickets: &[Ticket],
+        silo: &Silo,
+        checkpoint: &Checkpoint,
+        progress: Option<&ProgressSender>,
+    ) -> AppResult<u64> {
+        metrics::counter!("scoreline_sync_pages_total").increment(1);
+        let cases: Vec<CaseRecord> = tickets.iter().map(|ticket| case_record(ticket, silo)).collect();
+        let stored = self.db().store_page(id, &cases, checkpoint, self.clock().now()).await?;
+        metrics::counter!("scoreline_sync_tickets_stored_total").increment(stored.written);
+        report(progress, SyncProgress::Page { written: stored.written });
+        Ok(stored.written)
     }
 
     async fn incremental(
@@ -352,23 +371,16 @@ impl App {
         let to = helpdesk_now.saturating_sub(settings.safety_lag);
         let mut written = 0;
         let mut newest = cursor;
+        // The cursor moves only once every silo is read: a crash before re-reads the run.
+        let checkpoint = &Checkpoint::Cursor { updated_at: cursor };
         for silo in LIVE_SILOS {
             let query = TicketQuery::default().silo(silo.clone()).updated(Some(from.into()), Some(to.into()));
-            let mut pages = std::pin::pin!(client.list_tickets(query));
-            while let Some(page) = pages.try_next().await? {
-                metrics::counter!("scoreline_sync_pages_total").increment(1);
-                let cases: Vec<CaseRecord> =
-                    page.tickets.iter().map(|ticket| case_record(ticket, &silo)).collect();
+            let silo = &silo;
+            written += store_pages(client.list_tickets(query), |page| {
                 newest = page.tickets.iter().map(|t| t.updated_at).fold(newest, Timestamp::max);
-                // The cursor moves only once every silo is read: a crash before re-reads the run.
-                let stored = self
-                    .db()
-                    .store_page(id, &cases, &Checkpoint::Cursor { updated_at: cursor }, self.clock().now())
-                    .await?;
-                metrics::counter!("scoreline_sync_tickets_stored_total").increment(stored.written);
-                written += stored.written;
-                report(progress, SyncProgress::Page { written: stored.written });
-            }
+                async move { self.store_tickets(id, &page.tickets, silo, checkpoint, progress).await }
+            })
+            .await?;
         }
         self.db().store_page(id, &[], &Checkpoint::Cursor { updated_at: newest }, self.clock().now()).await?;
         if let Some(lag) = helpdesk_now.as_millis().checked_sub(newest.as_millis()) {
@@ -413,6 +425,29 @@ impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
     }
+}
+
+/// Stores each page of a listing in order while the next one is on its way, so that one
+/// listing's pages follow each other at the rate limit's pace rather than at the latency plus
+/// the write. A page is asked for only after the one before it arrived (its cursor is in it),
+/// and stored only after the one before it was, so checkpoints keep their order.
+async fn store_pages<Store, Stored>(
+    pages: impl Stream<Item = Result<TicketPage, HelpDeskError>>,
+    mut store: Store,
+) -> AppResult<u64>
+where
+    Store: FnMut(TicketPage) -> Stored,
+    Stored: Future<Output = AppResult<u64>>,
+{
+    let mut pages = std::pin::pin!(pages);
+    let mut written = 0;
+    let mut next = pages.try_next().await?;
+    while let Some(page) = next {
+        let (stored, fetched) = tokio::join!(biased; store(page), pages.try_next());
+        written += stored?;
+        next = fetched?;
+    }
+    Ok(written)
 }
 
 fn report(progress: Option<&ProgressSender>, event: SyncProgress) {
@@ -506,5 +541,93 @@ pub fn is_transient(error: &AppError) -> bool {
         AppError::HelpDesk(e) => matches!(e.kind(), ErrorKind::Retryable | ErrorKind::GaveUp),
         AppError::Store(e) => e.is_transient(),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    fn empty_page() -> TicketPage {
+        TicketPage {
+            tickets: Vec::new(),
+            cursor: None,
+            next_cursor: None,
+            total_pages: None,
+            total_results: None,
+        }
+    }
+
+    /// A listing of `count` pages that logs when each is asked for, and fails instead of
+    /// listing page `fail_at`.
+    fn listing(
+        count: usize,
+        fail_at: Option<usize>,
+        log: Arc<Mutex<Vec<String>>>,
+    ) -> impl Stream<Item = Result<TicketPage, HelpDeskError>> {
+        futures::stream::iter(0..count).then(move |page| {
+            let log = log.clone();
+            async move {
+                log.lock().unwrap().push(format!("fetch {page}"));
+                if fail_at == Some(page) {
+                    return Err(HelpDeskError::InvalidRequest("listing failed".into()));
+                }
+                Ok(empty_page())
+            }
+        })
+    }
+
+    #[tokio::test]
+    async fn the_next_page_is_asked_for_while_one_is_stored_and_pages_are_stored_in_order() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut stored = 0;
+        let written = store_pages(listing(3, None, log.clone()), |_| {
+            let (log, page) = (log.clone(), stored);
+            stored += 1;
+            async move {
+                log.lock().unwrap().push(format!("store {page} begins"));
+                // A write takes a while; the next page's request goes meanwhile.
+                tokio::task::yield_now().await;
+                log.lock().unwrap().push(format!("store {page} ends"));
+                Ok(10)
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(written, 30);
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                "fetch 0",
+                "store 0 begins",
+                "fetch 1",
+                "store 0 ends",
+                "store 1 begins",
+                "fetch 2",
+                "store 1 ends",
+                "store 2 begins",
+                "store 2 ends",
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_page_ends_the_listing_after_the_page_before_it_is_stored() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut stored = 0;
+        let result = store_pages(listing(4, Some(2), log.clone()), |_| {
+            stored += 1;
+            async { Ok(1) }
+        })
+        .await;
+        assert!(matches!(result, Err(AppError::HelpDesk(_))), "{result:?}");
+        assert_eq!(stored, 2, "pages 0 and 1 are stored, nothing after the failure");
+        let written = store_pages(listing(3, None, log), |_| async {
+            Err::<u64, _>(AppError::Internal("disk full".into()))
+        })
+        .await;
+        assert!(matches!(written, Err(AppError::Internal(_))), "a failed write ends the listing");
     }
 }

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use futures::{StreamExt, TryStreamExt};
 use scoreline_app::{
-    Actor, App, AppSettings, ConnectIntegration, HelpDeskSettings, RateLimit, SyncOutcome, plan_windows,
+    Actor, App, AppSettings, ConnectIntegration, HelpDeskSettings, PacerStatus, RateLimit, SyncOutcome,
+    plan_windows,
 };
 use scoreline_core::ManualClock;
 use scoreline_helpdesk::{Credentials, HelpDeskClient, HelpDeskConfig, SecretString, Silo, TicketQuery};
@@ -30,6 +31,8 @@ pub struct Phase {
     pub peak_is_phase_own: bool,
     /// CPU seconds this process (Scoreline alone) used in the phase.
     pub cpu: f64,
+    /// What the HelpDesk pacer did by the end of the phase.
+    pub pacer: PacerStatus,
 }
 
 impl Phase {
@@ -124,6 +127,7 @@ pub async fn raw_download(
         peak_rss: usage.peak_rss,
         peak_is_phase_own: usage.own_peak,
         cpu: usage.cpu,
+        pacer: client.pacer().status(),
     })
 }
 
@@ -165,6 +169,7 @@ pub async fn backfill(
     let ((written, elapsed), usage) = with_memory(work).await?;
     let state = db.sync_state(integration.id, sim.now).await?;
     let stored = db.count_cases(integration.id).await?;
+    let pacer = app.pacer_status(integration.id)?;
     if stored != written {
         bail!("{name}: the run reported {written} cases written but {stored} are stored");
     }
@@ -179,6 +184,7 @@ pub async fn backfill(
         peak_rss: usage.peak_rss,
         peak_is_phase_own: usage.own_peak,
         cpu: usage.cpu,
+        pacer,
     })
 }
 

@@ -41,8 +41,8 @@ pub struct RequestRecord {
     pub status: u16,
     /// Sim time, epoch milliseconds.
     pub at_millis: i64,
-    /// Real time since the simulator started, in microseconds: when the request came in
-    /// (before the configured latency) and when its answer left.
+    /// Real time since the simulator started, in microseconds: when the request came in (and
+    /// met the rate limit, before the configured latency) and when its answer left.
     #[serde(default)]
     pub received_micros: u64,
     #[serde(default)]
@@ -354,8 +354,9 @@ fn auth_kind(request: &Request) -> AuthKind {
     }
 }
 
-/// Every request but `/_sim` passes here: latency, then the rate limit, then faults; the
-/// outcome goes to the request log.
+/// Every request but `/_sim` passes here: the rate limit on arrival, as a real server limits,
+/// then the latency (its work and the way back), then faults; the outcome goes to the request
+/// log.
 async fn pipeline(
     State((sim, service)): State<(Arc<Sim>, Service)>,
     mut request: Request,
@@ -378,14 +379,18 @@ async fn pipeline(
         retry_after_ms: None,
     };
     let knobs = sim.knobs();
+    let api = service == Service::Api && path.starts_with("/v1");
+    let refused = if api { refuse_on_arrival(&sim, &knobs, &request) } else { None };
     if knobs.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(knobs.latency_ms)).await;
     }
-    let response = if service == Service::Api && path.starts_with("/v1") {
-        guard_api(&sim, &knobs, &record.method, &path, &mut request).await
-    } else {
-        let fault = sim.faults().next(&record.method, &path, knobs.random_faults.as_ref());
-        apply_fault(&sim, fault, &mut request).await
+    let response = match refused {
+        Some(refusal) => Err(refusal),
+        None if api => guard_api(&sim, &knobs, &record.method, &path, &mut request).await,
+        None => {
+            let fault = sim.faults().next(&record.method, &path, knobs.random_faults.as_ref());
+            apply_fault(&sim, fault, &mut request).await
+        }
     };
     let response = match response {
         Ok(mangle) => {
@@ -442,6 +447,21 @@ enum Mangle {
     Abort,
 }
 
+/// What an API request meets the moment it arrives: the intermediary that blocks anonymous
+/// clients, then the rate limit. Returns the refusal, if it is refused.
+fn refuse_on_arrival(sim: &Sim, knobs: &Knobs, request: &Request) -> Option<Response> {
+    let options = sim.options();
+    if options.require_user_agent && !request.headers().contains_key(header::USER_AGENT) {
+        // An intermediary blocks anonymous clients with an HTML page, not the API's JSON.
+        let page = Html("<html><body><h1>403 Forbidden</h1></body></html>");
+        return Some((StatusCode::FORBIDDEN, page).into_response());
+    }
+    let limit = knobs.rate_limit?;
+    let wait = lock(&sim.limiter).take(limit).err()?;
+    Some(too_many_requests(sim, &options, wait))
+}
+
+/// What an admitted API request meets after the latency: faults, then authentication.
 async fn guard_api(
     sim: &Sim,
     knobs: &Knobs,
@@ -449,17 +469,6 @@ async fn guard_api(
     path: &str,
     request: &mut Request,
 ) -> Result<Mangle, Response> {
-    let options = sim.options();
-    if options.require_user_agent && !request.headers().contains_key(header::USER_AGENT) {
-        // An intermediary blocks anonymous clients with an HTML page, not the API's JSON.
-        let page = Html("<html><body><h1>403 Forbidden</h1></body></html>");
-        return Err((StatusCode::FORBIDDEN, page).into_response());
-    }
-    if let Some(limit) = knobs.rate_limit
-        && let Err(wait) = lock(&sim.limiter).take(limit)
-    {
-        return Err(too_many_requests(sim, &options, wait));
-    }
     let fault = sim.faults().next(method, path, knobs.random_faults.as_ref());
     let mangle = apply_fault(sim, fault, request).await?;
     let header = request.headers().get(header::AUTHORIZATION).and_then(|value| value.to_str().ok());

@@ -35,6 +35,11 @@ const FLOOR_PACE: f64 = 0.05;
 const RECOVERY_EVERY: u32 = 20;
 const RECOVERY_STEP: f64 = 0.01;
 
+/// Until the first 429 a request released late is made up for by the next ones (the schedule
+/// keeps its pace), but with a client burst of one no request leaves closer to the previous
+/// one than the interval at this share of the configured rate.
+const CATCH_UP_PACE: f64 = 0.985;
+
 /// The resolution of tokio's timers.
 const TIMER_TICK: Duration = Duration::from_millis(1);
 
@@ -61,17 +66,22 @@ pub struct PacerStatus {
     pub requests_per_second: f64,
     /// 429 answers this pacer has read.
     pub throttled: u64,
+    /// Requests released while a `Retry-After` this pacer had already read still held: 0 unless
+    /// the pacer is broken. Checked against every hold read, apart from the schedule that
+    /// enforces them.
+    pub released_while_closed: u64,
 }
 
 /// Every attempt to one account passes [`Pacer::acquire`] first. Cheap to clone; clones share
 /// one schedule, so every client of one account (every window of a backfill, every run of a
 /// sync) should share one pacer.
 ///
-/// Requests go out one at a time in arrival order (a fair lock), and the schedule moves from
-/// the instant each one was actually released (generic cell rate algorithm): a request released
-/// late by a busy machine pushes the next one back instead of letting two go too close
-/// together. A 429 closes the account for its `Retry-After` and lowers the pace; accepted
-/// requests raise it again gradually.
+/// Requests go out one at a time in arrival order (a fair lock) on a generic cell rate
+/// schedule. Until the first 429 the schedule keeps its own pace, so a request released late by
+/// a busy machine costs no throughput against a server that tolerates it; after a 429 it moves
+/// from the instant each request was actually released, so a late one pushes the next one back
+/// instead of letting two go too close together. A 429 closes the account for its
+/// `Retry-After` and lowers the pace; accepted requests raise it again gradually.
 #[derive(Debug, Clone)]
 pub struct Pacer {
     inner: Arc<Inner>,
@@ -99,7 +109,12 @@ struct Schedule {
     /// When the pace was last lowered: a 429 to a request released before that says nothing
     /// about the new pace.
     lowered_at: Option<Instant>,
+    /// When the last request was released.
+    last_release: Option<Instant>,
     throttled: u64,
+    /// Each `Retry-After` read and not over yet: (read at, holds until).
+    holds_read: Vec<(Instant, Instant)>,
+    released_while_closed: u64,
 }
 
 /// The instant a request was released, handed back with its outcome.
@@ -127,7 +142,10 @@ impl Pacer {
                     pace: START_PACE,
                     accepted_in_a_row: 0,
                     lowered_at: None,
+                    last_release: None,
                     throttled: 0,
+                    holds_read: Vec::new(),
+                    released_while_closed: 0,
                 }),
             }),
         })
@@ -138,7 +156,8 @@ impl Pacer {
         let asked = Instant::now();
         let _turn = self.inner.turn.lock().await;
         loop {
-            let slot = self.lock().next_slot(self.inner.as_ref(), Instant::now());
+            let turn = Instant::now();
+            let slot = self.lock().next_slot(self.inner.as_ref(), turn);
             tokio::time::sleep_until(slot).await;
             let now = Instant::now();
             let mut schedule = self.lock();
@@ -146,10 +165,7 @@ impl Pacer {
             if schedule.closed_until.is_some_and(|until| until > now) {
                 continue;
             }
-            let interval = schedule.interval(self.inner.as_ref());
-            // Timers fire up to a tick after their deadline; only a later release is "late".
-            let released = if now - slot <= TIMER_TICK { slot } else { now };
-            schedule.theoretical_arrival = schedule.theoretical_arrival.max(released) + interval;
+            schedule.release(self.inner.as_ref(), turn, slot, now);
             drop(schedule);
             let waited = asked.elapsed();
             let hold = if waited > HELD_AFTER { Hold::Paced } else { Hold::Free };
@@ -193,6 +209,7 @@ impl Pacer {
         let mut schedule = self.lock();
         let closed = schedule.closed_until.map_or(until, |c| c.max(until));
         schedule.closed_until = Some(closed);
+        schedule.holds_read.push((Instant::now(), until));
         let tolerance = schedule.tolerance(self.inner.as_ref());
         schedule.theoretical_arrival = schedule.theoretical_arrival.max(until + tolerance);
         drop(schedule);
@@ -212,6 +229,7 @@ impl Pacer {
             closed_for: schedule.closed_until.filter(|until| *until > now).map(|until| until - now),
             requests_per_second: schedule.pace / self.inner.configured_interval.as_secs_f64(),
             throttled: schedule.throttled,
+            released_while_closed: schedule.released_while_closed,
         }
     }
 
@@ -233,7 +251,32 @@ impl Schedule {
 
     fn next_slot(&self, inner: &Inner, now: Instant) -> Instant {
         let earliest = self.theoretical_arrival.checked_sub(self.tolerance(inner)).unwrap_or(now);
-        earliest.max(now).max(self.closed_until.unwrap_or(now))
+        let spaced = match self.last_release {
+            Some(last) if inner.burst == 1 => last + inner.configured_interval.div_f64(CATCH_UP_PACE),
+            _ => now,
+        };
+        earliest.max(now).max(spaced).max(self.closed_until.unwrap_or(now))
+    }
+
+    /// Moves the schedule past a request that took its turn at `turn`, was due at `slot` and
+    /// was released at `now`, and counts the release if a `Retry-After` read before it still
+    /// held.
+    fn release(&mut self, inner: &Inner, turn: Instant, slot: Instant, now: Instant) {
+        let from = if self.lowered_at.is_none() {
+            // The schedule alone: neither a late timer nor the catch-up spacing moves it.
+            turn
+        } else if now - slot <= TIMER_TICK {
+            // Timers fire up to a tick after their deadline; only a later release is "late".
+            slot
+        } else {
+            now
+        };
+        self.theoretical_arrival = self.theoretical_arrival.max(from) + self.interval(inner);
+        self.last_release = Some(now);
+        self.holds_read.retain(|(_, until)| *until > now);
+        if self.holds_read.iter().any(|(read, until)| *read <= now && now < *until) {
+            self.released_while_closed += 1;
+        }
     }
 }
 
@@ -286,6 +329,63 @@ mod tests {
         let third = start.elapsed();
         assert_eq!(second.as_millis(), 253);
         assert!(third - second >= Duration::from_millis(103), "{:?}", third - second);
+    }
+
+    /// Releases `count` requests on `pacer`'s schedule directly, the one at index `late` that
+    /// much after its slot (a busy machine's timer); returns the release instants.
+    fn release_with_a_late_timer(pacer: &Pacer, count: usize, late: (usize, Duration)) -> Vec<Instant> {
+        let inner = pacer.inner.as_ref();
+        let mut schedule = pacer.lock();
+        let mut turn = Instant::now();
+        let mut releases = Vec::new();
+        for i in 0..count {
+            let slot = schedule.next_slot(inner, turn);
+            let now = if i == late.0 { slot + late.1 } else { slot };
+            schedule.release(inner, turn, slot, now);
+            releases.push(now);
+            turn = now;
+        }
+        releases
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn until_the_first_429_a_late_timer_is_made_up_for_without_crowding_the_server() {
+        let pacer = Pacer::new(RateLimit { requests_per_second: 20.0, burst: 1 }).unwrap();
+        let releases = release_with_a_late_timer(&pacer, 12, (1, Duration::from_millis(5)));
+        let interval = Duration::from_secs_f64(0.05 / START_PACE);
+        let closest = Duration::from_secs_f64(0.05 / CATCH_UP_PACE);
+        for pair in releases.windows(2) {
+            assert!(pair[1] - pair[0] >= closest, "{:?}", pair[1] - pair[0]);
+        }
+        // Five milliseconds late once, and back on the schedule ten requests later.
+        let behind = releases[11] - releases[0] - interval * 11;
+        assert!(behind < Duration::from_micros(10), "{behind:?} behind");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_429_a_late_release_pushes_the_next_one_back() {
+        let pacer = Pacer::new(RateLimit { requests_per_second: 20.0, burst: 1 }).unwrap();
+        let refused = pacer.acquire().await;
+        pacer.throttled(refused, Instant::now());
+        let interval = pacer.lock().interval(pacer.inner.as_ref());
+        let releases = release_with_a_late_timer(&pacer, 4, (1, Duration::from_millis(5)));
+        assert!(releases[2] - releases[1] >= interval, "{:?}", releases[2] - releases[1]);
+        assert!(releases[3] - releases[2] >= interval, "{:?}", releases[3] - releases[2]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_release_within_a_retry_after_read_is_counted() {
+        let pacer = Pacer::new(RateLimit { requests_per_second: 20.0, burst: 1 }).unwrap();
+        let start = Instant::now();
+        pacer.close_until(start + Duration::from_secs(1));
+        // Past the schedule's guard, straight to the ledger: half a second into the hold, then
+        // at its end.
+        let inner = pacer.inner.as_ref();
+        let mut schedule = pacer.lock();
+        for at in [start + Duration::from_millis(500), start + Duration::from_secs(1)] {
+            schedule.release(inner, at, at, at);
+        }
+        assert_eq!(schedule.released_while_closed, 1);
     }
 
     #[tokio::test(start_paused = true)]
@@ -365,6 +465,7 @@ mod tests {
                 }
             }
         }
+        assert_eq!(pacer.status().released_while_closed, 0);
         (accepted, refused, start.elapsed())
     }
 
@@ -418,6 +519,55 @@ mod tests {
             release = pacer.acquire().await;
         }
         assert!((pacer.status().requests_per_second - 10.0 * FLOOR_PACE).abs() < 1e-9);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_requests_in_a_storm_of_429s_never_leave_during_a_retry_after() {
+        // Four windows of a backfill share one pacer configured for twice what the server
+        // takes; each request is answered 50 ms after its release.
+        let pacer = Pacer::new(RateLimit { requests_per_second: 20.0, burst: 1 }).unwrap();
+        let start = Instant::now();
+        let server = Arc::new(Mutex::new(StrictServer { rate: 10.0, tokens: 1.0, last: start }));
+        // Releases and the holds read, in the order they happened (one thread, and no await
+        // between an event and its entry): `Ok(released at)` or `Err(held until)`.
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let windows: Vec<_> = (0..4)
+            .map(|_| {
+                let (pacer, server, events) = (pacer.clone(), server.clone(), events.clone());
+                tokio::spawn(async move {
+                    for _ in 0..60 {
+                        let release = pacer.acquire().await;
+                        events.lock().unwrap().push(Ok(release.0));
+                        let answer = server.lock().unwrap().answer(release.0);
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        match answer {
+                            Ok(()) => pacer.accepted(release),
+                            Err(wait) => {
+                                let until = Instant::now() + wait;
+                                pacer.throttled(release, until);
+                                events.lock().unwrap().push(Err(until));
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        for window in windows {
+            window.await.unwrap();
+        }
+        let events = std::mem::take(&mut *events.lock().unwrap());
+        let mut holds_read = Vec::new();
+        let mut during = 0;
+        for event in events {
+            match event {
+                Ok(released) => during += usize::from(holds_read.iter().any(|until| released < *until)),
+                Err(until) => holds_read.push(until),
+            }
+        }
+        assert!(holds_read.len() >= 3, "the storm came: {} refusals", holds_read.len());
+        assert_eq!(during, 0, "released during a Retry-After read before");
+        assert_eq!(pacer.status().released_while_closed, 0);
+        assert_eq!(pacer.status().throttled, holds_read.len() as u64);
     }
 
     #[tokio::test(start_paused = true)]

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use scoreline_core::{AccountId, IntegrationId, LicenseId};
 use scoreline_helpdesk::{
-    Credentials, HelpDeskClient, HelpDeskConfig, HelpDeskError, OAuthClient, Pacer, RetryPolicy, SecretString,
+    Credentials, HelpDeskClient, HelpDeskConfig, HelpDeskError, OAuthClient, Pacer, PacerStatus, RetryPolicy,
+    SecretString,
 };
 
 use super::OAuthFailure;
@@ -50,6 +51,11 @@ impl App {
         let pacer = self.pacer(id)?;
         HelpDeskClient::with_pacer(config, credentials, self.clock().clone(), pacer)
             .map_err(|e| AppError::Internal(format!("HelpDesk client: {e}")))
+    }
+
+    /// What the pacer of an integration's HelpDesk requests has done in this process.
+    pub fn pacer_status(&self, id: IntegrationId) -> AppResult<PacerStatus> {
+        Ok(self.pacer(id)?.status())
     }
 
     /// The pacer of an integration's HelpDesk requests in this process.

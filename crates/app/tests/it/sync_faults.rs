@@ -596,13 +596,15 @@ async fn a_revoked_token_mid_backfill_needs_reauthorization(backend: TestBackend
     sim.clear_requests();
     sync(&test, id).await;
     let resumed = list_calls(sim);
-    assert!(refetched(&before, &resumed) <= concurrency, "resumed from the checkpoints");
+    // A window in flight may lose the page it was writing and the next one, fetched meanwhile.
+    assert!(refetched(&before, &resumed) <= 2 * concurrency, "resumed from the checkpoints");
     assert_eq!(stored(&test, id).await, expected, "nothing lost");
 }
 
 /// A backfill task aborted midway (as a crash would stop it) and rerun by another server after
-/// the lease ran out: it converges, re-fetches at most one page per window that was in flight,
-/// and the aborted run's lease heartbeat died with it.
+/// the lease ran out: it converges, re-fetches at most two pages per window that was in flight
+/// (the one being written and the next, fetched meanwhile), and the aborted run's lease
+/// heartbeat died with it.
 async fn an_aborted_backfill_resumes_from_its_checkpoints(backend: TestBackend) {
     let (test, id) =
         connected(backend, SimConfig { tickets: 1500, days: 10, ..SimConfig::default() }, 7).await;
@@ -636,7 +638,7 @@ async fn an_aborted_backfill_resumes_from_its_checkpoints(backend: TestBackend) 
     sync_with(&restarted, id).await;
     let resumed = list_calls(sim);
     let again = refetched(&before, &resumed);
-    assert!(again <= concurrency, "re-fetched {again} pages");
+    assert!(again <= 2 * concurrency, "re-fetched {again} pages");
     assert_eq!(stored(&test, id).await, expected);
 
     // Several heartbeat periods later the aborted run holds nothing: the lease is free.

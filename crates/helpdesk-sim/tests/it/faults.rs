@@ -28,6 +28,29 @@ async fn the_rate_limit_answers_429_with_retry_after() {
 }
 
 #[tokio::test]
+async fn the_rate_limit_meets_requests_as_they_arrive_not_after_the_latency() {
+    let api = spawn_default().await;
+    api.sim.update_knobs(|knobs| {
+        knobs.rate_limit = Some(RateLimit { per_second: 0.2, burst: 1 });
+        knobs.latency_ms = 300;
+    });
+    // The first request takes the only token when it arrives, though it is answered last.
+    let slow = tokio::spawn(api.get("/v1/tickets").send());
+    while api.sim.requests_in_flight() == 0 {
+        tokio::task::yield_now().await;
+    }
+    api.sim.update_knobs(|knobs| knobs.latency_ms = 0);
+    assert_eq!(tickets_status(&api).await, 429, "the second arrival finds the bucket empty");
+    assert_eq!(slow.await.unwrap().unwrap().status(), 200);
+    let log = api.sim.requests();
+    let [refused, admitted] = log.as_slice() else { panic!("{log:?}") };
+    assert_eq!((refused.status, admitted.status), (429, 200));
+    assert!(admitted.received_micros < refused.received_micros, "{log:?}");
+    assert!(admitted.answered_micros - admitted.received_micros >= 300_000, "{admitted:?}");
+    assert!(refused.answered_micros < admitted.answered_micros, "{log:?}");
+}
+
+#[tokio::test]
 async fn scripted_status_faults_hit_only_the_matching_requests() {
     let api = spawn_default().await;
     api.sim.script_fault(ScriptedFault::new("/v1/tickets", 3, Fault::Status { status: 503 }));
@@ -148,10 +171,15 @@ async fn random_faults_come_from_the_seed() {
 #[tokio::test]
 async fn latency_is_added_to_every_answer() {
     let api = spawn_default().await;
-    api.sim.update_knobs(|knobs| knobs.latency_ms = 150);
-    let started = Instant::now();
-    assert_eq!(tickets_status(&api).await, 200);
-    assert!(started.elapsed() >= Duration::from_millis(150));
+    api.sim.update_knobs(|knobs| {
+        knobs.latency_ms = 150;
+        knobs.rate_limit = Some(RateLimit { per_second: 0.2, burst: 1 });
+    });
+    for expected in [200, 429] {
+        let started = Instant::now();
+        assert_eq!(tickets_status(&api).await, expected);
+        assert!(started.elapsed() >= Duration::from_millis(150), "{expected}");
+    }
 }
 
 #[tokio::test]
