@@ -7,8 +7,10 @@ use serde_json::json;
 
 use crate::{Actor, App, AppResult};
 
-/// Cases per transaction: small enough that readers and the sync never wait long.
-pub const PURGE_BATCH: u32 = 500;
+/// Cases per transaction: small enough that readers and the sync never wait long. At 1M cases
+/// on PostgreSQL, batches of 500 took up to 208 ms and batches of 250 up to 96 ms
+/// (BENCHMARKS.md, "Lists, the cases page, scheduled lists and the purge").
+pub const PURGE_BATCH: u32 = 250;
 
 /// The histogram of each purge batch's duration, in seconds (`/metrics`, and the benchmark).
 pub const PURGE_BATCH_SECONDS: &str = "scoreline_purge_batch_seconds";
