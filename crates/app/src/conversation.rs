@@ -1,7 +1,7 @@
 //! A case's conversation as a person reads it: the stored HelpDesk events turned into messages
 //! and changes, with ticket HTML sanitized.
 
-use scoreline_core::{Timestamp, status_label};
+use scoreline_core::{RawJson, Timestamp, status_label};
 use serde_json::Value;
 
 /// What one entry of the conversation is.
@@ -45,13 +45,11 @@ pub struct Conversation {
 
 impl Conversation {
     /// From a case's stored requester and events (both `None` once retention purged them).
-    pub fn of(requester: Option<&Value>, events: Option<&Value>) -> Self {
+    pub fn of(requester: Option<&Value>, events: Option<&RawJson>) -> Self {
+        let events: Vec<Value> = events.and_then(|events| events.parse().ok()).unwrap_or_default();
         Self {
             requester: requester.map(person).unwrap_or_default(),
-            entries: events
-                .and_then(Value::as_array)
-                .map(|events| events.iter().map(entry).collect())
-                .unwrap_or_default(),
+            entries: events.iter().map(entry).collect(),
         }
     }
 }
@@ -131,7 +129,7 @@ mod tests {
             { "type": "status", "status": { "old": "open", "new": "solved" } }
         ]);
         let requester = json!({ "name": "Ann", "email": "ann@example.com" });
-        let conversation = Conversation::of(Some(&requester), Some(&events));
+        let conversation = Conversation::of(Some(&requester), Some(&RawJson::from_value(&events)));
         assert_eq!(conversation.requester, "Ann <ann@example.com>");
         let entries = &conversation.entries;
         let html = entries[0].html.as_deref().unwrap();
@@ -152,7 +150,7 @@ mod tests {
             { "type": "status", "status": { "old": "open", "new": "open" } },
             { "type": "status", "status": { "new": "pending" } }
         ]);
-        let entries = Conversation::of(None, Some(&events)).entries;
+        let entries = Conversation::of(None, Some(&RawJson::from_value(&events))).entries;
         assert_eq!(entries[0].change.as_deref(), Some("Open (unchanged)"));
         assert_eq!(entries[1].change.as_deref(), Some("— → Pending"));
     }

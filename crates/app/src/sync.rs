@@ -492,6 +492,7 @@ pub fn case_record(ticket: &Ticket, listed_in: &Silo) -> CaseRecord {
     let assignment = ticket.assignment.as_ref();
     let team = assignment.and_then(|a| a.team.as_ref());
     let agent = assignment.and_then(|a| a.agent.as_ref());
+    let counts = ticket.events.counts();
     CaseRecord {
         source_id: ticket.id.clone(),
         short_id: ticket.short_id.clone(),
@@ -505,28 +506,17 @@ pub fn case_record(ticket: &Ticket, listed_in: &Silo) -> CaseRecord {
         created_at: ticket.created_at,
         updated_at: ticket.updated_at,
         last_message_at: ticket.last_message_at,
-        message_count: u32::try_from(ticket.messages().count()).unwrap_or(u32::MAX),
-        event_count: u32::try_from(ticket.events.len()).unwrap_or(u32::MAX),
-        agent_message_count: u32::try_from(ticket.messages().filter(|event| is_agent_reply(event)).count())
-            .unwrap_or(u32::MAX),
+        message_count: counts.messages,
+        event_count: counts.events,
+        agent_message_count: counts.agent_replies,
         content: CaseContent {
             subject: ticket.subject.clone(),
             requester: ticket.requester.as_ref().map(|r| json!({ "name": r.name, "email": r.email })),
             tags: ticket.tag_ids.clone(),
             custom_fields: serde_json::Value::Object(ticket.custom_fields.clone()),
-            events: serde_json::to_value(&ticket.events).unwrap_or_default(),
+            events: ticket.events.json().clone(),
         },
     }
-}
-
-/// A reply the requester sees, written by an agent.
-fn is_agent_reply(event: &scoreline_helpdesk::TicketEvent) -> bool {
-    let by_agent = event
-        .author
-        .as_ref()
-        .and_then(|author| author.kind.as_ref())
-        .is_some_and(|kind| *kind == scoreline_helpdesk::AuthorType::Agent);
-    by_agent && event.message.as_ref().is_some_and(|message| !message.is_private)
 }
 
 impl From<HelpDeskError> for AppError {

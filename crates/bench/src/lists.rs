@@ -240,11 +240,11 @@ async fn generate(backend: &str, bench: &Bench, options: Options, report: &mut R
         };
         let created = now.as_millis() - ago as i64;
         let agent = next(&mut state) as usize % options.agents;
-        let events = serde_json::json!([
+        let events = scoreline_core::RawJson::from_value(&serde_json::json!([
             { "type": "message", "date": created, "author": { "type": "client" }, "message": { "text": MESSAGE } },
             { "type": "message", "date": created + 3_000_000, "author": { "type": "agent", "id": format!("agent-{agent}") },
               "message": { "text": MESSAGE } },
-        ]);
+        ]));
         chunk.push(CaseRecord {
             source_id: format!("t{i}"),
             short_id: Some(format!("{i:X}")),
@@ -605,7 +605,7 @@ async fn sync_beside(bench: &Bench, purging: &std::sync::atomic::AtomicBool) -> 
                 requester: None,
                 tags: Vec::new(),
                 custom_fields: serde_json::json!({}),
-                events: serde_json::json!([]),
+                events: scoreline_core::RawJson::empty_array(),
             },
         };
         let started = Instant::now();

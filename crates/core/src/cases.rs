@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{CaseId, GroupId, IntegrationId, TeamId, Timestamp, UserId};
+use crate::{CaseId, GroupId, IntegrationId, RawJson, TeamId, Timestamp, UserId};
 
 /// The part of a case that retention removes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -13,8 +13,9 @@ pub struct CaseContent {
     pub requester: Option<Value>,
     pub tags: Vec<String>,
     pub custom_fields: Value,
-    /// The ticket's events as HelpDesk sent them (messages, notes, status and assignment changes).
-    pub events: Value,
+    /// The ticket's events as HelpDesk sent them (messages, notes, status and assignment changes),
+    /// as the JSON text received.
+    pub events: RawJson,
 }
 
 /// A stored case as the API shows it; `content` is `None` once purged.

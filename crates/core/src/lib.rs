@@ -14,6 +14,7 @@ mod integration;
 mod lists;
 mod matching;
 mod page;
+mod raw_json;
 mod results;
 mod role;
 mod scope;
@@ -51,6 +52,7 @@ pub use lists::{
 };
 pub use matching::{AgentMatch, MatchSource, MatchedUser, StaffCandidate};
 pub use page::{Page, PageRequest};
+pub use raw_json::RawJson;
 pub use results::{
     Aggregation, Distribution, ExportCursor, ExportedEvaluation, Figures, GroupBy, Interval, ResultCell,
     ResultFilter, ResultItem, ResultKey, ResultRow, ResultSink, local_date,

@@ -22,8 +22,9 @@ pub use error::{ErrorKind, GiveUpReason, HelpDeskError, Transient};
 pub use http::USER_AGENT;
 pub use limiter::{Hold, Pacer, PacerStatus, RateLimit};
 pub use model::{
-    Agent, AgentStatus, Assignment, AuthorType, Change, EventAuthor, EventMessage, EventType, License,
-    NamedRef, Person, Priority, Silo, Tag, Team, Ticket, TicketEvent, TicketStatus, Webhook, WebhookHint,
+    Agent, AgentStatus, Assignment, AuthorType, Change, EventAuthor, EventCounts, EventMessage, EventType,
+    License, NamedRef, Person, Priority, Silo, Tag, Team, Ticket, TicketEvent, TicketEvents, TicketStatus,
+    Webhook, WebhookHint,
 };
 pub use oauth::{DEFAULT_ACCOUNTS_URL, OAuthClient, Pkce, TokenInfo, TokenSet};
 pub use retry::RetryPolicy;

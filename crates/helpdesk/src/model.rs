@@ -1,10 +1,12 @@
 //! HelpDesk API objects, spelled as the API spells them (`ID`, `shortID`, `teamIDs`...).
 //!
-//! Every object keeps the fields it does not model in `extra`, tolerates missing optional fields,
+//! Every object but the ticket keeps the fields it does not model in `extra` (a ticket keeps its
+//! events as the text received instead, see [`TicketEvents`]), tolerates missing optional fields,
 //! and every enum has an `Other` variant for values added after this was written.
 
-use scoreline_core::Timestamp;
-use serde::{Deserialize, Serialize};
+use scoreline_core::{RawJson, Timestamp};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 /// A string enum whose unknown values survive as `Other(text)`.
@@ -183,15 +185,104 @@ pub struct Ticket {
     #[serde(rename = "customFields", default)]
     pub custom_fields: Map<String, Value>,
     #[serde(default)]
-    pub events: Vec<TicketEvent>,
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub events: TicketEvents,
 }
 
-impl Ticket {
-    /// The events that are messages (public replies and private notes), oldest first as sent.
-    pub fn messages(&self) -> impl Iterator<Item = &TicketEvent> {
-        self.events.iter().filter(|event| event.kind == EventType::Message)
+/// A ticket's events as the JSON text HelpDesk sent, and what the sync counts in them. The sync
+/// stores the text as it came; [`TicketEvents::parse`] reads the events in full.
+///
+/// Unlike the other objects, a ticket has no `extra`: collecting unknown fields would make serde
+/// buffer the whole ticket, events included, before reading any of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct TicketEvents {
+    json: RawJson,
+    #[serde(skip)]
+    counts: EventCounts,
+}
+
+/// Counted as a ticket's events are read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EventCounts {
+    pub events: u32,
+    /// Messages: public replies and private notes.
+    pub messages: u32,
+    /// Public replies written by agents.
+    pub agent_replies: u32,
+}
+
+impl TicketEvents {
+    /// The events as HelpDesk sent them.
+    pub fn json(&self) -> &RawJson {
+        &self.json
+    }
+
+    pub fn counts(&self) -> EventCounts {
+        self.counts
+    }
+
+    /// Every event, typed.
+    pub fn parse(&self) -> Result<Vec<TicketEvent>, serde_json::Error> {
+        self.json.parse()
+    }
+}
+
+impl Default for TicketEvents {
+    fn default() -> Self {
+        Self { json: RawJson::empty_array(), counts: EventCounts::default() }
+    }
+}
+
+impl<'de> Deserialize<'de> for TicketEvents {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let json = RawJson::deserialize(deserializer)?;
+        let events: Vec<EventSummary> = json.parse().map_err(D::Error::custom)?;
+        let counts = EventCounts {
+            events: saturating_count(events.len()),
+            messages: saturating_count(
+                events.iter().filter(|event| event.kind == EventType::Message).count(),
+            ),
+            agent_replies: saturating_count(events.iter().filter(|event| event.is_agent_reply()).count()),
+        };
+        Ok(Self { json, counts })
+    }
+}
+
+fn saturating_count(count: usize) -> u32 {
+    u32::try_from(count).unwrap_or(u32::MAX)
+}
+
+/// The parts of an event the counts need; serde skips the rest without building it.
+#[derive(Deserialize)]
+struct EventSummary {
+    #[serde(rename = "type")]
+    kind: EventType,
+    #[serde(default)]
+    author: Option<AuthorSummary>,
+    #[serde(default)]
+    message: Option<MessageSummary>,
+}
+
+#[derive(Deserialize)]
+struct AuthorSummary {
+    #[serde(rename = "type", default)]
+    kind: Option<AuthorType>,
+}
+
+#[derive(Deserialize)]
+struct MessageSummary {
+    #[serde(rename = "isPrivate", default)]
+    is_private: bool,
+}
+
+impl EventSummary {
+    /// A reply the requester sees, written by an agent.
+    fn is_agent_reply(&self) -> bool {
+        let by_agent =
+            self.author.as_ref().and_then(|author| author.kind.as_ref()) == Some(&AuthorType::Agent);
+        self.kind == EventType::Message
+            && by_agent
+            && self.message.as_ref().is_some_and(|message| !message.is_private)
     }
 }
 
@@ -479,14 +570,17 @@ mod tests {
         { "ID": 1, "type": "message", "date": "2024-05-02T10:11:12.345Z",
           "author": { "type": "client", "email": "jane@example.com" },
           "message": { "text": "I cannot log in", "isPrivate": false, "richTextObj": null } },
-        { "ID": 2, "type": "status", "date": "2024-05-02T11:00:00.000Z",
+        { "ID": 2, "type": "message", "date": "2024-05-02T10:30:00.000Z",
+          "author": { "type": "agent", "ID": "a1" },
+          "message": { "text": "Try resetting it", "isPrivate": false } },
+        { "ID": 3, "type": "status", "date": "2024-05-02T11:00:00.000Z",
           "status": { "old": "open", "new": "pending" } },
-        { "ID": 3, "type": "rating", "date": "2024-05-02T11:00:01.000Z", "rating": "good" }
+        { "ID": 4, "type": "rating", "date": "2024-05-02T11:00:01.000Z", "rating": "good" }
       ]
     }"#;
 
     #[test]
-    fn parses_a_ticket_keeping_unknown_fields_and_values() {
+    fn parses_a_ticket_keeping_its_events_as_sent_and_unknown_values() {
         let ticket: Ticket = serde_json::from_str(EXAMPLE).unwrap();
         assert_eq!(ticket.id, "0c04cb99-817a-4935-9d62-137c89a74388");
         assert_eq!(ticket.short_id.as_deref(), Some("ABC12"));
@@ -500,23 +594,26 @@ mod tests {
         let assignment = ticket.assignment.as_ref().unwrap();
         assert_eq!(assignment.team.as_ref().unwrap().id, "t1");
         assert_eq!(assignment.agent, None);
-        assert_eq!(ticket.extra["detectedLanguage"], "en");
-        assert_eq!(ticket.messages().count(), 1);
-        assert_eq!(ticket.events[1].status.as_ref().unwrap().new, Some(TicketStatus::Pending));
-        assert_eq!(ticket.events[2].kind, EventType::Other("rating".into()));
-        assert_eq!(ticket.events[2].extra["rating"], "good");
+        assert_eq!(ticket.events.counts(), EventCounts { events: 4, messages: 2, agent_replies: 1 });
+        assert!(ticket.events.json().get().contains(r#""richTextObj": null"#), "the text as sent");
+        let events = ticket.events.parse().unwrap();
+        assert_eq!(events[2].status.as_ref().unwrap().new, Some(TicketStatus::Pending));
+        assert_eq!(events[3].kind, EventType::Other("rating".into()));
+        assert_eq!(events[3].extra["rating"], "good");
     }
 
     #[test]
     fn a_ticket_round_trips_with_the_api_field_names() {
         let ticket: Ticket = serde_json::from_str(EXAMPLE).unwrap();
         let json = serde_json::to_value(&ticket).unwrap();
-        for field in ["ID", "shortID", "licenseID", "teamIDs", "tagIDs", "detectedLanguage"] {
+        for field in ["ID", "shortID", "licenseID", "teamIDs", "tagIDs", "events"] {
             assert!(json.get(field).is_some(), "{field} missing");
         }
         assert_eq!(json["priority"], 20);
         assert_eq!(json["status"], "escalated");
-        let again: Ticket = serde_json::from_value(json).unwrap();
+        assert_eq!(json["events"][3]["rating"], "good");
+        // Written out, the events are the text received, so reading it back gives the same ticket.
+        let again: Ticket = serde_json::from_str(&serde_json::to_string(&ticket).unwrap()).unwrap();
         assert_eq!(again, ticket);
     }
 
@@ -526,7 +623,8 @@ mod tests {
             r#"{"ID":"x","createdAt":"2024-05-02T10:11:12Z","updatedAt":"2024-05-02T10:11:12.5Z"}"#,
         )
         .unwrap();
-        assert!(ticket.events.is_empty());
+        assert_eq!(ticket.events.counts(), EventCounts::default());
+        assert_eq!(ticket.events.json().get(), "[]");
         assert_eq!(ticket.updated_at.as_millis() % 1000, 500);
         assert_eq!(Priority::from(5), Priority::Other(5));
     }

@@ -35,6 +35,12 @@ impl Dialect for PostgresStore {
 }
 
 impl PostgresStore {
+    /// None: PostgreSQL locks the rows a transaction writes, and a waiting writer is woken as
+    /// soon as they are free.
+    fn write_turns(&self) -> Option<&std::sync::Arc<tokio::sync::Mutex<()>>> {
+        None
+    }
+
     /// The pool, for diagnostics and tests that inspect raw storage.
     pub fn pool(&self) -> &PgPool {
         &self.pool

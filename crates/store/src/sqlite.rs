@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{
@@ -24,6 +25,11 @@ mod queries;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
+    /// This process's writers take turns here, first come first served. SQLite lets one
+    /// transaction write at a time, and a writer waiting for its lock sleeps between tries (up
+    /// to 100 ms), so one that commits and begins again at once, such as the purge going batch
+    /// after batch, would keep the lock from a waiting sync page for as long as it runs.
+    write_turns: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Dialect for SqliteStore {
@@ -44,6 +50,10 @@ impl SqliteStore {
     /// rows from the file each time; the pool's 8 connections hold at most 128 MiB together,
     /// within the server's memory budget (DESIGN.md §6).
     pub const CACHE_KIB: u32 = 16 * 1024;
+
+    fn write_turns(&self) -> Option<&Arc<tokio::sync::Mutex<()>>> {
+        Some(&self.write_turns)
+    }
 
     /// The pool, for diagnostics and tests that inspect raw storage.
     pub fn pool(&self) -> &SqlitePool {
@@ -72,7 +82,7 @@ impl SqliteStore {
         let options = crate::quiet_statement_logs(options);
         prepare_private_file(options.get_filename())?;
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, write_turns: Arc::default() })
     }
 }
 

@@ -166,7 +166,7 @@ mod tests {
                 requester: None,
                 tags: Vec::new(),
                 custom_fields: serde_json::Value::Null,
-                events: serde_json::Value::Null,
+                events: scoreline_core::RawJson::empty_array(),
             },
         }
     }

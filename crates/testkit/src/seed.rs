@@ -52,7 +52,8 @@ impl SeedCase {
         self
     }
 
-    fn record(&self) -> CaseRecord {
+    /// The case as the sync would store it.
+    pub fn record(&self) -> CaseRecord {
         CaseRecord {
             source_id: self.source_id.clone(),
             short_id: Some(self.source_id.clone()),
@@ -74,7 +75,7 @@ impl SeedCase {
                 requester: None,
                 tags: self.tags.clone(),
                 custom_fields: serde_json::json!({}),
-                events: serde_json::json!([]),
+                events: scoreline_core::RawJson::empty_array(),
             },
         }
     }

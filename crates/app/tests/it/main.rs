@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
 mod credentials;
+mod purge;
 mod sign_in;
 mod staff;
 mod sync;

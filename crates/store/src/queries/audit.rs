@@ -1,11 +1,11 @@
 //! The audit log. Mutations write their record with [`write_audit`] in their own transaction.
 
 use scoreline_core::{AuditActor, AuditEntryId, AuditRecord, Page, PageRequest, Timestamp, UserId};
+use sqlx::Executor;
 use sqlx::types::Json;
-use sqlx::{Executor, Transaction};
 use uuid::Uuid;
 
-use super::{Backend, Database};
+use super::{Backend, Database, WriteTransaction};
 use crate::StoreResult;
 
 #[derive(sqlx::FromRow)]
@@ -58,7 +58,7 @@ pub(super) async fn write_audit(
 /// Ends an audited single-row change: `false` when no row was changed (nothing is written),
 /// else the audit record is added and the transaction committed.
 pub(super) async fn commit_audited_change(
-    mut tx: Transaction<'_, Database>,
+    mut tx: WriteTransaction,
     changed: u64,
     audit: &AuditRecord,
 ) -> StoreResult<bool> {

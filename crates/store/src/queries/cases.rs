@@ -1,7 +1,7 @@
 //! Cases as the sync stored them: lists, lookups and counts, and the retention purge.
 
 use scoreline_core::{
-    CaseContent, CaseCounts, CaseFilter, CaseId, DateField, IntegrationId, Page, PageRequest, Scope,
+    CaseContent, CaseCounts, CaseFilter, CaseId, DateField, IntegrationId, Page, PageRequest, RawJson, Scope,
     StoredCase, Timestamp, UserId,
 };
 use serde_json::Value;
@@ -76,7 +76,7 @@ struct ContentRow {
     requester: Option<Json<Value>>,
     tags: Json<Vec<String>>,
     custom_fields: Json<Value>,
-    events: Json<Value>,
+    events: Json<RawJson>,
 }
 
 impl From<ContentRow> for CaseContent {

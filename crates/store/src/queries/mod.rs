@@ -35,9 +35,19 @@ impl Backend {
         self.pool.close().await;
     }
 
-    /// A transaction for writing (see [`Dialect::BEGIN_WRITE`]).
-    async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, Database>> {
-        Ok(self.pool.begin_with(Self::BEGIN_WRITE).await?)
+    /// A transaction for writing (see [`Dialect::BEGIN_WRITE`]), after this process's turn to
+    /// write where the backend keeps turns (see `write_turns`).
+    async fn begin_write(&self) -> StoreResult<WriteTransaction> {
+        let turn = match self.write_turns() {
+            Some(turns) => Some(
+                tokio::time::timeout(WRITE_TURN_WAIT, turns.clone().lock_owned())
+                    .await
+                    .map_err(|_| crate::StoreError::Database(sqlx::Error::PoolTimedOut))?,
+            ),
+            None => None,
+        };
+        let tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+        Ok(WriteTransaction { tx, _turn: turn })
     }
 
     /// Refreshes the planner's statistics (see [`Dialect::REFRESH_STATISTICS`]).
@@ -50,6 +60,36 @@ impl Backend {
     pub(crate) async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+}
+
+/// How long a write waits for its turn before it gives up, as long as SQLite's busy timeout.
+const WRITE_TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A transaction that writes, holding its turn (if the backend keeps turns) until it ends.
+pub(crate) struct WriteTransaction {
+    tx: sqlx::Transaction<'static, Database>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTransaction {
+    pub(crate) async fn commit(self) -> StoreResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTransaction {
+    type Target = <Database as sqlx::Database>::Connection;
+
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTransaction {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
     }
 }
 

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::audit::write_audit;
 use super::users::UserRow;
-use super::{Backend, Database, count};
+use super::{Backend, Database, WriteTransaction, count};
 use crate::StoreResult;
 use crate::model::{NewApiToken, NewPasswordReset, NewSession, SignInAttempt, SignInLimits, TokenDigest};
 
@@ -107,7 +107,7 @@ async fn write_password(
 /// Ends for good what lets a user in besides their password: sessions, tokens and unused reset
 /// links. Deactivation does this, so reactivating revives none of it.
 pub(super) async fn revoke_credentials(
-    tx: &mut sqlx::Transaction<'_, Database>,
+    tx: &mut WriteTransaction,
     user_id: UserId,
     at: Timestamp,
 ) -> StoreResult<()> {

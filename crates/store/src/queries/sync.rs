@@ -5,11 +5,11 @@ use std::collections::HashMap;
 
 use scoreline_core::{CaseId, IntegrationId, LastRun, RateLimitWait, SyncPhase, SyncState, Timestamp};
 use sqlx::types::Json;
-use sqlx::{Executor, QueryBuilder, Transaction};
+use sqlx::{Executor, QueryBuilder};
 use uuid::Uuid;
 
 use super::leases::SYNC_LEASE;
-use super::{Backend, Database, count};
+use super::{Backend, Database, WriteTransaction, count};
 use crate::sync::{AgentRecord, CaseRecord, Checkpoint, PageWrite, SyncWindow, newest_per_ticket};
 use crate::{StoreError, StoreResult};
 
@@ -114,7 +114,7 @@ async fn ensure_sync_state(
 /// One multi-row statement per table, not two statements per case: a page costs a few round
 /// trips to the database instead of two hundred.
 async fn write_cases(
-    tx: &mut Transaction<'_, Database>,
+    tx: &mut WriteTransaction,
     integration_id: IntegrationId,
     chunk: &[&CaseRecord],
     now: Timestamp,

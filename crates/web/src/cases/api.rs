@@ -65,7 +65,7 @@ pub struct CaseView {
     /// Messages, notes and history, oldest first; only on `GET /cases/{id}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
-    pub events: Option<serde_json::Value>,
+    pub events: Option<scoreline_core::RawJson>,
 }
 
 impl From<StoredCase> for CaseView {
