@@ -397,7 +397,8 @@ async fn backfill(args: BackfillArgs) -> Result<()> {
         report.budget(Budget::at_most(
             "PostgreSQL backfill time / SQLite backfill time",
             postgres.elapsed.as_secs_f64() / sqlite.elapsed.as_secs_f64().max(1e-9),
-            2.0,
+            // DESIGN.md §6 allows 2×; the sync issue's goal is 1.5×.
+            1.5,
             Budget::times,
         ));
     }
