@@ -45,11 +45,11 @@ impl Dialect for SqliteStore {
 }
 
 impl SqliteStore {
-    /// The page cache of each connection, in KiB. SQLite's default (2 MiB) holds little more
-    /// than the inner pages of the indexes of a million cases, so pages of cases re-read their
-    /// rows from the file each time; the pool's 8 connections hold at most 128 MiB together,
-    /// within the server's memory budget (DESIGN.md §6).
-    pub const CACHE_KIB: u32 = 16 * 1024;
+    /// The page cache of each connection, in KiB: twice SQLite's default, which holds little
+    /// more than the inner pages of the indexes of a million cases. The pool's 8 connections
+    /// hold at most 32 MiB together. 16 MiB each showed no gain at a million cases and took the
+    /// server to 184 MiB of its 200 MB budget (BENCHMARKS.md, lists).
+    pub const CACHE_KIB: u32 = 4 * 1024;
 
     fn write_turns(&self) -> Option<&Arc<tokio::sync::Mutex<()>>> {
         Some(&self.write_turns)
