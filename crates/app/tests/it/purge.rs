@@ -48,7 +48,7 @@ async fn on_sqlite_a_sync_page_waits_for_a_purge_batch_not_for_the_purge() {
     // Counted around the call: the batch holding the lock, one that asked just before the page,
     // and one that ended before the page began but was counted after; on a busy machine a page
     // whose thread was set aside a while waits for a few more. Without turns, pages waited for
-    // 110 to 400 batches in all.
+    // more than 100 batches in all.
     let total: u64 = waits.iter().sum();
     assert!(total <= 50, "sync pages waited for these numbers of purge batches: {waits:?}");
 }
