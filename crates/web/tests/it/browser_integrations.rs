@@ -1,5 +1,7 @@
 use std::time::Duration;
 
+use fantoccini::elements::Element;
+use fantoccini::error::CmdError;
 use fantoccini::{Client, Locator};
 use scoreline_app::{Actor, App, RateLimit};
 use scoreline_core::{AuthMethod, Disconnect, Integration, IntegrationId, IntegrationState, PageRequest};
@@ -51,7 +53,21 @@ async fn integrations(test: &TestApp) -> Vec<Integration> {
 }
 
 async fn text(client: &Client, css: &str) -> String {
-    client.wait().for_element(Locator::Css(css)).await.unwrap().text().await.unwrap()
+    once_navigated(client, Locator::Css(css)).await.text().await.unwrap()
+}
+
+/// Waits for `locator`, on the page a click may still be navigating to. The browser aborts a
+/// command that meets a navigation half-way ("aborted by navigation"), which only means: ask
+/// again once the new page is there.
+async fn once_navigated(client: &Client, locator: Locator<'_>) -> Element {
+    for _ in 0..20 {
+        match client.wait().for_element(locator).await {
+            Ok(element) => return element,
+            Err(CmdError::NotW3C(reason)) if reason.as_str() == Some("aborted by navigation") => {}
+            Err(error) => panic!("waiting for {locator:?}: {error}"),
+        }
+    }
+    panic!("waiting for {locator:?}: every try was aborted by a navigation")
 }
 
 async fn exists(client: &Client, css: &str) -> bool {
@@ -67,8 +83,8 @@ async fn fill(client: &Client, name: &str, value: &str) {
 /// From View Integrations (no integration yet) through the HelpDesk tile to the form, with the
 /// method chosen and the label filled in.
 async fn open_form(client: &Client, method: &str, label: &str) {
-    client.wait().for_element(Locator::Id("tile-helpdesk")).await.unwrap().click().await.unwrap();
-    client.wait().for_element(Locator::Id("connect-form")).await.unwrap();
+    once_navigated(client, Locator::Id("tile-helpdesk")).await.click().await.unwrap();
+    once_navigated(client, Locator::Id("connect-form")).await;
     client
         .find(Locator::Css(&format!("input[name=auth_method][value={method}]")))
         .await
@@ -87,7 +103,7 @@ async fn submit(client: &Client) {
 async fn start_oauth(test: &TestApp, client: &Client, label: &str) {
     open_form(client, "oauth", label).await;
     submit(client).await;
-    client.wait().for_element(Locator::Id("allow")).await.unwrap();
+    once_navigated(client, Locator::Id("allow")).await;
     let consent = client.current_url().await.unwrap();
     assert!(consent.as_str().starts_with(&test.sim().accounts_url()), "{consent}");
 }
@@ -198,7 +214,7 @@ async fn denied_consent_returns_to_the_form_as_it_was_filled_in() {
     fill(client, "description", "Brand two").await;
     fill(client, "backfill_weeks", "3").await;
     submit(client).await;
-    client.wait().for_element(Locator::Id("deny")).await.unwrap().click().await.unwrap();
+    once_navigated(client, Locator::Id("deny")).await.click().await.unwrap();
 
     let summary = text(client, "#connect-form-summary").await;
     assert!(summary.contains("Access was not granted"), "{summary}");
@@ -213,7 +229,7 @@ async fn denied_consent_returns_to_the_form_as_it_was_filled_in() {
 
     // The same form connects once HelpDesk grants access.
     submit(client).await;
-    client.wait().for_element(Locator::Id("allow")).await.unwrap().click().await.unwrap();
+    once_navigated(client, Locator::Id("allow")).await.click().await.unwrap();
     assert_eq!(text(client, "#connected").await, "HelpDesk is connected to Scoreline");
     let [integration] = integrations(&test).await.try_into().unwrap();
     assert_eq!((integration.description.as_str(), integration.backfill_days), ("Brand two", 21));
@@ -256,7 +272,7 @@ async fn only_the_chosen_method_is_active_and_a_failure_elsewhere_keeps_the_toke
     client.execute("window.notReloaded = true; return null;", vec![]).await.unwrap();
     submit(client).await;
 
-    let summary = client.wait().for_element(Locator::Id("connect-form-summary")).await.unwrap();
+    let summary = once_navigated(client, Locator::Id("connect-form-summary")).await;
     let message = summary.text().await.unwrap();
     assert!(message.contains("shorter than the backfill (2 weeks)"), "{message}");
     let focused = client.execute("return document.activeElement.id;", vec![]).await.unwrap();
@@ -285,7 +301,7 @@ async fn connecting_an_account_again_asks_for_confirmation() {
     let client = &browser.client;
     test.connect_token(|input| input.label = "HelpDesk EU".to_owned()).await;
     client.goto(&test.url("/interactions/integrations/new")).await.unwrap();
-    client.wait().for_element(Locator::Id("connect-form")).await.unwrap();
+    once_navigated(client, Locator::Id("connect-form")).await;
     // A colleague of the same HelpDesk account: another Account ID, the same license.
     let (colleague, colleague_pat) = test.sim().add_person();
     fill(client, "label", "HelpDesk again").await;
@@ -315,7 +331,7 @@ async fn a_license_helpdesk_does_not_name_is_told_on_the_confirmation_page() {
     let client = &browser.client;
     test.sim().script_fault(ScriptedFault::new("/v1/licenses", 10, Fault::Status { status: 503 }));
     client.goto(&test.url("/interactions/integrations/new")).await.unwrap();
-    client.wait().for_element(Locator::Id("connect-form")).await.unwrap();
+    once_navigated(client, Locator::Id("connect-form")).await;
     fill(client, "label", "HelpDesk EU").await;
     fill(client, "account_id", &test.sim().account_id()).await;
     fill(client, "token", &test.sim().pat()).await;
@@ -447,7 +463,7 @@ async fn sync_now_reports_when_the_run_finished_and_the_tile_follows_the_backfil
     client.goto(&test.url(&format!("/interactions/integrations/{id}"))).await.unwrap();
     assert!(text(client, "#last-run").await.contains("2 hours ago"));
     client.execute("window.notReloaded = true; return null;", vec![]).await.unwrap();
-    client.wait().for_element(Locator::Id("sync-now")).await.unwrap().click().await.unwrap();
+    once_navigated(client, Locator::Id("sync-now")).await.click().await.unwrap();
     let requested = text(client, "#sync-activity").await;
     assert!(requested.starts_with("Sync requested"), "{requested}");
     // The run the scheduler would start for the request.
