@@ -336,7 +336,7 @@ impl App {
                 after: page.next_cursor.as_ref().map(|c| (c.value, c.id.clone())),
                 done: page.next_cursor.is_none(),
             };
-            self.store_tickets(id, &page.tickets, silo, &checkpoint, progress).await
+            self.store_tickets(id, page.tickets, silo, &checkpoint, progress).await
         })
         .await
     }
@@ -345,13 +345,13 @@ impl App {
     async fn store_tickets(
         &self,
         id: IntegrationId,
-        tickets: &[Ticket],
+        tickets: Vec<Ticket>,
         silo: &Silo,
         checkpoint: &Checkpoint,
         progress: Option<&ProgressSender>,
     ) -> AppResult<u64> {
         metrics::counter!("scoreline_sync_pages_total").increment(1);
-        let cases: Vec<CaseRecord> = tickets.iter().map(|ticket| case_record(ticket, silo)).collect();
+        let cases: Vec<CaseRecord> = tickets.into_iter().map(|ticket| case_record(ticket, silo)).collect();
         let stored = self.db().store_page(id, &cases, checkpoint, self.clock().now()).await?;
         metrics::counter!("scoreline_sync_tickets_stored_total").increment(stored.written);
         report(progress, SyncProgress::Page { written: stored.written });
@@ -378,7 +378,7 @@ impl App {
             let silo = &silo;
             written += store_pages(client.list_tickets(query), |page| {
                 newest = page.tickets.iter().map(|t| t.updated_at).fold(newest, Timestamp::max);
-                async move { self.store_tickets(id, &page.tickets, silo, checkpoint, progress).await }
+                async move { self.store_tickets(id, page.tickets, silo, checkpoint, progress).await }
             })
             .await?;
         }
@@ -488,14 +488,14 @@ pub(crate) fn parse_silo(text: &str) -> Silo {
 }
 
 /// A HelpDesk ticket as a case row. The silo the ticket was listed from wins over its field.
-pub fn case_record(ticket: &Ticket, listed_in: &Silo) -> CaseRecord {
+pub fn case_record(ticket: Ticket, listed_in: &Silo) -> CaseRecord {
     let assignment = ticket.assignment.as_ref();
     let team = assignment.and_then(|a| a.team.as_ref());
     let agent = assignment.and_then(|a| a.agent.as_ref());
     let counts = ticket.events.counts();
     CaseRecord {
-        source_id: ticket.id.clone(),
-        short_id: ticket.short_id.clone(),
+        source_id: ticket.id,
+        short_id: ticket.short_id,
         status: ticket.status.as_ref().map_or_else(|| "unknown".to_owned(), |s| s.as_str().to_owned()),
         priority: ticket.priority.map(i64::from),
         silo: listed_in.as_str().to_owned(),
@@ -510,11 +510,11 @@ pub fn case_record(ticket: &Ticket, listed_in: &Silo) -> CaseRecord {
         event_count: counts.events,
         agent_message_count: counts.agent_replies,
         content: CaseContent {
-            subject: ticket.subject.clone(),
-            requester: ticket.requester.as_ref().map(|r| json!({ "name": r.name, "email": r.email })),
-            tags: ticket.tag_ids.clone(),
-            custom_fields: serde_json::Value::Object(ticket.custom_fields.clone()),
-            events: ticket.events.json().clone(),
+            subject: ticket.subject,
+            requester: ticket.requester.map(|r| json!({ "name": r.name, "email": r.email })),
+            tags: ticket.tag_ids,
+            custom_fields: serde_json::Value::Object(ticket.custom_fields),
+            events: ticket.events.into_json(),
         },
     }
 }

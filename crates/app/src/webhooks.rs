@@ -366,7 +366,7 @@ impl App {
             return Fetch::Failed;
         }
         let silo = parse_silo(ticket.silo.as_ref().map_or("tickets", Silo::as_str));
-        let record = case_record(&ticket, &silo);
+        let record = case_record(ticket, &silo);
         match self.db().store_page(id, &[record], &Checkpoint::Unchanged, self.clock().now()).await {
             Ok(write) => {
                 metrics::counter!("scoreline_sync_tickets_stored_total").increment(write.written);

@@ -22,11 +22,6 @@ impl RawJson {
         Self(serde_json::value::to_raw_value(value).unwrap_or_else(|_| RawValue::NULL.to_owned()))
     }
 
-    /// Checks that `text` is one JSON value and keeps it as it is.
-    pub fn from_text(text: String) -> Result<Self, serde_json::Error> {
-        RawValue::from_string(text).map(Self)
-    }
-
     pub fn get(&self) -> &str {
         self.0.get()
     }
@@ -56,6 +51,5 @@ mod tests {
         let parsed: Vec<serde_json::Value> = raw.parse().unwrap();
         assert_eq!(parsed[0]["type"], "message");
         assert_eq!(RawJson::empty_array().get(), "[]");
-        assert!(RawJson::from_text("[1,".into()).is_err());
     }
 }

@@ -217,6 +217,10 @@ impl TicketEvents {
         &self.json
     }
 
+    pub fn into_json(self) -> RawJson {
+        self.json
+    }
+
     pub fn counts(&self) -> EventCounts {
         self.counts
     }
