@@ -239,9 +239,10 @@ struct RateArgs {
     /// Bursts of the simulator's token bucket; one run each (the first one is the budget's).
     #[arg(long, value_delimiter = ',', default_values_t = [1, 5])]
     sim_burst: Vec<u32>,
-    /// Burst of the client's rate limiter.
-    #[arg(long, default_value_t = 1)]
-    client_burst: u32,
+    /// Burst of the client's rate limiter; by default the simulator's, as the client is told
+    /// the rate the simulator allows.
+    #[arg(long)]
+    client_burst: Option<u32>,
     /// Tickets in the rate-limited simulator.
     #[arg(long, default_value_t = 10_000)]
     rate_tickets: usize,
@@ -460,7 +461,8 @@ async fn rate_limited_run(args: &RateArgs, sim_burst: u32, days: u32, report: &m
         args.rate, args.latency_ms
     );
     let sim = ChildSim::spawn(&sim_args).await?;
-    let client_limit = RateLimit { requests_per_second: args.rate, burst: args.client_burst };
+    let client_burst = args.client_burst.unwrap_or(sim_burst);
+    let client_limit = RateLimit { requests_per_second: args.rate, burst: client_burst };
     let settings = measure::settings(&sim, client_limit);
     let (db, _dir) = measure::fresh_sqlite().await?;
     let name = format!("backfill SQLite, {} req/s cap, burst {sim_burst}", args.rate);
@@ -495,6 +497,24 @@ async fn rate_limited_run(args: &RateArgs, sim_burst: u32, days: u32, report: &m
             pair[1].received_micros.saturating_sub(requests[0].received_micros) as f64 / 1e6
         ));
     }
+    let mut gaps: Vec<u64> = requests
+        .windows(2)
+        .map(|pair| pair[1].received_micros.saturating_sub(pair[0].received_micros))
+        .collect();
+    gaps.sort_unstable();
+    if !gaps.is_empty() {
+        let at = |share: f64| gaps[((gaps.len() - 1) as f64 * share).round() as usize] as f64 / 1e3;
+        report.note(format!(
+            "gaps between arrivals (ms): min {:.2}, 1% {:.2}, 5% {:.2}, median {:.2}; {} of {} under {:.1} ms",
+            at(0.0),
+            at(0.01),
+            at(0.05),
+            at(0.5),
+            gaps.iter().filter(|gap| (**gap as f64) < 1e6 / args.rate).count(),
+            gaps.len(),
+            1e3 / args.rate
+        ));
+    }
     if let Some(timeline) = Timeline::of(&requests) {
         report.note(format!(
             "where the {seconds:.2} s went: first request received to last answer sent {:.2} s, the rest \
@@ -514,7 +534,7 @@ async fn rate_limited_run(args: &RateArgs, sim_burst: u32, days: u32, report: &m
         args.rate,
         args.latency_ms,
         args.rate,
-        args.client_burst,
+        client_burst,
         accepted,
         limited,
         other,
