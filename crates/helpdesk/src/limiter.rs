@@ -87,8 +87,8 @@ pub struct PacerStatus {
 /// a busy machine costs no throughput against a server that tolerates it; after a 429 it moves
 /// from the instant each request was actually released, so a late one pushes the next one back
 /// instead of letting two go too close together. A 429 closes the account for its
-/// `Retry-After`, lowers the pace and gives up the burst; accepted requests raise the pace
-/// again gradually.
+/// `Retry-After` and gives up the burst, and unless the refused request went on the burst it
+/// lowers the pace; accepted requests raise the pace again gradually.
 #[derive(Debug, Clone)]
 pub struct Pacer {
     inner: Arc<Inner>,
@@ -125,10 +125,13 @@ struct Schedule {
     released_while_closed: u64,
 }
 
-/// The instant a request was released, handed back with its outcome, and whether it went
-/// ahead of the steady schedule on the burst.
+/// A request's release, handed back with its outcome.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Release(Instant, bool);
+pub(crate) struct Release {
+    at: Instant,
+    /// It went ahead of the steady schedule, on the burst.
+    on_burst: bool,
+}
 
 impl Pacer {
     /// An infinite rate means no pacing (only `Retry-After` holds).
@@ -180,14 +183,14 @@ impl Pacer {
             let hold = if waited > HELD_AFTER { Hold::Paced } else { Hold::Free };
             self.inner.hold.send_if_modified(|shown| std::mem::replace(shown, hold) != hold);
             metrics::histogram!("scoreline_helpdesk_rate_limit_wait_seconds").record(waited.as_secs_f64());
-            return Release(now, on_burst);
+            return Release { at: now, on_burst };
         }
     }
 
     /// A request released at `release` was answered without a 429.
     pub(crate) fn accepted(&self, release: Release) {
         let mut schedule = self.lock();
-        if schedule.lowered_at.is_some_and(|lowered| release.0 <= lowered) {
+        if schedule.lowered_at.is_some_and(|lowered| release.at <= lowered) {
             return;
         }
         schedule.accepted_in_a_row += 1;
@@ -203,12 +206,11 @@ impl Pacer {
     pub(crate) fn throttled(&self, release: Release, until: Instant) {
         let mut schedule = self.lock();
         schedule.throttled += 1;
-        if release.1 {
-            // The server holds no burst for us; the pace itself was not refused.
-            schedule.burst = 1;
-        } else if schedule.lowered_at.is_none_or(|lowered| release.0 > lowered) {
+        // Whatever bucket the server keeps, it holds no burst for us.
+        schedule.burst = 1;
+        // A request on the burst was refused for the burst, not for the pace.
+        if !release.on_burst && schedule.lowered_at.is_none_or(|lowered| release.at > lowered) {
             schedule.pace = (schedule.pace * DECREASE).max(FLOOR_PACE);
-            schedule.burst = 1;
             schedule.lowered_at = Some(Instant::now());
             schedule.accepted_in_a_row = 0;
             tracing::debug!(pace = schedule.pace, "HelpDesk answered 429; slowing down");
@@ -473,8 +475,8 @@ mod tests {
         let mut arrivals = Vec::new();
         while accepted < count {
             let release = pacer.acquire().await;
-            assert!(closed_until.is_none_or(|until| release.0 >= until), "released during a Retry-After");
-            let arrival = release.0 + jitter(accepted + refused);
+            assert!(closed_until.is_none_or(|until| release.at >= until), "released during a Retry-After");
+            let arrival = release.at + jitter(accepted + refused);
             arrivals.push(arrival);
             match server.answer(arrival) {
                 Ok(()) => {
@@ -548,7 +550,7 @@ mod tests {
         assert!((status.requests_per_second - 10.0 * START_PACE * DECREASE).abs() < 1e-9, "{status:?}");
         // Nothing is released before the Retry-After ends.
         let next = pacer.acquire().await;
-        assert_eq!(next.0 - start, Duration::from_secs(2));
+        assert_eq!(next.at - start, Duration::from_secs(2));
         // A refusal of a request released after the decrease lowers the pace again, down to
         // the floor and no further.
         let mut release = next;
@@ -576,8 +578,8 @@ mod tests {
                 tokio::spawn(async move {
                     for _ in 0..60 {
                         let release = pacer.acquire().await;
-                        events.lock().unwrap().push(Ok(release.0));
-                        let answer = server.lock().unwrap().answer(release.0);
+                        events.lock().unwrap().push(Ok(release.at));
+                        let answer = server.lock().unwrap().answer(release.at);
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         match answer {
                             Ok(()) => pacer.accepted(release),
